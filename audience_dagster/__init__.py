@@ -1,0 +1,1 @@
+"""Audience intelligence: a Dagster + dbt + PostgreSQL code location."""

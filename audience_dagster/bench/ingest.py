@@ -1,0 +1,135 @@
+"""``audience bench ingest``: generation and ingest throughput, beside raw COPY baselines.
+
+Runs in a scratch database (``audience_bench`` on the embedded server, recreated each run, or
+``AUDIENCE_BENCH_DATABASE_URL``) so the demo warehouse is never touched. Prints figures; it
+asserts nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from audience_dagster.config import load_settings
+from audience_dagster.ingest.historical_orders import load_orders_csv
+from audience_dagster.ingest.landing import LineStream, find_landing_files
+from audience_dagster.ingest.loader import load_directory, load_source
+from audience_dagster.ingest.sources import JSON_SOURCES
+from audience_dagster.warehouse.connection import bootstrap, connect, connection, with_database
+
+BENCH_DB = "audience_bench"
+
+
+def bench_database_url() -> str:
+    import os
+
+    from audience_dagster.warehouse.connection import resolve_warehouse
+
+    explicit = os.environ.get("AUDIENCE_BENCH_DATABASE_URL")
+    if explicit:
+        with connection(explicit) as conn, conn.cursor() as cur:
+            cur.execute("DROP SCHEMA IF EXISTS raw CASCADE")
+        return explicit
+    settings = load_settings()
+    if not settings.embedded:
+        raise SystemExit("bench runs on the embedded server; to use another server set "
+                         "AUDIENCE_BENCH_DATABASE_URL to a scratch database (it is wiped)")
+    url = resolve_warehouse(settings).url
+    admin = with_database(url, "postgres")
+    conn = connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {BENCH_DB}")
+    conn.close()
+    return with_database(url, BENCH_DB)
+
+
+def copy_plain_rows_per_s(url: str, rows: int = 1_000_000) -> float:
+    """COPY of narrow plain rows (bigint, text, text, timestamptz, numeric) into a table."""
+    data = b"".join(b"%d\tanon-%d\tpage\t2026-01-01 10:00:00+00\t12.50\n" % (i, i)
+                    for i in range(rows))
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE bench_plain (a bigint, b text, c text, d timestamptz,"
+                    " e numeric)")
+        started = time.perf_counter()
+        cur.copy_expert("COPY bench_plain FROM STDIN", io.BytesIO(data))
+        conn.commit()
+        seconds = time.perf_counter() - started
+        cur.execute("DROP TABLE bench_plain")
+    return rows / seconds
+
+
+def copy_jsonb_rows_per_s(url: str, path: Path) -> tuple[float, int]:
+    """COPY of one landing file's lines straight into a jsonb column (no validation, no key)."""
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE bench_jsonb (payload jsonb)")
+        started = time.perf_counter()
+        with path.open("rb") as handle:
+            stream = LineStream(handle)
+            cur.copy_expert("COPY bench_jsonb FROM STDIN", stream)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        cur.execute("DROP TABLE bench_jsonb")
+    return stream.lines / seconds, stream.lines
+
+
+def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool) -> dict[str, object]:
+    from audience_dagster.sample_data import generate
+
+    settings = load_settings()
+    out = settings.home / "bench" / f"people{people}_seed{seed}"
+    figures: dict[str, object] = {"people": people}
+    if not (reuse and (out / "truth" / "manifest.json").exists()):
+        shutil.rmtree(out, ignore_errors=True)
+        started = time.perf_counter()
+        report = generate(people, seed, out, workers=workers,
+                          progress=lambda d, t: print(f"\r[generate] {d}/{t}", end="",
+                                                      file=sys.stderr, flush=True))
+        gen_seconds = time.perf_counter() - started
+        generated = sum(report.counts.values())
+        print(file=sys.stderr)
+        figures.update(generate_seconds=gen_seconds, generated_records=generated,
+                       generate_records_per_s=generated / gen_seconds)
+    landing = out / "landing"
+    url = bench_database_url()
+    bootstrap(url)
+    total_records = 0
+    ingest_started = time.perf_counter()
+    for source in JSON_SOURCES:
+        load = load_source(url, source, landing, future_tolerance=settings.future_tolerance,
+                           workers=workers)
+        records = load.total("records")
+        total_records += records
+        print(f"[ingest] {source.name:10s} {records:>11,d} records {load.seconds:7.1f}s "
+              f"{records / max(load.seconds, 1e-9):>10,.0f}/s  inserted={load.total('inserted')}"
+              f" duplicates={load.total('duplicates')} quarantined={load.total('quarantined')}",
+              file=sys.stderr)
+        figures[f"{source.name}_seconds"] = load.seconds
+    csv_load = load_directory(url, "historical_orders", landing / "historical_orders", "csv",
+                              load_orders_csv, workers=workers)
+    total_records += csv_load.total("records")
+    figures["historical_orders_seconds"] = csv_load.seconds
+    ingest_seconds = time.perf_counter() - ingest_started
+    segment_files = find_landing_files(landing / "segment", "jsonl")
+    jsonb_rate, _ = copy_jsonb_rows_per_s(url, max(segment_files, key=lambda p: p.stat().st_size))
+    plain_rate = copy_plain_rows_per_s(url)
+    ingest_rate = total_records / ingest_seconds
+    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    figures.update(
+        ingest_records=total_records,
+        ingest_seconds=ingest_seconds,
+        ingest_events_per_s=ingest_rate,
+        copy_plain_rows_per_s=plain_rate,
+        copy_jsonb_rows_per_s=jsonb_rate,
+        ratio_plain_copy_to_ingest=plain_rate / ingest_rate,
+        ratio_jsonb_copy_to_ingest=jsonb_rate / ingest_rate,
+        peak_rss_mb=peak_kb / 1024,
+    )
+    return figures
+

@@ -1,0 +1,220 @@
+"""``audience``: the command line for what a person runs by hand.
+
+Long work reports progress on stderr; ``eval`` and ``bench`` commands end with one line of
+``key=value`` pairs on stdout for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from audience_dagster.config import PROJECT_ROOT, load_settings
+from audience_dagster.errors import AudienceError
+
+
+def _progress(label: str):
+    started = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        print(f"\r[{label}] {done}/{total} ({time.perf_counter() - started:.0f}s)",
+              end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    return report
+
+
+def key_values(figures: dict[str, object]) -> str:
+    """The machine-readable closing line: ``k=v k=v`` with floats rounded sensibly."""
+    def fmt(value: object) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
+        return str(value)
+
+    return " ".join(f"{key}={fmt(value)}" for key, value in figures.items())
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from audience_dagster.sample_data import generate
+
+    report = generate(args.people, args.seed, Path(args.out), end=args.end,
+                      workers=args.workers, progress=_progress("generate"))
+    events = sum(report.counts.values()) if hasattr(report, "counts") else None
+    print(f"wrote {Path(args.out) / 'landing'} and {Path(args.out) / 'truth'}", file=sys.stderr)
+    print(key_values({"people": args.people, "events": events, "seconds": report.seconds}))
+    return 0
+
+
+def _ensure_sample(out: Path, people: int, seed: int, workers: int, fresh: bool) -> None:
+    import json
+
+    from audience_dagster.sample_data import generate
+
+    manifest = out / "truth" / "manifest.json"
+    if manifest.exists() and not fresh:
+        params = json.loads(manifest.read_text()).get("parameters", {})
+        if params.get("people") == people and params.get("seed") == seed:
+            print(f"[demo] reusing sample in {out} ({people} people, seed {seed})",
+                  file=sys.stderr)
+            return
+    if out.exists():
+        shutil.rmtree(out)
+    print(f"[demo] generating {people} people (seed {seed}) into {out}", file=sys.stderr)
+    generate(people, seed, out, workers=workers, progress=_progress("generate"))
+
+
+def run_refresh() -> bool:
+    """Materialise every asset once through the ``audience_refresh`` job on the Dagster instance."""
+    import dagster as dg
+
+    from audience_dagster.definitions import defs
+
+    job = defs.resolve_job_def("audience_refresh")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    return result.success
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.summary import print_summary
+
+    settings = load_settings()
+    sample = settings.sample_dir
+    os.environ["AUDIENCE_LANDING_DIR"] = str(sample / "landing")
+    started = time.perf_counter()
+    _ensure_sample(sample, args.people, args.seed, args.workers, args.fresh)
+    print("[demo] starting the warehouse and parsing the dbt project", file=sys.stderr)
+    warehouse = prepare_runtime(load_settings())
+    print("[demo] materialising every asset (job audience_refresh)", file=sys.stderr)
+    ok = run_refresh()
+    print_summary(warehouse.url)
+    print(f"\nDone in {time.perf_counter() - started:.0f}s. "
+          f"{'Every asset materialised.' if ok else 'SOME STEPS FAILED: see the log above.'}")
+    print("Open the Dagster UI on the same instance: `make ui`, then http://127.0.0.1:3000")
+    return 0 if ok else 1
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.summary import print_summary
+
+    warehouse = prepare_runtime()
+    ok = run_refresh()
+    print_summary(warehouse.url)
+    return 0 if ok else 1
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime()
+    if not os.environ.get("AUDIENCE_LANDING_DIR"):
+        os.environ["AUDIENCE_LANDING_DIR"] = str(load_settings().landing_dir)
+    dagster = Path(sys.executable).with_name("dagster")
+    argv = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
+            "-h", args.host, "-p", str(args.port)]
+    print(f"[ui] {' '.join(argv)}  (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", file=sys.stderr)
+    os.chdir(PROJECT_ROOT)
+    os.execv(argv[0], argv)
+    return 0
+
+
+def cmd_import_orders(args: argparse.Namespace) -> int:
+    from audience_dagster.ingest.historical_orders import load_orders_csv
+    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.warehouse.connection import connection
+
+    warehouse = prepare_runtime(parse_dbt=False)
+    with connection(warehouse.url) as conn:
+        for name in args.files:
+            load = load_orders_csv(conn, Path(name))
+            state = "already imported" if load.skipped else (
+                f"{load.inserted} orders imported, {load.duplicates} duplicates, "
+                f"{load.quarantined} quarantined (see raw.quarantine)")
+            print(f"{name}: {state}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.ingest import run_ingest_bench
+
+    figures = run_ingest_bench(people=args.people, seed=args.seed, workers=args.workers,
+                               reuse=args.reuse)
+    print(key_values(figures))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.eval_ingest import evaluate_quarantine
+
+    figures = evaluate_quarantine(Path(args.sample) if args.sample else None)
+    print(key_values(figures))
+    return 0 if figures["missed"] == 0 and figures["unexpected"] == 0 else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="audience", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a simulated population's landing files + truth")
+    gen.add_argument("--people", type=int, default=20_000)
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--out", required=True, help="folder for landing/ and truth/")
+    gen.add_argument("--end", type=date.fromisoformat, default=date(2026, 10, 31),
+                     help="last day of observed data (the holdout follows it)")
+    gen.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    gen.set_defaults(func=cmd_generate)
+
+    demo = sub.add_parser("demo", help="generate a sample, materialise every asset, summarise")
+    demo.add_argument("--people", type=int, default=20_000)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    demo.add_argument("--fresh", action="store_true", help="regenerate the sample")
+    demo.set_defaults(func=cmd_demo)
+
+    refresh = sub.add_parser("refresh", help="materialise every asset on the current landing dir")
+    refresh.set_defaults(func=cmd_refresh)
+
+    ui = sub.add_parser("ui", help="start `dagster dev` on the same instance and warehouse")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+
+    imp = sub.add_parser("import-orders", help="import historical orders from CSV file(s)")
+    imp.add_argument("files", nargs="+")
+    imp.set_defaults(func=cmd_import_orders)
+
+    bench = sub.add_parser("bench", help="benchmarks (figures, never pass/fail)")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    bench_ingest = bench_sub.add_parser("ingest", help="generation and ingest throughput")
+    bench_ingest.add_argument("--people", type=int, default=100_000)
+    bench_ingest.add_argument("--seed", type=int, default=7)
+    bench_ingest.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    bench_ingest.add_argument("--reuse", action="store_true",
+                              help="reuse an existing generated sample (no generation figure)")
+    bench_ingest.set_defaults(func=cmd_bench)
+
+    ev = sub.add_parser("eval", help="evaluations against the generator's ground truth")
+    ev_sub = ev.add_subparsers(dest="eval", required=True)
+    ev_ingest = ev_sub.add_parser("ingest", help="quarantine vs. the malformed records injected")
+    ev_ingest.add_argument("--sample", help="sample folder (default: the demo sample)")
+    ev_ingest.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AudienceError as exc:
+        print(f"audience: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Configuration, read from the environment in one place.
+
+Every setting has the ``AUDIENCE_`` prefix except ``DATABASE_URL``, the conventional name that
+hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``DATABASE_URL`` (or ``AUDIENCE_DATABASE_URL``) | unset: embedded PostgreSQL | warehouse |
+| ``AUDIENCE_DAGSTER_DATABASE_URL`` | the warehouse's server | Dagster run/event storage |
+| ``AUDIENCE_HOME`` | ``<project>/.audience`` | embedded data dir, Dagster home, samples |
+| ``AUDIENCE_LANDING_DIR`` | ``$AUDIENCE_HOME/sample/landing`` | where ingest reads files |
+| ``AUDIENCE_FUTURE_TOLERANCE_SECONDS`` | ``86400`` | clamp event times later than this past receipt |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from audience_dagster.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build with :func:`load_settings`."""
+
+    home: Path
+    database_url: str | None
+    dagster_database_url: str | None
+    landing_dir: Path
+    future_tolerance_seconds: int
+
+    @property
+    def embedded(self) -> bool:
+        """True when the project runs its own PostgreSQL (no ``DATABASE_URL`` given)."""
+        return self.database_url is None
+
+    @property
+    def future_tolerance(self) -> timedelta:
+        return timedelta(seconds=self.future_tolerance_seconds)
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster_home"
+
+    @property
+    def sample_dir(self) -> Path:
+        return self.home / "sample"
+
+
+def _int_env(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a whole number; unset it or give one") from exc
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: ``os.environ``)."""
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("AUDIENCE_HOME") or PROJECT_ROOT / ".audience").expanduser().resolve()
+    url = env.get("AUDIENCE_DATABASE_URL") or env.get("DATABASE_URL") or None
+    if url is not None and not url.startswith(("postgres://", "postgresql://")):
+        raise ConfigError(
+            f"DATABASE_URL must be a postgresql:// URL, got {url.split(':', 1)[0]}://…; "
+            "unset it to use the embedded PostgreSQL"
+        )
+    landing = env.get("AUDIENCE_LANDING_DIR")
+    return Settings(
+        home=home,
+        database_url=url,
+        dagster_database_url=env.get("AUDIENCE_DAGSTER_DATABASE_URL") or None,
+        landing_dir=Path(landing).expanduser().resolve() if landing else home / "sample" / "landing",
+        future_tolerance_seconds=_int_env(env, "AUDIENCE_FUTURE_TOLERANCE_SECONDS", 86_400),
+    )

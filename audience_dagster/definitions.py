@@ -1,0 +1,56 @@
+"""The Dagster code location: every asset, check, job, schedule, sensor and resource.
+
+Importing this module resolves the warehouse (starting the embedded PostgreSQL unless
+``DATABASE_URL`` is set) and exports the connection for dbt, so ``dagster dev``, the CLI and
+the tests all run against the same server.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from audience_dagster.config import load_settings
+from audience_dagster.ingest.assets import raw_assets
+from audience_dagster.transform.dbt import audience_dbt_models
+from audience_dagster.transform.project import dbt_project
+from audience_dagster.warehouse.connection import export_env, resolve_warehouse
+from audience_dagster.warehouse.resource import LandingZone, WarehouseResource
+
+settings = load_settings()
+export_env(resolve_warehouse(settings))
+
+refresh_everything = dg.define_asset_job(
+    "audience_refresh",
+    selection=dg.AssetSelection.all(),
+    description="Ingest every new landing file, then rebuild every downstream model.",
+)
+
+hourly_ingest = dg.ScheduleDefinition(
+    name="hourly_ingest",
+    target=dg.AssetSelection.groups("ingest"),
+    cron_schedule="0 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Load new landing files every hour; downstream models follow by automation.",
+)
+
+automation = dg.AutomationConditionSensorDefinition(
+    "audience_automation",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+
+defs = dg.Definitions(
+    assets=[*raw_assets, audience_dbt_models],
+    jobs=[refresh_everything],
+    schedules=[hourly_ingest],
+    sensors=[automation],
+    resources={
+        "warehouse": WarehouseResource(
+            url=dg.EnvVar("AUDIENCE_WAREHOUSE_URL"),
+            future_tolerance_seconds=settings.future_tolerance_seconds,
+        ),
+        "landing": LandingZone(path=str(settings.landing_dir)),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    },
+)

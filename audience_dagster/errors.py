@@ -1,0 +1,26 @@
+"""One error hierarchy for the project.
+
+Every error says what was wrong, where (file, line, rule, segment) and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class AudienceError(Exception):
+    """Base class of every error the project raises on purpose."""
+
+
+class ConfigError(AudienceError):
+    """A setting is missing or invalid (environment variable, URL, path)."""
+
+
+class WarehouseError(AudienceError):
+    """The PostgreSQL warehouse could not be started, reached or bootstrapped."""
+
+
+class IngestError(AudienceError):
+    """A landing file could not be read at all (individual bad records are quarantined instead)."""
+
+
+class RuleError(AudienceError):
+    """A user-defined rule (segment, scoring) is malformed."""

@@ -1,0 +1,127 @@
+"""Raw ingestion assets: one per touchpoint, each loading the new files of its landing folder."""
+
+# No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from audience_dagster.ingest.historical_orders import load_orders_csv
+from audience_dagster.ingest.loader import FileLoad, SourceLoad, load_directory, load_source
+from audience_dagster.ingest.sources import JSON_SOURCES, Source
+from audience_dagster.warehouse.resource import LandingZone, WarehouseResource
+
+QUARANTINE_WARN_SHARE = 0.01
+
+
+def describe_file_load(load: FileLoad) -> str:
+    if load.skipped:
+        return f"{load.path}: already loaded (same content hash), skipped"
+    return (f"{load.path}: {load.inserted} new rows, {load.duplicates} duplicates, "
+            f"{load.quarantined} quarantined in {load.seconds:.1f}s")
+
+
+def _table_rows(warehouse: WarehouseResource, table: str) -> int:
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {table}")  # table names come from static Source defs
+        return int(cur.fetchone()[0])
+
+
+def _result(report: SourceLoad, table: str, warehouse: WarehouseResource,
+            key: dg.AssetKey) -> dg.MaterializeResult:
+    records = report.total("records")
+    quarantined = report.total("quarantined")
+    share = quarantined / records if records else 0.0
+    reasons = "\n".join(f"| {reason} | {count} |"
+                        for reason, count in report.quarantine_reasons.most_common())
+    seconds = max(report.seconds, 1e-9)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": _table_rows(warehouse, table),
+            "files_loaded": report.files_loaded,
+            "files_skipped_already_loaded": report.files_skipped,
+            "records_read": records,
+            "rows_inserted": report.total("inserted"),
+            "duplicates_skipped": report.total("duplicates"),
+            "quarantined": quarantined,
+            "seconds": round(report.seconds, 2),
+            "records_per_second": round(records / seconds),
+            "quarantine_reasons": dg.MetadataValue.md(
+                "| reason | records |\n| --- | --- |\n" + reasons if reasons else "none"
+            ),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="quarantine_share_below_1pct",
+                asset_key=key,
+                passed=share <= QUARANTINE_WARN_SHARE,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"quarantined": quarantined, "records": records,
+                          "share": round(share, 5)},
+                description="Share of this run's records sent to raw.quarantine",
+            )
+        ],
+    )
+
+
+def _check_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        "quarantine_share_below_1pct", asset=key,
+        description="Warns when more than 1% of a run's records are quarantined "
+                    "(look at raw.quarantine / stg_ingest__quarantined_records).",
+    )
+
+
+def build_raw_asset(source: Source) -> dg.AssetsDefinition:
+    """An asset that loads ``<landing>/<source>/`` into ``source.table``."""
+    key = dg.AssetKey(source.table.split("."))
+
+    @dg.asset(
+        key=key,
+        group_name="ingest",
+        kinds={"python", "postgres"},
+        description=(
+            f"{source.description}, loaded from `<landing>/{source.landing_subdir}/*.jsonl` "
+            f"into `{source.table}` with COPY and one set-based validation statement per file. "
+            f"Deduplicated on `{source.key}`; files already loaded (by content hash) are "
+            "skipped; malformed records go to `raw.quarantine` with file, line and reason."
+        ),
+        check_specs=[_check_spec(key)],
+    )
+    def _raw_asset(context: AssetExecutionContext, warehouse: WarehouseResource,
+                   landing: LandingZone) -> dg.MaterializeResult:
+        report = load_source(
+            warehouse.url, source, landing.root, future_tolerance=warehouse.future_tolerance,
+            workers=landing.load_workers,
+            progress=lambda f: context.log.info(describe_file_load(f)),
+        )
+        return _result(report, source.table, warehouse, key)
+
+    return _raw_asset
+
+
+HISTORICAL_ORDERS_KEY = dg.AssetKey(["raw", "historical_orders"])
+
+
+@dg.asset(
+    key=HISTORICAL_ORDERS_KEY,
+    group_name="ingest",
+    kinds={"python", "postgres"},
+    check_specs=[_check_spec(HISTORICAL_ORDERS_KEY)],
+)
+def raw_historical_orders(context: AssetExecutionContext, warehouse: WarehouseResource,
+                          landing: LandingZone) -> dg.MaterializeResult:
+    """Order history a store imports as CSV (`<landing>/historical_orders/*.csv`): customer id
+    and/or email, order date, amount, optional order id and currency. Loaded into
+    `raw.historical_orders`; rows without an order id are keyed by a content hash."""
+    report = load_directory(
+        warehouse.url, "historical_orders", landing.root / "historical_orders", "csv",
+        load_orders_csv, workers=landing.load_workers,
+        progress=lambda f: context.log.info(describe_file_load(f)),
+    )
+    return _result(report, "raw.historical_orders", warehouse, HISTORICAL_ORDERS_KEY)
+
+
+raw_assets: list[dg.AssetsDefinition] = [
+    *(build_raw_asset(source) for source in JSON_SOURCES),
+    raw_historical_orders,
+]

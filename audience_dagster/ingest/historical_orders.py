@@ -1,0 +1,204 @@
+"""Import a store's order history from CSV into ``raw.historical_orders``.
+
+Accepted columns (header names are case-insensitive; the first alias found wins):
+
+| column | aliases | required |
+| --- | --- | --- |
+| order_id | id, order, order_number, invoice_id | no (a content hash is used) |
+| customer_id | customer, client_id, customer_number | one of customer_id / email |
+| email | customer_email, email_address | one of customer_id / email |
+| order_date | date, created_at, ordered_at, purchase_date | yes: ISO 8601 or YYYYMMDD |
+| amount | total, total_price, revenue, value, order_total | yes: 12.50, "$1,234.50" |
+| currency | currency_code | no |
+
+Rows that break the CSV structure are quarantined by the reader; the rest are validated
+set-based in SQL, like the JSON sources. Re-importing the same file adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg2.extensions
+
+from audience_dagster.errors import IngestError
+from audience_dagster.ingest.landing import file_sha256, open_landing
+from audience_dagster.ingest.loader import FileLoad, record_ledger
+
+SOURCE = "historical_orders"
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "order_id": ("order_id", "id", "order", "order_number", "invoice_id"),
+    "customer_id": ("customer_id", "customer", "client_id", "customer_number"),
+    "email": ("email", "customer_email", "email_address"),
+    "order_date": ("order_date", "date", "created_at", "ordered_at", "purchase_date"),
+    "amount": ("amount", "total", "total_price", "revenue", "value", "order_total"),
+    "currency": ("currency", "currency_code"),
+}
+
+_LANDING_TABLE = """
+CREATE TEMP TABLE landing_orders (
+    line_no bigint, record text, order_id text, customer_id text, email text,
+    order_date text, amount text, currency text
+) ON COMMIT DROP
+"""
+
+_LOAD = """
+WITH typed AS (
+    SELECT
+        line_no,
+        nullif(btrim(order_id), '') AS order_id,
+        nullif(btrim(customer_id), '') AS customer_id,
+        nullif(btrim(email), '') AS email,
+        btrim(order_date) AS order_date_text,
+        coalesce(
+            raw.try_timestamptz(btrim(order_date)),
+            CASE WHEN btrim(order_date) ~ '^\\d{8}$' AND pg_input_is_valid(btrim(order_date), 'date')
+                 THEN btrim(order_date)::date::timestamptz END
+        ) AS ordered_at,
+        btrim(amount) AS amount_text,
+        raw.try_numeric(regexp_replace(amount, '[$€£¥,[:space:]]', '', 'g')) AS amount,
+        nullif(upper(btrim(currency)), '') AS currency
+    FROM pg_temp.landing_orders
+),
+checked AS MATERIALIZED (
+    SELECT
+        typed.*,
+        CASE
+            WHEN coalesce(order_date_text, '') = '' THEN 'missing required field: order_date'
+            WHEN ordered_at IS NULL THEN 'unparseable order_date: ' || quote_literal(left(order_date_text, 40))
+            WHEN coalesce(amount_text, '') = '' THEN 'missing required field: amount'
+            WHEN amount IS NULL THEN 'wrong type: amount must be a number, got ' || quote_literal(left(amount_text, 40))
+            WHEN amount < 0 THEN 'negative amount: refunds are not orders'
+            WHEN amount >= 1e12 THEN 'amount out of range: ' || quote_literal(left(amount_text, 40))
+            WHEN customer_id IS NULL AND email IS NULL THEN 'order names no customer: needs customer_id or email'
+        END AS reason,
+        coalesce(
+            order_id,
+            'h:' || md5(concat_ws('|', customer_id, lower(email), ordered_at::text, amount::text,
+                row_number() OVER (
+                    PARTITION BY customer_id, lower(email), ordered_at, amount ORDER BY line_no
+                )::text))
+        ) AS order_key
+    FROM typed
+),
+quarantined AS (
+    INSERT INTO raw.quarantine (source, file_path, file_sha256, line_no, reason, record)
+    SELECT %(source)s, %(file_path)s, %(file_sha256)s, c.line_no, c.reason, l.record
+    FROM checked AS c
+    JOIN pg_temp.landing_orders AS l USING (line_no)
+    WHERE c.reason IS NOT NULL
+    ON CONFLICT (file_sha256, line_no) DO NOTHING
+    RETURNING 1
+),
+landed AS (
+    INSERT INTO raw.historical_orders (order_key, order_id, customer_id, email, ordered_at, amount,
+                                       currency, file_sha256, line_no, loaded_at)
+    SELECT order_key, order_id, customer_id, email, ordered_at, round(amount, 2), currency,
+           %(file_sha256)s, line_no, %(loaded_at)s
+    FROM checked
+    WHERE reason IS NULL
+    ON CONFLICT (order_key) DO NOTHING
+    RETURNING 1
+)
+SELECT
+    (SELECT count(*) FROM checked),
+    (SELECT count(*) FROM checked WHERE reason IS NULL),
+    (SELECT count(*) FROM landed),
+    (SELECT count(*) FROM quarantined)
+"""
+
+
+def map_header(header: list[str]) -> dict[str, int]:
+    """Column name → index in the file, by the aliases in ``COLUMNS``.
+
+    Raises :class:`IngestError` naming what is missing when the file cannot be read as orders.
+    """
+    normalised = [h.strip().lower().lstrip("\ufeff") for h in header]
+    found: dict[str, int] = {}
+    for column, aliases in COLUMNS.items():
+        for alias in aliases:
+            if alias in normalised:
+                found[column] = normalised.index(alias)
+                break
+    missing = [c for c in ("order_date", "amount") if c not in found]
+    if "customer_id" not in found and "email" not in found:
+        missing.append("customer_id or email")
+    if missing:
+        raise IngestError(
+            f"header {','.join(header)!r} lacks required column(s): {', '.join(missing)}; "
+            f"accepted names: " + "; ".join(f"{c}: {'/'.join(a)}" for c, a in COLUMNS.items())
+        )
+    return found
+
+
+def split_rows(text: io.TextIOBase, positions: dict[str, int], width: int
+               ) -> tuple[io.StringIO, dict[int, tuple[str, str]], int]:
+    """CSV rows → (COPY buffer of well-formed rows, {line: (reason, record)}, lines read).
+
+    Line numbers count the header as line 1 (as a spreadsheet shows them).
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    bad: dict[int, tuple[str, str]] = {}
+    reader = csv.reader(text)
+    order = list(COLUMNS)
+    line = 1
+    for row in reader:
+        line = reader.line_num + 1  # the header was line 1
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            bad[line] = (f"wrong number of fields: expected {width}, got {len(row)}",
+                         ",".join(row))
+            continue
+        record = ",".join(row)
+        writer.writerow([line, record, *(row[positions[c]] if c in positions else "" for c in order)])
+    out.seek(0)
+    return out, bad, line
+
+
+def load_orders_csv(conn: psycopg2.extensions.connection, path: Path,
+                    display_path: str | None = None) -> FileLoad:
+    """Load one orders CSV in one transaction (committed here); idempotent by content hash."""
+    started = time.perf_counter()
+    sha = file_sha256(path)
+    shown = display_path or str(path)
+    loaded_at = datetime.now(UTC)
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM raw.loaded_files WHERE file_sha256 = %s", (sha,))
+        if cur.fetchone():
+            conn.rollback()
+            return FileLoad(path=shown, sha256=sha, skipped=True)
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (sha,))
+        with open_landing(path) as raw_handle:
+            text = io.TextIOWrapper(raw_handle, encoding="utf-8", errors="replace", newline="")
+            header = next(csv.reader([text.readline()]), [])
+            try:
+                positions = map_header(header)
+            except IngestError as exc:
+                lines = sum(1 for _ in text) + 1
+                reason = f"whole file rejected ({lines - 1} data lines): {exc}"
+                bad, buffer = {1: (reason, ",".join(header))}, io.StringIO()
+            else:
+                buffer, bad, lines = split_rows(text, positions, len(header))
+        cur.execute(_LANDING_TABLE)
+        cur.copy_expert("COPY landing_orders FROM STDIN WITH (FORMAT csv)", buffer)
+        cur.executemany(
+            "INSERT INTO raw.quarantine (source, file_path, file_sha256, line_no, reason, record)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (file_sha256, line_no) DO NOTHING",
+            [(SOURCE, shown, sha, line, reason, record) for line, (reason, record) in bad.items()],
+        )
+        cur.execute(_LOAD, {"source": SOURCE, "file_path": shown, "file_sha256": sha,
+                            "loaded_at": loaded_at})
+        records, valid, inserted, quarantined = cur.fetchone()
+        result = FileLoad(
+            path=shown, sha256=sha, skipped=False, lines=lines, records=records + len(bad),
+            inserted=inserted, duplicates=valid - inserted, quarantined=quarantined + len(bad),
+        )
+        record_ledger(cur, SOURCE, path, shown, sha, result, loaded_at)
+    conn.commit()
+    return FileLoad(**{**result.__dict__, "seconds": time.perf_counter() - started})

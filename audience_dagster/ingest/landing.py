@@ -1,0 +1,117 @@
+"""Landing files → a byte stream for ``COPY … FROM STDIN`` (text format, one column per line).
+
+Pure logic, no database: finding files, hashing them, and escaping their lines so that each
+physical line arrives in PostgreSQL verbatim as one ``text`` value, in order, whatever it
+contains. Validation happens afterwards, set-based, in SQL. Lines that cannot even be sent as
+text (invalid UTF-8, NUL bytes) are sent with replacement characters and reported by line
+number so the SQL side quarantines them with the right reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK_BYTES = 8 << 20
+_SUFFIXES = {"jsonl": (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz"),
+             "csv": (".csv", ".csv.gz")}
+
+
+def find_landing_files(directory: Path, file_format: str) -> list[Path]:
+    """The files of one format in ``directory`` (recursively), in a stable name order."""
+    if not directory.is_dir():
+        return []
+    suffixes = _SUFFIXES[file_format]
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.name.endswith(suffixes))
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of the file as stored (the idempotency key of a load)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(CHUNK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_landing(path: Path) -> BinaryIO:
+    """Open a landing file for reading bytes, transparently un-gzipping ``*.gz``."""
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def escape_copy_text(block: bytes) -> bytes:
+    """Escape raw lines for COPY text format so each line arrives verbatim as one value."""
+    return block.replace(b"\\", b"\\\\").replace(b"\t", b"\\t").replace(b"\r", b"\\r")
+
+
+@dataclass
+class LineStream:
+    """A file-like object for ``cursor.copy_expert``: yields escaped blocks of whole lines.
+
+    After it is exhausted, ``lines`` is the number of lines sent and ``unreadable`` maps the
+    1-based line numbers that were not valid UTF-8 (or held NUL bytes) to a reason.
+    """
+
+    source: BinaryIO
+    chunk_bytes: int = CHUNK_BYTES
+    lines: int = 0
+    unreadable: dict[int, str] = field(default_factory=dict)
+    _blocks: Iterator[bytes] | None = None
+
+    def read(self, size: int = -1) -> bytes:  # noqa: ARG002 - COPY accepts any block size
+        if self._blocks is None:
+            self._blocks = self._generate()
+        return next(self._blocks, b"")
+
+    def _generate(self) -> Iterator[bytes]:
+        carry = b""
+        while True:
+            block = self.source.read(self.chunk_bytes)
+            if not block:
+                break
+            block = carry + block
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                carry = block
+                continue
+            carry = block[cut + 1 :]
+            yield self._prepare(block[: cut + 1])
+        if carry:
+            yield self._prepare(carry + b"\n")
+
+    def _prepare(self, block: bytes) -> bytes:
+        """Whole lines, ending in b'\\n' → escaped bytes; counts lines, flags bad ones."""
+        first_line = self.lines + 1
+        self.lines += block.count(b"\n")
+        if b"\x00" in block or not _is_utf8(block):
+            block = self._repair(block, first_line)
+        return escape_copy_text(block)
+
+    def _repair(self, block: bytes, first_line: int) -> bytes:
+        repaired: list[bytes] = []
+        for offset, line in enumerate(block.split(b"\n")[:-1]):
+            reason = None
+            if b"\x00" in line:
+                reason = "NUL byte in record"
+                line = line.replace(b"\x00", b"\\u0000")
+            if not _is_utf8(line):
+                reason = "invalid UTF-8 in record"
+                line = line.decode("utf-8", "replace").encode("utf-8")
+            if reason:
+                self.unreadable[first_line + offset] = reason
+            repaired.append(line)
+        return b"\n".join(repaired) + b"\n"
+
+
+def _is_utf8(block: bytes) -> bool:
+    try:
+        block.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

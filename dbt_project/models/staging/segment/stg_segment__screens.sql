@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'segment_messages') }}
+    where message_type = 'screen'
+
+),
+
+renamed as (
+
+    select
+        message_id,
+        anonymous_id,
+        user_id,
+        payload ->> 'name' as screen_name,
+        payload ->> 'category' as screen_category,
+        {{ jsonb_object_or_empty("payload -> 'properties'") }} as properties,
+        {{- segment_context_columns('payload') }},
+        original_timestamp,
+        sent_at,
+        received_at,
+        occurred_at,
+        timestamp_clamped,
+        loaded_at
+
+    from source
+
+)
+
+select * from renamed

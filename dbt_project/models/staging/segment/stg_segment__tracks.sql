@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'segment_messages') }}
+    where message_type = 'track'
+
+),
+
+renamed as (
+
+    select
+        message_id,
+        anonymous_id,
+        user_id,
+        payload ->> 'event' as event_name,
+        {{ jsonb_object_or_empty("payload -> 'properties'") }} as properties,
+        {{- segment_context_columns('payload') }},
+        original_timestamp,
+        sent_at,
+        received_at,
+        occurred_at,
+        timestamp_clamped,
+        loaded_at
+
+    from source
+
+)
+
+select * from renamed

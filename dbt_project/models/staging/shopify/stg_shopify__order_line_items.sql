@@ -1,0 +1,45 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'shopify_orders') }}
+
+),
+
+line_items as (
+
+    select
+        source.order_id,
+        source.created_at,
+        line_item.value as line_item,
+        line_item.position as line_number
+
+    from source
+    cross join lateral jsonb_array_elements(
+        {{ jsonb_array_or_empty("source.payload -> 'line_items'") }}
+    ) with ordinality as line_item (value, position)
+
+),
+
+renamed as (
+
+    -- Shopify sends "" for unset text fields (sku, product_type, vendor): read as null.
+    select
+        {{ try_cast("line_item ->> 'id'", 'bigint') }} as order_line_item_id,
+        order_id,
+        cast(line_number as integer) as line_number,
+        {{ try_cast("line_item ->> 'product_id'", 'bigint') }} as product_id,
+        {{ try_cast("line_item ->> 'variant_id'", 'bigint') }} as variant_id,
+        nullif(line_item ->> 'sku', '') as sku,
+        line_item ->> 'title' as title,
+        {{ try_cast("line_item ->> 'quantity'", 'integer') }} as quantity,
+        {{ try_cast("line_item ->> 'price'", 'numeric(14,2)') }} as price,
+        nullif(line_item ->> 'product_type', '') as product_type,
+        nullif(line_item ->> 'vendor', '') as vendor,
+        created_at
+
+    from line_items
+
+)
+
+select * from renamed

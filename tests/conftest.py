@@ -1,0 +1,59 @@
+"""Shared fixtures: a real PostgreSQL (the embedded server) with one database per xdist worker.
+
+Integration tests never touch the demo's ``audience`` database: each worker gets a fresh
+``audience_test_<worker>`` database on the same embedded server, and the code under test is
+pointed at it through ``DATABASE_URL`` — the same single setting a user would use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from audience_dagster.config import load_settings
+from audience_dagster.warehouse.connection import bootstrap, connect, connection, with_database
+from audience_dagster.warehouse.embedded import ensure_embedded
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AUDIENCE_DATABASE_URL")}
+    settings = load_settings(env)
+    base_url, _ = ensure_embedded(settings.pgdata_dir)
+    name = f"audience_test_{worker_id}".replace("-", "_")
+    admin = connect(with_database(base_url, "postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {name}")
+    admin.close()
+    url = with_database(base_url, name)
+    home = tmp_path_factory.mktemp("audience_home")
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "AUDIENCE_HOME", "AUDIENCE_LANDING_DIR")}
+    os.environ.update(DATABASE_URL=url, AUDIENCE_HOME=str(home),
+                      AUDIENCE_LANDING_DIR=str(home / "landing"))
+    yield url
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture()
+def empty_raw(warehouse_url: str) -> str:
+    """The warehouse with an empty raw schema (and nothing downstream of it)."""
+    with connection(warehouse_url) as conn, conn.cursor() as cur:
+        cur.execute("DROP SCHEMA IF EXISTS raw CASCADE")
+        cur.execute("DROP SCHEMA IF EXISTS staging CASCADE")
+    bootstrap(warehouse_url)
+    return warehouse_url
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
