@@ -244,6 +244,7 @@ def test_segment_clock_skew_is_correctable_except_far_future_clocks(out: Path) -
             far_future += 1
             assert stamp - received > timedelta(days=300)
     assert max(corrected_off) <= 3.0
+    assert max(_time(m["receivedAt"]) for m in _records(out, "segment")) < END_INSTANT + timedelta(seconds=5)
     assert 0.005 * len(corrected_off) < skewed < 0.2 * len(corrected_off)
     assert 0 < far_future < 0.01 * len(corrected_off)
 
@@ -403,10 +404,16 @@ def test_each_identifier_has_one_owner_except_shared_devices(out: Path) -> None:
 def test_junk_ids_appear_in_landing_but_not_in_truth(out: Path) -> None:
     junk = {(r["identifier_type"], r["identifier_value"]) for r in _table(out, "junk_identifiers.csv")}
     assert ("anonymous_id", "undefined") in junk
-    assert {v for k, v in junk if k == "user_id"} >= {"null", "undefined", "0", ""}
+    assert {v for k, v in junk if k == "user_id"} >= {"null", "undefined", "0", "[object Object]", ""}
     assert ("email", "test@example.com") in junk
-    raw_user_ids = {m["userId"] for m in _records(out, "segment") if "userId" in m}
-    assert {v for k, v in junk if k == "user_id"} <= raw_user_ids
+    written: dict[str, set[str]] = defaultdict(set)
+    for m in _records(out, "segment"):
+        written["anonymous_id"].add(m.get("anonymousId"))
+        written["user_id"].add(m.get("userId"))
+        written["email"].add(m.get("traits", {}).get("email"))
+    written["email"] |= {e["email"] for e in _records(out, "sendgrid")}
+    written["email"] |= {o["email"] for o in _records(out, "shopify")}
+    assert all(value in written[kind] for kind, value in junk)
     truth = {(r["identifier_type"], r["identifier_value"]) for r in _table(out, "identifiers.csv")}
     assert not junk & truth
 

@@ -8,7 +8,7 @@ Accepted columns (header names are case-insensitive; the first alias found wins)
 | customer_id | customer, client_id, customer_number | one of customer_id / email |
 | email | customer_email, email_address | one of customer_id / email |
 | order_date | date, created_at, ordered_at, purchase_date | yes: ISO 8601 or YYYYMMDD |
-| amount | total, total_price, revenue, value, order_total | yes: 12.50, "$1,234.50" |
+| amount | total, total_price, revenue, value, order_total | yes: 12.50, "$1,234.50" (not "12,50") |
 | currency | currency_code | no |
 
 Rows that break the CSV structure are quarantined by the reader; the rest are validated
@@ -60,7 +60,13 @@ WITH typed AS (
                  THEN btrim(order_date)::date::timestamptz END
         ) AS ordered_at,
         btrim(amount) AS amount_text,
-        raw.try_numeric(regexp_replace(amount, '[$€£¥,[:space:]]', '', 'g')) AS amount,
+        -- currency symbols and spaces go; a comma only as a thousands separator in groups of
+        -- three ("1,234.50"): "12,50" is ambiguous (decimal comma?) and is quarantined
+        raw.try_numeric(CASE
+            WHEN strpos(amount, ',') = 0 THEN regexp_replace(amount, '[$€£¥[:space:]]', '', 'g')
+            WHEN regexp_replace(amount, '[$€£¥[:space:]]', '', 'g') ~ '^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$'
+                THEN replace(regexp_replace(amount, '[$€£¥[:space:]]', '', 'g'), ',', '')
+        END) AS amount,
         nullif(upper(btrim(currency)), '') AS currency
     FROM pg_temp.landing_orders
 ),

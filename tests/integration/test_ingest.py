@@ -179,11 +179,12 @@ def test_historical_orders_csv_import(empty_raw: str, tmp_path: Path) -> None:
         "1005,c2,,19970101,7,\n"                   # CDNOW-style date
         "1006,c2\n"                                # broken row
         "1007,c3,,2025-02-01,-3,\n"                # refund
+        '1008,c3,,2025-02-01,"12,50",EUR\n'         # decimal comma: ambiguous, never 1250
     )
     with connection(empty_raw) as conn:
         first = load_orders_csv(conn, path)
         second = load_orders_csv(conn, path)
-    assert (first.inserted, first.quarantined, first.records) == (4, 5, 9)
+    assert (first.inserted, first.quarantined, first.records) == (4, 6, 10)
     assert second.skipped
     got = rows(empty_raw, "SELECT line_no, order_id, customer_id, ordered_at::date::text, amount::text,"
                           " currency FROM raw.historical_orders ORDER BY line_no")
@@ -195,4 +196,24 @@ def test_historical_orders_csv_import(empty_raw: str, tmp_path: Path) -> None:
         7: "wrong type: amount must be a number, got 'abc'",
         9: "wrong number of fields: expected 6, got 2",
         10: "negative amount: refunds are not orders",
+        11: "wrong type: amount must be a number, got '12,50'",
     }
+
+
+def test_quarantine_is_exactly_the_faults_the_generator_injected(empty_raw: str, tmp_path: Path) -> None:
+    import csv
+
+    from audience_dagster.ingest.loader import load_directory
+    from audience_dagster.sample_data import generate
+
+    report = generate(3_000, 5, tmp_path, malformed_rate=0.02)
+    landing = tmp_path / "landing"
+    for source in (SEGMENT, SENDGRID, SHOPIFY, SOCIAL):
+        load_source(empty_raw, source, landing, future_tolerance=DAY, workers=2)
+    load_directory(empty_raw, "historical_orders", landing / "historical_orders", "csv", load_orders_csv)
+    with (tmp_path / "truth" / "malformed.csv").open() as handle:
+        injected = {(row["file"], int(row["line"])): row["kind"] for row in csv.DictReader(handle)}
+    assert len({kind for kind in injected.values()}) >= 8
+    quarantined = set(rows(empty_raw, "SELECT file_path, line_no FROM raw.quarantine"))
+    assert quarantined == set(injected)
+    assert rows(empty_raw, "SELECT count(*) FROM raw.historical_orders") == [(report.counts["historical_order_rows"],)]
