@@ -470,3 +470,36 @@ def test_event_volume_per_person_is_in_the_expected_range(run: tuple) -> None:
     assert manifest["parameters"]["people"] == PEOPLE
     assert all(p.exists() for p in report.files)
     assert report.malformed == {k: v for k, v in manifest["malformed"].items()}
+
+
+# --- encoders ------------------------------------------------------------------------------
+
+
+def test_vectorised_encoders_match_the_standard_library() -> None:
+    import uuid
+
+    import numpy as np
+
+    from audience_dagster.sample_data.encode import base64url_ids, iso_dates, iso_ms, iso_offset, uuid4
+    from audience_dagster.sample_data.shopify import new_york_offset_minutes
+
+    ms = np.array([0, 1_772_627_696_789, 951_868_799_999], dtype=np.int64)
+    assert iso_ms(ms) == ["1970-01-01T00:00:00.000Z", "2026-03-04T12:34:56.789Z", "2000-02-29T23:59:59.999Z"]
+    assert iso_dates(ms[1:2]) == ["2026-03-04"]
+    assert iso_offset(ms[1:2], np.array([-300])) == ["2026-03-04T07:34:56-05:00"]
+    # US daylight saving time 2026: from 2026-03-08 07:00 UTC to 2026-11-01 06:00 UTC
+    edges = [
+        datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC),
+        datetime(2026, 3, 8, 7, tzinfo=UTC),
+        datetime(2026, 11, 1, 5, 59, 59, tzinfo=UTC),
+        datetime(2026, 11, 1, 6, tzinfo=UTC),
+    ]
+    stamps = np.array([int(e.timestamp() * 1000) for e in edges])
+    assert new_york_offset_minutes(stamps).tolist() == [-300, -240, -240, -300]
+    rng = np.random.default_rng(0)
+    assert all(uuid.UUID(u).version == 4 for u in uuid4(rng, 100))
+    ids = base64url_ids(rng, 100)
+    assert all(
+        len(i) == 22 and set(i) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") for i in ids
+    )
+    assert len(set(ids)) == 100

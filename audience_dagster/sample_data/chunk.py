@@ -7,6 +7,7 @@ part files — so the output is byte-identical whatever the number of workers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -54,6 +55,13 @@ LANDING_DIRS = {
 }
 DUPLICATE_RATES = {"segment_messages": 0.002, "sendgrid_events": 0.001}
 PARTS_DIR = ".parts"
+FAULT_RULES: dict[str, tuple[Callable[[np.random.Generator, str, str], str], tuple[str, ...]]] = {
+    "segment_messages": (partial(faults.break_json_line, faults=faults.SEGMENT), faults.SEGMENT.kinds),
+    "sendgrid_events": (partial(faults.break_json_line, faults=faults.SENDGRID), faults.SENDGRID.kinds),
+    "shopify_orders": (partial(faults.break_json_line, faults=faults.SHOPIFY), faults.SHOPIFY.kinds),
+    "social_events": (partial(faults.break_json_line, faults=faults.SOCIAL), faults.SOCIAL.kinds),
+    "historical_order_rows": (faults.break_csv_row, (faults.BAD_DATE, faults.BAD_AMOUNT)),
+}
 
 
 def part_name(source: str, chunk: int) -> str:
@@ -89,6 +97,19 @@ def _write_lines(path: Path, lines: list[str], header: str | None = None) -> Non
             if block:
                 f.write("\n".join(block))
                 f.write("\n")
+
+
+def _write_with_faults(
+    rng: np.random.Generator, source: str, lines: list[str], path: Path, malformed_rate: float
+) -> faults.FaultyFile:
+    """Inject the source's duplicates and malformed lines, then write the part file."""
+    breaker, kinds = FAULT_RULES[source]
+    is_csv = source == "historical_order_rows"
+    result = faults.inject_faults(
+        rng, lines, DUPLICATE_RATES.get(source, 0.0), malformed_rate, breaker, kinds, header_lines=int(is_csv)
+    )
+    _write_lines(path, result.lines, CSV_HEADER if is_csv else None)
+    return result
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
@@ -152,48 +173,17 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
     fault_rng = streams[11]
     landing = out_dir / "landing"
-    rate = params.malformed_rate
-    plans = {
-        "segment_messages": (
-            segment.lines,
-            partial(faults.break_json_line, faults=faults.SEGMENT),
-            faults.SEGMENT.kinds,
-        ),
-        "sendgrid_events": (
-            sendgrid.lines,
-            partial(faults.break_json_line, faults=faults.SENDGRID),
-            faults.SENDGRID.kinds,
-        ),
-        "shopify_orders": (
-            shopify.lines,
-            partial(faults.break_json_line, faults=faults.SHOPIFY),
-            faults.SHOPIFY.kinds,
-        ),
-        "social_events": (
-            social.lines,
-            partial(faults.break_json_line, faults=faults.SOCIAL),
-            faults.SOCIAL.kinds,
-        ),
-        "historical_order_rows": (
-            historical.lines,
-            faults.break_csv_row,
-            (faults.BAD_DATE, faults.BAD_AMOUNT),
-        ),
-    }
     counts, duplicates, malformed, files, malformed_rows = {}, {}, {}, [], []
-    for source, (lines, breaker, kinds) in plans.items():
-        is_csv = source == "historical_order_rows"
-        result = faults.inject_faults(
-            fault_rng,
-            lines,
-            DUPLICATE_RATES.get(source, 0.0),
-            rate,
-            breaker,
-            kinds,
-            header_lines=1 if is_csv else 0,
-        )
+    sources = {
+        "segment_messages": segment.lines,
+        "sendgrid_events": sendgrid.lines,
+        "shopify_orders": shopify.lines,
+        "social_events": social.lines,
+        "historical_order_rows": historical.lines,
+    }
+    for source, lines in sources.items():
         name = part_name(source, chunk)
-        _write_lines(landing / name, result.lines, CSV_HEADER if is_csv else None)
+        result = _write_with_faults(fault_rng, source, lines, landing / name, params.malformed_rate)
         counts[source] = len(lines)
         duplicates[source] = result.duplicates
         malformed[source] = len(result.malformed)

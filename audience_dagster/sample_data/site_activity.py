@@ -16,7 +16,7 @@ from audience_dagster.sample_data import catalog as site
 from audience_dagster.sample_data.catalog import Catalog
 from audience_dagster.sample_data.encode import SECOND_MS
 from audience_dagster.sample_data.population import Population, pick_interest_category
-from audience_dagster.sample_data.purchases import DISCOUNT_CODES, Orders
+from audience_dagster.sample_data.purchases import Orders
 from audience_dagster.sample_data.sessions import CHECKOUT_STEP_MS, Sessions
 
 _BROWSE_KINDS = (
@@ -144,31 +144,3 @@ def simulate_page_views(
         campaign=campaign,
         context_json=np.asarray(context_json, dtype=object),
     )
-
-
-def order_completed_properties(orders: Orders, catalog: Catalog) -> list[str]:
-    """Segment "Order Completed" properties (e-commerce spec) for each order."""
-    lines = [
-        f'{catalog.product_json[p]},"quantity":{q}}}'
-        for p, q in zip(orders.item_product.tolist(), orders.item_quantity.tolist(), strict=True)
-    ]
-    starts = orders.item_start.tolist()
-    out = []
-    for i, (oid, total, sub, disc, code) in enumerate(
-        zip(
-            orders.order_id.tolist(),
-            orders.total_cents.tolist(),
-            orders.subtotal_cents.tolist(),
-            orders.discount_cents.tolist(),
-            orders.discount_code.tolist(),
-            strict=True,
-        )
-    ):
-        coupon = f'"{DISCOUNT_CODES[code][0]}"' if code >= 0 else "null"
-        revenue = sub - disc
-        out.append(
-            f'{{"order_id":"{oid}","total":{total / 100:.2f},"revenue":{revenue / 100:.2f},'
-            f'"currency":"USD","discount":{disc / 100:.2f},"coupon":{coupon},'
-            f'"products":[{",".join(lines[starts[i] : starts[i + 1]])}]}}'
-        )
-    return out
