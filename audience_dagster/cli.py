@@ -22,14 +22,19 @@ def _progress(label: str):
     started = time.perf_counter()
 
     def report(done: int, total: int) -> None:
-        print(f"\r[{label}] {done}/{total} ({time.perf_counter() - started:.0f}s)",
-              end="\n" if done == total else "", file=sys.stderr, flush=True)
+        print(
+            f"\r[{label}] {done}/{total} ({time.perf_counter() - started:.0f}s)",
+            end="\n" if done == total else "",
+            file=sys.stderr,
+            flush=True,
+        )
 
     return report
 
 
 def key_values(figures: dict[str, object]) -> str:
     """The machine-readable closing line: ``k=v k=v`` with floats rounded sensibly."""
+
     def fmt(value: object) -> str:
         if isinstance(value, float):
             return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
@@ -41,11 +46,20 @@ def key_values(figures: dict[str, object]) -> str:
 def cmd_generate(args: argparse.Namespace) -> int:
     from audience_dagster.sample_data import generate
 
-    report = generate(args.people, args.seed, Path(args.out), end=args.end,
-                      workers=args.workers, progress=_progress("generate"))
-    events = sum(report.counts.values()) if hasattr(report, "counts") else None
+    report = generate(
+        args.people, args.seed, Path(args.out), end=args.end, workers=args.workers, progress=_progress("generate")
+    )
     print(f"wrote {Path(args.out) / 'landing'} and {Path(args.out) / 'truth'}", file=sys.stderr)
-    print(key_values({"people": args.people, "events": events, "seconds": report.seconds}))
+    print(
+        key_values(
+            {
+                "people": args.people,
+                "events": report.events,
+                "seconds": report.seconds,
+                "events_per_s": report.events / max(report.seconds, 1e-9),
+            }
+        )
+    )
     return 0
 
 
@@ -58,8 +72,7 @@ def _ensure_sample(out: Path, people: int, seed: int, workers: int, fresh: bool)
     if manifest.exists() and not fresh:
         params = json.loads(manifest.read_text()).get("parameters", {})
         if params.get("people") == people and params.get("seed") == seed:
-            print(f"[demo] reusing sample in {out} ({people} people, seed {seed})",
-                  file=sys.stderr)
+            print(f"[demo] reusing sample in {out} ({people} people, seed {seed})", file=sys.stderr)
             return
     if out.exists():
         shutil.rmtree(out)
@@ -93,8 +106,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("[demo] materialising every asset (job audience_refresh)", file=sys.stderr)
     ok = run_refresh()
     print_summary(warehouse.url)
-    print(f"\nDone in {time.perf_counter() - started:.0f}s. "
-          f"{'Every asset materialised.' if ok else 'SOME STEPS FAILED: see the log above.'}")
+    print(
+        f"\nDone in {time.perf_counter() - started:.0f}s. "
+        f"{'Every asset materialised.' if ok else 'SOME STEPS FAILED: see the log above.'}"
+    )
     print("Open the Dagster UI on the same instance: `make ui`, then http://127.0.0.1:3000")
     return 0 if ok else 1
 
@@ -116,8 +131,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if not os.environ.get("AUDIENCE_LANDING_DIR"):
         os.environ["AUDIENCE_LANDING_DIR"] = str(load_settings().landing_dir)
     dagster = Path(sys.executable).with_name("dagster")
-    argv = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-            "-h", args.host, "-p", str(args.port)]
+    argv = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
     print(f"[ui] {' '.join(argv)}  (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", file=sys.stderr)
     os.chdir(PROJECT_ROOT)
     os.execv(argv[0], argv)
@@ -133,9 +147,14 @@ def cmd_import_orders(args: argparse.Namespace) -> int:
     with connection(warehouse.url) as conn:
         for name in args.files:
             load = load_orders_csv(conn, Path(name))
-            state = "already imported" if load.skipped else (
-                f"{load.inserted} orders imported, {load.duplicates} duplicates, "
-                f"{load.quarantined} quarantined (see raw.quarantine)")
+            state = (
+                "already imported"
+                if load.skipped
+                else (
+                    f"{load.inserted} orders imported, {load.duplicates} duplicates, "
+                    f"{load.quarantined} quarantined (see raw.quarantine)"
+                )
+            )
             print(f"{name}: {state}")
     return 0
 
@@ -143,8 +162,9 @@ def cmd_import_orders(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from audience_dagster.bench.ingest import run_ingest_bench
 
-    figures = run_ingest_bench(people=args.people, seed=args.seed, workers=args.workers,
-                               reuse=args.reuse)
+    figures = run_ingest_bench(
+        people=args.people, seed=args.seed, workers=args.workers, reuse=args.reuse, keep=args.keep
+    )
     print(key_values(figures))
     return 0
 
@@ -165,8 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--people", type=int, default=20_000)
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--out", required=True, help="folder for landing/ and truth/")
-    gen.add_argument("--end", type=date.fromisoformat, default=date(2026, 10, 31),
-                     help="last day of observed data (the holdout follows it)")
+    gen.add_argument(
+        "--end",
+        type=date.fromisoformat,
+        default=date(2026, 10, 31),
+        help="last day of observed data (the holdout follows it)",
+    )
     gen.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     gen.set_defaults(func=cmd_generate)
 
@@ -195,8 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest.add_argument("--people", type=int, default=100_000)
     bench_ingest.add_argument("--seed", type=int, default=7)
     bench_ingest.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    bench_ingest.add_argument("--reuse", action="store_true",
-                              help="reuse an existing generated sample (no generation figure)")
+    bench_ingest.add_argument(
+        "--reuse", action="store_true", help="reuse an existing generated sample (no generation figure)"
+    )
+    bench_ingest.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_ingest.set_defaults(func=cmd_bench)
 
     ev = sub.add_parser("eval", help="evaluations against the generator's ground truth")

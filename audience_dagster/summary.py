@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from audience_dagster.warehouse.connection import connection, redact
 
-RAW_TABLES = ("segment_messages", "sendgrid_events", "shopify_orders", "social_events",
-              "historical_orders")
+RAW_TABLES = ("segment_messages", "sendgrid_events", "shopify_orders", "social_events", "historical_orders")
 
 
 def warehouse_counts(url: str) -> dict[str, int]:
@@ -37,5 +36,7 @@ def print_summary(url: str) -> None:
         print(f"{name:48s} {n:12,d}")
     quarantine = quarantine_by_source(url)
     if quarantine:
-        print("Quarantined records by source (see staging.stg_ingest__quarantined_records): "
-              + ", ".join(f"{s}={n}" for s, n in quarantine.items()))
+        print(
+            "Quarantined records by source (see staging.stg_ingest__quarantined_records): "
+            + ", ".join(f"{s}={n}" for s, n in quarantine.items())
+        )

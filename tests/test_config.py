@@ -18,8 +18,9 @@ from audience_dagster.warehouse.dagster_home import prepare_dagster_home
 
 def test_embedded_by_default_external_with_database_url(tmp_path) -> None:
     assert load_settings({"AUDIENCE_HOME": str(tmp_path)}).embedded
-    external = load_settings({"AUDIENCE_HOME": str(tmp_path),
-                              "DATABASE_URL": "postgresql://u:p@db.example.com:6543/app"})
+    external = load_settings(
+        {"AUDIENCE_HOME": str(tmp_path), "DATABASE_URL": "postgresql://u:p@db.example.com:6543/app"}
+    )
     assert not external.embedded
     assert external.landing_dir == tmp_path / "sample" / "landing"
 
@@ -33,8 +34,14 @@ def test_bad_settings_say_what_to_do(tmp_path) -> None:
 
 def test_socket_url_gives_directory_as_host() -> None:
     parts = connection_parts("postgresql://postgres:@/audience?host=/srv/pg%20data")
-    assert parts == {"host": "/srv/pg data", "port": "5432", "user": "postgres", "password": "",
-                     "dbname": "audience", "sslmode": "prefer"}
+    assert parts == {
+        "host": "/srv/pg data",
+        "port": "5432",
+        "user": "postgres",
+        "password": "",
+        "dbname": "audience",
+        "sslmode": "prefer",
+    }
 
 
 def test_hosted_url_for_dbt_and_dagster() -> None:

@@ -7,7 +7,9 @@ asserts nothing.
 
 from __future__ import annotations
 
+import csv
 import io
+import os
 import resource
 import shutil
 import sys
@@ -25,8 +27,6 @@ BENCH_DB = "audience_bench"
 
 
 def bench_database_url() -> str:
-    import os
-
     from audience_dagster.warehouse.connection import resolve_warehouse
 
     explicit = os.environ.get("AUDIENCE_BENCH_DATABASE_URL")
@@ -36,8 +36,10 @@ def bench_database_url() -> str:
         return explicit
     settings = load_settings()
     if not settings.embedded:
-        raise SystemExit("bench runs on the embedded server; to use another server set "
-                         "AUDIENCE_BENCH_DATABASE_URL to a scratch database (it is wiped)")
+        raise SystemExit(
+            "bench runs on the embedded server; to use another server set "
+            "AUDIENCE_BENCH_DATABASE_URL to a scratch database (it is wiped)"
+        )
     url = resolve_warehouse(settings).url
     admin = with_database(url, "postgres")
     conn = connect(admin)
@@ -51,11 +53,9 @@ def bench_database_url() -> str:
 
 def copy_plain_rows_per_s(url: str, rows: int = 1_000_000) -> float:
     """COPY of narrow plain rows (bigint, text, text, timestamptz, numeric) into a table."""
-    data = b"".join(b"%d\tanon-%d\tpage\t2026-01-01 10:00:00+00\t12.50\n" % (i, i)
-                    for i in range(rows))
+    data = b"".join(b"%d\tanon-%d\tpage\t2026-01-01 10:00:00+00\t12.50\n" % (i, i) for i in range(rows))
     with connection(url) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE bench_plain (a bigint, b text, c text, d timestamptz,"
-                    " e numeric)")
+        cur.execute("CREATE TABLE bench_plain (a bigint, b text, c text, d timestamptz, e numeric)")
         started = time.perf_counter()
         cur.copy_expert("COPY bench_plain FROM STDIN", io.BytesIO(data))
         conn.commit()
@@ -64,21 +64,44 @@ def copy_plain_rows_per_s(url: str, rows: int = 1_000_000) -> float:
     return rows / seconds
 
 
-def copy_jsonb_rows_per_s(url: str, path: Path) -> tuple[float, int]:
-    """COPY of one landing file's lines straight into a jsonb column (no validation, no key)."""
+def valid_lines_file(path: Path, landing: Path, truth: Path) -> Path:
+    """A copy of ``path`` without the lines the generator made malformed (for COPY baselines,
+    which have no quarantine and would stop at the first bad line)."""
+    relative = str(path.relative_to(landing))
+    with (truth / "malformed.csv").open(newline="") as handle:
+        bad = {int(row["line"]) for row in csv.DictReader(handle) if row["file"] == relative}
+    clean = path.with_name(path.name + ".valid")
+    with path.open("rb") as source, clean.open("wb") as target:
+        for number, line in enumerate(source, start=1):
+            if number not in bad:
+                target.write(line)
+    return clean
+
+
+def copy_lines_per_s(url: str, path: Path, column_type: str) -> float:
+    """COPY of one file's lines into a one-column table of ``column_type`` ('text' or 'jsonb'):
+    what PostgreSQL itself costs, without validation, dedup or typed columns."""
     with connection(url) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE bench_jsonb (payload jsonb)")
+        cur.execute(f"CREATE TABLE bench_copy (payload {column_type})")
         started = time.perf_counter()
         with path.open("rb") as handle:
             stream = LineStream(handle)
-            cur.copy_expert("COPY bench_jsonb FROM STDIN", stream)
+            cur.copy_expert("COPY bench_copy FROM STDIN", stream)
         conn.commit()
         seconds = time.perf_counter() - started
-        cur.execute("DROP TABLE bench_jsonb")
-    return stream.lines / seconds, stream.lines
+        cur.execute("DROP TABLE bench_copy")
+    return stream.lines / seconds
 
 
-def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool) -> dict[str, object]:
+def drop_bench_database(url: str) -> None:
+    conn = connect(with_database(url, "postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    conn.close()
+
+
+def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool, keep: bool = False) -> dict[str, object]:
     from audience_dagster.sample_data import generate
 
     settings = load_settings()
@@ -87,49 +110,62 @@ def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool) -> dict[
     if not (reuse and (out / "truth" / "manifest.json").exists()):
         shutil.rmtree(out, ignore_errors=True)
         started = time.perf_counter()
-        report = generate(people, seed, out, workers=workers,
-                          progress=lambda d, t: print(f"\r[generate] {d}/{t}", end="",
-                                                      file=sys.stderr, flush=True))
+        report = generate(
+            people,
+            seed,
+            out,
+            workers=workers,
+            progress=lambda d, t: print(f"\r[generate] {d}/{t}", end="", file=sys.stderr, flush=True),
+        )
         gen_seconds = time.perf_counter() - started
-        generated = sum(report.counts.values())
+        generated = report.events
         print(file=sys.stderr)
-        figures.update(generate_seconds=gen_seconds, generated_records=generated,
-                       generate_records_per_s=generated / gen_seconds)
+        figures.update(
+            generate_seconds=gen_seconds, generated_events=generated, generate_events_per_s=generated / gen_seconds
+        )
     landing = out / "landing"
     url = bench_database_url()
     bootstrap(url)
     total_records = 0
     ingest_started = time.perf_counter()
     for source in JSON_SOURCES:
-        load = load_source(url, source, landing, future_tolerance=settings.future_tolerance,
-                           workers=workers)
+        load = load_source(url, source, landing, future_tolerance=settings.future_tolerance, workers=workers)
         records = load.total("records")
         total_records += records
-        print(f"[ingest] {source.name:10s} {records:>11,d} records {load.seconds:7.1f}s "
-              f"{records / max(load.seconds, 1e-9):>10,.0f}/s  inserted={load.total('inserted')}"
-              f" duplicates={load.total('duplicates')} quarantined={load.total('quarantined')}",
-              file=sys.stderr)
+        print(
+            f"[ingest] {source.name:10s} {records:>11,d} records {load.seconds:7.1f}s "
+            f"{records / max(load.seconds, 1e-9):>10,.0f}/s  inserted={load.total('inserted')}"
+            f" duplicates={load.total('duplicates')} quarantined={load.total('quarantined')}",
+            file=sys.stderr,
+        )
         figures[f"{source.name}_seconds"] = load.seconds
-    csv_load = load_directory(url, "historical_orders", landing / "historical_orders", "csv",
-                              load_orders_csv, workers=workers)
+    csv_load = load_directory(
+        url, "historical_orders", landing / "historical_orders", "csv", load_orders_csv, workers=workers
+    )
     total_records += csv_load.total("records")
     figures["historical_orders_seconds"] = csv_load.seconds
     ingest_seconds = time.perf_counter() - ingest_started
-    segment_files = find_landing_files(landing / "segment", "jsonl")
-    jsonb_rate, _ = copy_jsonb_rows_per_s(url, max(segment_files, key=lambda p: p.stat().st_size))
+    segment_file = max(find_landing_files(landing / "segment", "jsonl"), key=lambda p: p.stat().st_size)
+    clean = valid_lines_file(segment_file, landing, out / "truth")
+    text_rate = copy_lines_per_s(url, clean, "text")
+    jsonb_rate = copy_lines_per_s(url, clean, "jsonb")
+    clean.unlink()
     plain_rate = copy_plain_rows_per_s(url)
+    if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
+        drop_bench_database(url)
     ingest_rate = total_records / ingest_seconds
-    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    peak_kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
     figures.update(
         ingest_records=total_records,
         ingest_seconds=ingest_seconds,
         ingest_events_per_s=ingest_rate,
         copy_plain_rows_per_s=plain_rate,
-        copy_jsonb_rows_per_s=jsonb_rate,
+        copy_text_lines_per_s=text_rate,
+        copy_jsonb_lines_per_s=jsonb_rate,
         ratio_plain_copy_to_ingest=plain_rate / ingest_rate,
         ratio_jsonb_copy_to_ingest=jsonb_rate / ingest_rate,
         peak_rss_mb=peak_kb / 1024,
     )
     return figures
-

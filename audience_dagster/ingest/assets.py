@@ -16,8 +16,10 @@ QUARANTINE_WARN_SHARE = 0.01
 def describe_file_load(load: FileLoad) -> str:
     if load.skipped:
         return f"{load.path}: already loaded (same content hash), skipped"
-    return (f"{load.path}: {load.inserted} new rows, {load.duplicates} duplicates, "
-            f"{load.quarantined} quarantined in {load.seconds:.1f}s")
+    return (
+        f"{load.path}: {load.inserted} new rows, {load.duplicates} duplicates, "
+        f"{load.quarantined} quarantined in {load.seconds:.1f}s"
+    )
 
 
 def _table_rows(warehouse: WarehouseResource, table: str) -> int:
@@ -26,13 +28,11 @@ def _table_rows(warehouse: WarehouseResource, table: str) -> int:
         return int(cur.fetchone()[0])
 
 
-def _result(report: SourceLoad, table: str, warehouse: WarehouseResource,
-            key: dg.AssetKey) -> dg.MaterializeResult:
+def _result(report: SourceLoad, table: str, warehouse: WarehouseResource, key: dg.AssetKey) -> dg.MaterializeResult:
     records = report.total("records")
     quarantined = report.total("quarantined")
     share = quarantined / records if records else 0.0
-    reasons = "\n".join(f"| {reason} | {count} |"
-                        for reason, count in report.quarantine_reasons.most_common())
+    reasons = "\n".join(f"| {reason} | {count} |" for reason, count in report.quarantine_reasons.most_common())
     seconds = max(report.seconds, 1e-9)
     return dg.MaterializeResult(
         metadata={
@@ -55,8 +55,7 @@ def _result(report: SourceLoad, table: str, warehouse: WarehouseResource,
                 asset_key=key,
                 passed=share <= QUARANTINE_WARN_SHARE,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"quarantined": quarantined, "records": records,
-                          "share": round(share, 5)},
+                metadata={"quarantined": quarantined, "records": records, "share": round(share, 5)},
                 description="Share of this run's records sent to raw.quarantine",
             )
         ],
@@ -65,9 +64,10 @@ def _result(report: SourceLoad, table: str, warehouse: WarehouseResource,
 
 def _check_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
-        "quarantine_share_below_1pct", asset=key,
+        "quarantine_share_below_1pct",
+        asset=key,
         description="Warns when more than 1% of a run's records are quarantined "
-                    "(look at raw.quarantine / stg_ingest__quarantined_records).",
+        "(look at raw.quarantine / stg_ingest__quarantined_records).",
     )
 
 
@@ -87,10 +87,14 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
         ),
         check_specs=[_check_spec(key)],
     )
-    def _raw_asset(context: AssetExecutionContext, warehouse: WarehouseResource,
-                   landing: LandingZone) -> dg.MaterializeResult:
+    def _raw_asset(
+        context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZone
+    ) -> dg.MaterializeResult:
         report = load_source(
-            warehouse.url, source, landing.root, future_tolerance=warehouse.future_tolerance,
+            warehouse.url,
+            source,
+            landing.root,
+            future_tolerance=warehouse.future_tolerance,
             workers=landing.load_workers,
             progress=lambda f: context.log.info(describe_file_load(f)),
         )
@@ -108,14 +112,19 @@ HISTORICAL_ORDERS_KEY = dg.AssetKey(["raw", "historical_orders"])
     kinds={"python", "postgres"},
     check_specs=[_check_spec(HISTORICAL_ORDERS_KEY)],
 )
-def raw_historical_orders(context: AssetExecutionContext, warehouse: WarehouseResource,
-                          landing: LandingZone) -> dg.MaterializeResult:
+def raw_historical_orders(
+    context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZone
+) -> dg.MaterializeResult:
     """Order history a store imports as CSV (`<landing>/historical_orders/*.csv`): customer id
     and/or email, order date, amount, optional order id and currency. Loaded into
     `raw.historical_orders`; rows without an order id are keyed by a content hash."""
     report = load_directory(
-        warehouse.url, "historical_orders", landing.root / "historical_orders", "csv",
-        load_orders_csv, workers=landing.load_workers,
+        warehouse.url,
+        "historical_orders",
+        landing.root / "historical_orders",
+        "csv",
+        load_orders_csv,
+        workers=landing.load_workers,
         progress=lambda f: context.log.info(describe_file_load(f)),
     )
     return _result(report, "raw.historical_orders", warehouse, HISTORICAL_ORDERS_KEY)

@@ -27,7 +27,8 @@ import psycopg2.extensions
 
 from audience_dagster.errors import IngestError
 from audience_dagster.ingest.landing import file_sha256, open_landing
-from audience_dagster.ingest.loader import FileLoad, record_ledger
+from audience_dagster.ingest.loader import FileLoad, claim_file, record_ledger
+from audience_dagster.ingest.sources import land_checked
 
 SOURCE = "historical_orders"
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -91,31 +92,14 @@ checked AS MATERIALIZED (
         ) AS order_key
     FROM typed
 ),
-quarantined AS (
-    INSERT INTO raw.quarantine (source, file_path, file_sha256, line_no, reason, record)
-    SELECT %(source)s, %(file_path)s, %(file_sha256)s, c.line_no, c.reason, l.record
-    FROM checked AS c
-    JOIN pg_temp.landing_orders AS l USING (line_no)
-    WHERE c.reason IS NOT NULL
-    ON CONFLICT (file_sha256, line_no) DO NOTHING
-    RETURNING 1
-),
-landed AS (
-    INSERT INTO raw.historical_orders (order_key, order_id, customer_id, email, ordered_at, amount,
-                                       currency, file_sha256, line_no, loaded_at)
-    SELECT order_key, order_id, customer_id, email, ordered_at, round(amount, 2), currency,
-           %(file_sha256)s, line_no, %(loaded_at)s
-    FROM checked
-    WHERE reason IS NULL
-    ON CONFLICT (order_key) DO NOTHING
-    RETURNING 1
+""" + land_checked(
+    "raw.historical_orders",
+    "order_key, order_id, customer_id, email, ordered_at, amount, currency",
+    "order_key, order_id, customer_id, email, ordered_at, round(amount, 2), currency",
+    "order_key",
+    "pg_temp.landing_orders",
+    "record",
 )
-SELECT
-    (SELECT count(*) FROM checked),
-    (SELECT count(*) FROM checked WHERE reason IS NULL),
-    (SELECT count(*) FROM landed),
-    (SELECT count(*) FROM quarantined)
-"""
 
 
 def map_header(header: list[str]) -> dict[str, int]:
@@ -141,8 +125,9 @@ def map_header(header: list[str]) -> dict[str, int]:
     return found
 
 
-def split_rows(text: io.TextIOBase, positions: dict[str, int], width: int
-               ) -> tuple[io.StringIO, dict[int, tuple[str, str]], int]:
+def split_rows(
+    text: io.TextIOBase, positions: dict[str, int], width: int
+) -> tuple[io.StringIO, dict[int, tuple[str, str]], int]:
     """CSV rows → (COPY buffer of well-formed rows, {line: (reason, record)}, lines read).
 
     Line numbers count the header as line 1 (as a spreadsheet shows them).
@@ -158,8 +143,7 @@ def split_rows(text: io.TextIOBase, positions: dict[str, int], width: int
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != width:
-            bad[line] = (f"wrong number of fields: expected {width}, got {len(row)}",
-                         ",".join(row))
+            bad[line] = (f"wrong number of fields: expected {width}, got {len(row)}", ",".join(row))
             continue
         record = ",".join(row)
         writer.writerow([line, record, *(row[positions[c]] if c in positions else "" for c in order)])
@@ -167,19 +151,16 @@ def split_rows(text: io.TextIOBase, positions: dict[str, int], width: int
     return out, bad, line
 
 
-def load_orders_csv(conn: psycopg2.extensions.connection, path: Path,
-                    display_path: str | None = None) -> FileLoad:
+def load_orders_csv(conn: psycopg2.extensions.connection, path: Path, display_path: str | None = None) -> FileLoad:
     """Load one orders CSV in one transaction (committed here); idempotent by content hash."""
     started = time.perf_counter()
     sha = file_sha256(path)
     shown = display_path or str(path)
     loaded_at = datetime.now(UTC)
     with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM raw.loaded_files WHERE file_sha256 = %s", (sha,))
-        if cur.fetchone():
+        if not claim_file(cur, sha):
             conn.rollback()
             return FileLoad(path=shown, sha256=sha, skipped=True)
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (sha,))
         with open_landing(path) as raw_handle:
             text = io.TextIOWrapper(raw_handle, encoding="utf-8", errors="replace", newline="")
             header = next(csv.reader([text.readline()]), [])
@@ -198,12 +179,17 @@ def load_orders_csv(conn: psycopg2.extensions.connection, path: Path,
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (file_sha256, line_no) DO NOTHING",
             [(SOURCE, shown, sha, line, reason, record) for line, (reason, record) in bad.items()],
         )
-        cur.execute(_LOAD, {"source": SOURCE, "file_path": shown, "file_sha256": sha,
-                            "loaded_at": loaded_at})
+        cur.execute(_LOAD, {"source": SOURCE, "file_path": shown, "file_sha256": sha, "loaded_at": loaded_at})
         records, valid, inserted, quarantined = cur.fetchone()
         result = FileLoad(
-            path=shown, sha256=sha, skipped=False, lines=lines, records=records + len(bad),
-            inserted=inserted, duplicates=valid - inserted, quarantined=quarantined + len(bad),
+            path=shown,
+            sha256=sha,
+            skipped=False,
+            lines=lines,
+            records=records + len(bad),
+            inserted=inserted,
+            duplicates=valid - inserted,
+            quarantined=quarantined + len(bad),
         )
         record_ledger(cur, SOURCE, path, shown, sha, result, loaded_at)
     conn.commit()

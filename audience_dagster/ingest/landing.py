@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK_BYTES = 8 << 20
-_SUFFIXES = {"jsonl": (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz"),
-             "csv": (".csv", ".csv.gz")}
+_SUFFIXES = {"jsonl": (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz"), "csv": (".csv", ".csv.gz")}
 
 
 def find_landing_files(directory: Path, file_format: str) -> list[Path]:

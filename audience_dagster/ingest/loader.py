@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg2.errors
 import psycopg2.extensions
 
 from audience_dagster.errors import IngestError
@@ -87,12 +88,9 @@ def load_file(
     sha = file_sha256(path)
     shown = display_path or str(path)
     with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM raw.loaded_files WHERE file_sha256 = %s", (sha,))
-        if cur.fetchone():
+        if not claim_file(cur, sha):
             conn.rollback()
             return FileLoad(path=shown, sha256=sha, skipped=True)
-        # one loader per file at a time, even across processes
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (sha,))
         # Memoize would hash whole jsonb values per row to cache the LATERAL steps (+50%)
         cur.execute("SET LOCAL enable_memoize = off")
         cur.execute(_LANDING_TABLE)
@@ -100,9 +98,15 @@ def load_file(
             with open_landing(path) as handle:
                 stream = LineStream(handle)
                 cur.copy_expert("COPY landing_lines (body) FROM STDIN", stream)
-        except OSError as exc:
+        # unreadable, or a corrupt/truncated .gz (psycopg2 reports errors raised by the stream's
+        # read() during COPY as QueryCanceled)
+        except (OSError, EOFError, psycopg2.errors.QueryCanceled) as exc:
             conn.rollback()
-            raise IngestError(f"cannot read landing file {shown}: {exc}") from exc
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise IngestError(
+                f"cannot read landing file {shown}: {detail}; nothing of it was "
+                "loaded — replace the file and re-run (it is not in the ledger)"
+            ) from exc
         loaded_at = datetime.now(UTC)
         params = {
             "source": source.name,
@@ -118,16 +122,32 @@ def load_file(
         records += len(stream.unreadable)
         quarantined += len(stream.unreadable)
         result = FileLoad(
-            path=shown, sha256=sha, skipped=False, lines=stream.lines, records=records,
-            inserted=inserted, duplicates=valid - inserted, quarantined=quarantined,
+            path=shown,
+            sha256=sha,
+            skipped=False,
+            lines=stream.lines,
+            records=records,
+            inserted=inserted,
+            duplicates=valid - inserted,
+            quarantined=quarantined,
         )
         record_ledger(cur, source.name, path, shown, sha, result, loaded_at)
     conn.commit()
     return FileLoad(**{**result.__dict__, "seconds": time.perf_counter() - started})
 
 
-def _quarantine_unreadable(cur, source: Source, shown: str, sha: str,
-                           unreadable: dict[int, str]) -> None:
+def claim_file(cur, sha: str) -> bool:
+    """Lock this file's content hash for the transaction; False if it was already loaded.
+
+    Lock first, then look in the ledger: two loaders racing on the same file serialise, and
+    the second one finds the ledger entry the first committed.
+    """
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (sha,))
+    cur.execute("SELECT 1 FROM raw.loaded_files WHERE file_sha256 = %s", (sha,))
+    return cur.fetchone() is None
+
+
+def _quarantine_unreadable(cur, source: Source, shown: str, sha: str, unreadable: dict[int, str]) -> None:
     if not unreadable:
         return
     cur.executemany(
@@ -138,20 +158,27 @@ def _quarantine_unreadable(cur, source: Source, shown: str, sha: str,
     )
 
 
-def record_ledger(cur, source: str, path: Path, shown: str, sha: str, result: FileLoad,
-                  loaded_at: datetime) -> None:
+def record_ledger(cur, source: str, path: Path, shown: str, sha: str, result: FileLoad, loaded_at: datetime) -> None:
     """Remember a loaded file by content hash so the same bytes are never loaded twice."""
     cur.execute(
         "INSERT INTO raw.loaded_files (file_sha256, source, file_path, file_bytes, lines,"
         " inserted, duplicates, quarantined, loaded_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
         " ON CONFLICT (file_sha256) DO NOTHING",
-        (sha, source, shown, path.stat().st_size, result.lines, result.inserted,
-         result.duplicates, result.quarantined, loaded_at),
+        (
+            sha,
+            source,
+            shown,
+            path.stat().st_size,
+            result.lines,
+            result.inserted,
+            result.duplicates,
+            result.quarantined,
+            loaded_at,
+        ),
     )
 
 
-def quarantine_reasons(conn: psycopg2.extensions.connection,
-                       shas: Iterable[str]) -> Counter[str]:
+def quarantine_reasons(conn: psycopg2.extensions.connection, shas: Iterable[str]) -> Counter[str]:
     """How many records each quarantine reason took, over the given files."""
     shas = list(shas)
     if not shas:
@@ -233,5 +260,12 @@ def load_source(
     def load_one(conn: psycopg2.extensions.connection, path: Path, shown: str) -> FileLoad:
         return load_file(conn, source, path, future_tolerance=future_tolerance, display_path=shown)
 
-    return load_directory(url, source.name, landing_dir / source.landing_subdir,
-                          source.file_format, load_one, workers=workers, progress=progress)
+    return load_directory(
+        url,
+        source.name,
+        landing_dir / source.landing_subdir,
+        source.file_format,
+        load_one,
+        workers=workers,
+        progress=progress,
+    )

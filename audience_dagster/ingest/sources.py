@@ -60,8 +60,7 @@ SEGMENT = Source(
         "o->>'anonymousId' AS anonymous_id",
         "o->>'userId' AS user_id",
         "coalesce(o->>'originalTimestamp', o->>'timestamp') AS original_text",
-        "raw.try_timestamptz(coalesce(o->>'originalTimestamp', o->>'timestamp'))"
-        " AS original_timestamp",
+        "raw.try_timestamptz(coalesce(o->>'originalTimestamp', o->>'timestamp')) AS original_timestamp",
         "raw.try_timestamptz(o->>'sentAt') AS sent_at",
         "raw.try_timestamptz(o->>'receivedAt') AS received_parsed",
     ),
@@ -81,21 +80,18 @@ SEGMENT = Source(
         ),
         (_missing("messageId"), "'missing required field: messageId'"),
         (_not_type("-> 'messageId'", "string"), "'wrong type: messageId must be a string'"),
-        (_not_type("-> 'anonymousId'", "string", "number"),
-         "'wrong type: anonymousId must be a string'"),
+        (_not_type("-> 'anonymousId'", "string", "number"), "'wrong type: anonymousId must be a string'"),
         (_not_type("-> 'userId'", "string", "number"), "'wrong type: userId must be a string'"),
-        (f"{_missing('anonymousId')} AND {_missing('userId')}",
-         "'missing required field: anonymousId or userId'"),
+        (f"{_missing('anonymousId')} AND {_missing('userId')}", "'missing required field: anonymousId or userId'"),
         (f"o->>'type' = 'track' AND {_missing('event')}", "'missing required field: event'"),
-        (f"o->>'type' = 'alias' AND {_missing('previousId')}",
-         "'missing required field: previousId'"),
+        (f"o->>'type' = 'alias' AND {_missing('previousId')}", "'missing required field: previousId'"),
         ("original_text IS NULL", "'missing required field: timestamp'"),
-        ("original_timestamp IS NULL",
-         "'unparseable timestamp: ' || " + _sample("original_text")),
-        ("o->>'sentAt' IS NOT NULL AND sent_at IS NULL",
-         "'unparseable sentAt: ' || " + _sample("o->>'sentAt'")),
-        ("o->>'receivedAt' IS NOT NULL AND received_parsed IS NULL",
-         "'unparseable receivedAt: ' || " + _sample("o->>'receivedAt'")),
+        ("original_timestamp IS NULL", "'unparseable timestamp: ' || " + _sample("original_text")),
+        ("o->>'sentAt' IS NOT NULL AND sent_at IS NULL", "'unparseable sentAt: ' || " + _sample("o->>'sentAt'")),
+        (
+            "o->>'receivedAt' IS NOT NULL AND received_parsed IS NULL",
+            "'unparseable receivedAt: ' || " + _sample("o->>'receivedAt'"),
+        ),
         (_not_type("-> 'properties'", "object"), "'wrong type: properties must be an object'"),
         (_not_type("-> 'traits'", "object"), "'wrong type: traits must be an object'"),
         (_not_type("-> 'context'", "object"), "'wrong type: context must be an object'"),
@@ -109,8 +105,7 @@ SEGMENT = Source(
         ("sent_at", "sent_at"),
         ("received_at", "received_at"),
         # clamp: an event time too far past its receipt is replaced by the receipt time
-        ("occurred_at", "CASE WHEN corrected > received_at + %(future_tolerance)s"
-                        " THEN received_at ELSE corrected END"),
+        ("occurred_at", "CASE WHEN corrected > received_at + %(future_tolerance)s THEN received_at ELSE corrected END"),
         ("timestamp_clamped", "corrected > received_at + %(future_tolerance)s"),
         ("payload", "o"),
     ),
@@ -128,19 +123,19 @@ SENDGRID = Source(
         "raw.try_numeric(o->>'timestamp') AS epoch",
     ),
     derived=(
-        f"CASE WHEN epoch BETWEEN 0 AND {_EPOCH_MAX} THEN to_timestamp(epoch::double precision)"
-        " END AS occurred_at",
+        f"CASE WHEN epoch BETWEEN 0 AND {_EPOCH_MAX} THEN to_timestamp(epoch::double precision) END AS occurred_at",
     ),
     checks=(
         (_missing("sg_event_id"), "'missing required field: sg_event_id'"),
         (_missing("event"), "'missing required field: event'"),
         (_missing("email"), "'missing required field: email'"),
         (_missing("timestamp"), "'missing required field: timestamp'"),
-        ("epoch IS NULL",
-         "'wrong type: timestamp must be UNIX seconds, got ' || " + _sample("o->>'timestamp'")),
+        ("epoch IS NULL", "'wrong type: timestamp must be UNIX seconds, got ' || " + _sample("o->>'timestamp'")),
         ("occurred_at IS NULL", "'timestamp out of range: ' || " + _sample("o->>'timestamp'")),
-        ("occurred_at > %(loaded_at)s::timestamptz + %(future_tolerance)s",
-         "'timestamp in the future: ' || " + _sample("o->>'timestamp'")),
+        (
+            "occurred_at > %(loaded_at)s::timestamptz + %(future_tolerance)s",
+            "'timestamp in the future: ' || " + _sample("o->>'timestamp'"),
+        ),
     ),
     columns=(
         ("sg_event_id", "sg_event_id"),
@@ -168,16 +163,22 @@ SHOPIFY = Source(
         ("order_id IS NULL", "'wrong type: id must be an integer, got ' || " + _sample("o->>'id'")),
         (_missing("created_at"), "'missing required field: created_at'"),
         ("created_at IS NULL", "'unparseable created_at: ' || " + _sample("o->>'created_at'")),
-        ("created_at > %(loaded_at)s::timestamptz + %(future_tolerance)s",
-         "'created_at in the future: ' || " + _sample("o->>'created_at'")),
+        (
+            "created_at > %(loaded_at)s::timestamptz + %(future_tolerance)s",
+            "'created_at in the future: ' || " + _sample("o->>'created_at'"),
+        ),
         (_missing("total_price"), "'missing required field: total_price'"),
-        ("raw.try_numeric(o->>'total_price') IS NULL",
-         "'wrong type: total_price must be a decimal, got ' || " + _sample("o->>'total_price'")),
+        (
+            "raw.try_numeric(o->>'total_price') IS NULL",
+            "'wrong type: total_price must be a decimal, got ' || " + _sample("o->>'total_price'"),
+        ),
         (_not_type("-> 'customer'", "object"), "'wrong type: customer must be an object'"),
         (_not_type("-> 'line_items'", "array"), "'wrong type: line_items must be an array'"),
-        (f"{_missing('email')} AND coalesce(o #>> '{{customer,id}}', '') = ''"
-         f" AND coalesce(o #>> '{{customer,email}}', '') = ''",
-         "'order names no customer: needs customer.id or email'"),
+        (
+            f"{_missing('email')} AND coalesce(o #>> '{{customer,id}}', '') = ''"
+            f" AND coalesce(o #>> '{{customer,email}}', '') = ''",
+            "'order names no customer: needs customer.id or email'",
+        ),
     ),
     columns=(
         ("order_id", "order_id"),
@@ -202,8 +203,10 @@ SOCIAL = Source(
         (_missing("handle"), "'missing required field: handle'"),
         (_missing("occurred_at"), "'missing required field: occurred_at'"),
         ("occurred_at IS NULL", "'unparseable occurred_at: ' || " + _sample("o->>'occurred_at'")),
-        ("occurred_at > %(loaded_at)s::timestamptz + %(future_tolerance)s",
-         "'occurred_at in the future: ' || " + _sample("o->>'occurred_at'")),
+        (
+            "occurred_at > %(loaded_at)s::timestamptz + %(future_tolerance)s",
+            "'occurred_at in the future: ' || " + _sample("o->>'occurred_at'"),
+        ),
     ),
     columns=(
         ("event_id", "o->>'event_id'"),
@@ -263,23 +266,33 @@ WITH checked AS MATERIALIZED (
     ) AS d
     WHERE btrim(l.body, E' \t\r\n') <> '' AND l.line_no <> ALL(%(skip_lines)s::bigint[])
 ),
-quarantined AS (
+{land_checked(source.table, names, values, source.key, "pg_temp.landing_lines", "body")}"""
+
+
+def land_checked(table: str, names: str, values: str, key: str, landing_table: str, record_column: str) -> str:
+    """The tail every load statement shares, after a CTE ``checked`` (line_no, reason, …).
+
+    Quarantines the rows with a reason (their original text from ``landing_table``), inserts
+    the others into ``table`` deduplicated on ``key``, and returns one row:
+    (records, valid, inserted, quarantined).
+    """
+    return f"""quarantined AS (
     INSERT INTO raw.quarantine (source, file_path, file_sha256, line_no, reason, record)
-    SELECT %(source)s, %(file_path)s, %(file_sha256)s, c.line_no, c.reason, l.body
+    SELECT %(source)s, %(file_path)s, %(file_sha256)s, c.line_no, c.reason, l.{record_column}
     FROM checked AS c
-    JOIN pg_temp.landing_lines AS l USING (line_no)
+    JOIN {landing_table} AS l USING (line_no)
     WHERE c.reason IS NOT NULL
     ON CONFLICT (file_sha256, line_no) DO NOTHING
     RETURNING 1
 ),
 landed AS (
-    INSERT INTO {source.table} ({names}, file_sha256, line_no, loaded_at)
+    INSERT INTO {table} ({names}, file_sha256, line_no, loaded_at)
     SELECT
         {values},
         %(file_sha256)s, line_no, %(loaded_at)s::timestamptz
     FROM checked
     WHERE reason IS NULL
-    ON CONFLICT ({source.key}) DO NOTHING
+    ON CONFLICT ({key}) DO NOTHING
     RETURNING 1
 )
 SELECT

@@ -25,9 +25,7 @@ class AudienceDbtTranslator(DagsterDbtTranslator):
             return fqn[1]
         return super().get_group_name(dbt_resource_props)
 
-    def get_automation_condition(
-        self, dbt_resource_props: Mapping[str, Any]
-    ) -> dg.AutomationCondition | None:
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
         return dg.AutomationCondition.eager()
 
 

@@ -37,8 +37,7 @@ def resolve_warehouse(settings: Settings | None = None) -> Warehouse:
     settings = settings or load_settings()
     if settings.embedded:
         url, dagster_url = ensure_embedded(settings.pgdata_dir)
-        return Warehouse(url=url, dagster_url=settings.dagster_database_url or dagster_url,
-                         embedded=True)
+        return Warehouse(url=url, dagster_url=settings.dagster_database_url or dagster_url, embedded=True)
     assert settings.database_url is not None
     return Warehouse(
         url=settings.database_url,

@@ -46,15 +46,18 @@ def ensure_embedded(pgdata: Path) -> tuple[str, str]:
         import pgserver
 
         # one process at a time starts/tunes the server (xdist workers, demo + tests)
-        with fasteners.InterProcessLock(str(pgdata.parent / "embedded.lock")), \
-                warnings.catch_warnings():
+        with fasteners.InterProcessLock(str(pgdata.parent / "embedded.lock")), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server = pgserver.get_server(pgdata, cleanup_mode=None)
             if _apply_tuning(server.get_uri("postgres")):
                 from pgserver._commands import pg_ctl
 
-                pg_ctl(["-w", "-m", "fast", "-l", str(server.log), "restart"],
-                       pgdata=server.pgdata, user=server.system_user, timeout=60)
+                pg_ctl(
+                    ["-w", "-m", "fast", "-l", str(server.log), "restart"],
+                    pgdata=server.pgdata,
+                    user=server.system_user,
+                    timeout=60,
+                )
             _create_databases(server.get_uri("postgres"), (WAREHOUSE_DB, DAGSTER_DB))
     except Exception as exc:  # pgserver raises plain exceptions with the server log inside
         raise WarehouseError(
@@ -72,8 +75,9 @@ def _apply_tuning(admin_url: str) -> bool:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT name, current_setting(name), context FROM pg_settings"
-                        " WHERE name = ANY(%s)", (list(TUNING),))
+            cur.execute(
+                "SELECT name, current_setting(name), context FROM pg_settings WHERE name = ANY(%s)", (list(TUNING),)
+            )
             current = {name: (value, context) for name, value, context in cur.fetchall()}
             restart = False
             for name, wanted in TUNING.items():

@@ -19,10 +19,16 @@ DAY = timedelta(days=1)
 
 
 def seg(message_id: str | None, **fields) -> str:
-    message = {"type": "track", "messageId": message_id, "anonymousId": "anon-1",
-               "event": "Product Viewed", "properties": {"product_id": "p1"},
-               "timestamp": "2026-03-01T10:00:00.000Z", "sentAt": "2026-03-01T10:00:00.500Z",
-               "receivedAt": "2026-03-01T10:00:01.000Z"}
+    message = {
+        "type": "track",
+        "messageId": message_id,
+        "anonymousId": "anon-1",
+        "event": "Product Viewed",
+        "properties": {"product_id": "p1"},
+        "timestamp": "2026-03-01T10:00:00.000Z",
+        "sentAt": "2026-03-01T10:00:00.500Z",
+        "receivedAt": "2026-03-01T10:00:01.000Z",
+    }
     message.update(fields)
     return json.dumps({k: v for k, v in message.items() if v is not None})
 
@@ -37,24 +43,26 @@ def quarantine(url: str) -> dict[int, str]:
     return dict(rows(url, "SELECT line_no, reason FROM raw.quarantine ORDER BY line_no"))
 
 
-def test_every_kind_of_malformed_segment_record_is_quarantined_with_its_reason(
-        empty_raw: str, tmp_path: Path) -> None:
-    write_lines(tmp_path / "segment" / "a.jsonl", [
-        seg("m1"),                                             # 1 good
-        '{"type": "track", "messageId": "m2"',                 # 2 truncated
-        "[1, 2]",                                              # 3 not an object
-        seg(None),                                             # 4 no messageId
-        seg("m5", timestamp="yesterday"),                      # 5 bad timestamp
-        seg("m6", properties="cheap"),                         # 6 wrong type
-        seg("m7", anonymousId=None),                           # 7 no anonymousId / userId
-        seg("m8", type="teleport"),                            # 8 unknown type
-        seg("m9", event=None),                                 # 9 track without event
-        "",                                                    # 10 blank: not a record
-        seg("m11", type="alias", previousId=None),             # 11 alias without previousId
-        seg("m12", sentAt="2026-02-30T00:00:00Z"),             # 12 bad sentAt
-        seg("m13", timestamp="now"),                           # 13 special word
-        seg("m14", userId={"id": 1}),                          # 14 wrong type userId
-    ])
+def test_every_kind_of_malformed_segment_record_is_quarantined_with_its_reason(empty_raw: str, tmp_path: Path) -> None:
+    write_lines(
+        tmp_path / "segment" / "a.jsonl",
+        [
+            seg("m1"),  # 1 good
+            '{"type": "track", "messageId": "m2"',  # 2 truncated
+            "[1, 2]",  # 3 not an object
+            seg(None),  # 4 no messageId
+            seg("m5", timestamp="yesterday"),  # 5 bad timestamp
+            seg("m6", properties="cheap"),  # 6 wrong type
+            seg("m7", anonymousId=None),  # 7 no anonymousId / userId
+            seg("m8", type="teleport"),  # 8 unknown type
+            seg("m9", event=None),  # 9 track without event
+            "",  # 10 blank: not a record
+            seg("m11", type="alias", previousId=None),  # 11 alias without previousId
+            seg("m12", sentAt="2026-02-30T00:00:00Z"),  # 12 bad sentAt
+            seg("m13", timestamp="now"),  # 13 special word
+            seg("m14", userId={"id": 1}),  # 14 wrong type userId
+        ],
+    )
     report = load_source(empty_raw, SEGMENT, tmp_path, future_tolerance=DAY, workers=1)
     assert report.total("inserted") == 1
     assert report.total("quarantined") == 12
@@ -89,27 +97,38 @@ def test_loading_twice_or_redelivered_messages_add_nothing(empty_raw: str, tmp_p
     assert (third.total("inserted"), third.total("duplicates")) == (1, 1)
     assert rows(empty_raw, "SELECT count(*) FROM raw.segment_messages") == [(3,)]
     assert rows(empty_raw, "SELECT count(*) FROM raw.quarantine") == [(1,)]
-    assert rows(empty_raw, "SELECT payload->>'event' FROM raw.segment_messages WHERE message_id = 'm2'") \
-        == [("Product Viewed",)]
+    assert rows(empty_raw, "SELECT payload->>'event' FROM raw.segment_messages WHERE message_id = 'm2'") == [
+        ("Product Viewed",)
+    ]
 
 
 def test_segment_timestamp_rules(empty_raw: str, tmp_path: Path) -> None:
-    write_lines(tmp_path / "segment" / "t.jsonl", [
-        # device clock 3 days fast: corrected from sentAt/receivedAt
-        seg("skew", timestamp="2026-03-04T10:00:00.000Z", sentAt="2026-03-04T10:00:02.000Z",
-            receivedAt="2026-03-01T10:00:03.000Z"),
-        # far-future clock and no sentAt: cannot be corrected, clamped to receivedAt
-        seg("future", timestamp="2028-01-01T00:00:00Z", sentAt=None,
-            receivedAt="2026-03-01T10:00:03.000Z"),
-        # no receivedAt: received at load time; no sentAt: the client's time stands
-        seg("live", timestamp="2026-03-01T09:00:00+01:00", sentAt=None, receivedAt=None),
-        # originalTimestamp wins over timestamp when both are present (Segment archive)
-        seg("orig", originalTimestamp="2026-03-01T09:59:59.000Z", sentAt="2026-03-01T10:00:00.000Z"),
-    ])
+    write_lines(
+        tmp_path / "segment" / "t.jsonl",
+        [
+            # device clock 3 days fast: corrected from sentAt/receivedAt
+            seg(
+                "skew",
+                timestamp="2026-03-04T10:00:00.000Z",
+                sentAt="2026-03-04T10:00:02.000Z",
+                receivedAt="2026-03-01T10:00:03.000Z",
+            ),
+            # far-future clock and no sentAt: cannot be corrected, clamped to receivedAt
+            seg("future", timestamp="2028-01-01T00:00:00Z", sentAt=None, receivedAt="2026-03-01T10:00:03.000Z"),
+            # no receivedAt: received at load time; no sentAt: the client's time stands
+            seg("live", timestamp="2026-03-01T09:00:00+01:00", sentAt=None, receivedAt=None),
+            # originalTimestamp wins over timestamp when both are present (Segment archive)
+            seg("orig", originalTimestamp="2026-03-01T09:59:59.000Z", sentAt="2026-03-01T10:00:00.000Z"),
+        ],
+    )
     before = datetime.now(UTC)
     load_source(empty_raw, SEGMENT, tmp_path, future_tolerance=DAY, workers=1)
-    got = {r[0]: r[1:] for r in rows(empty_raw, "SELECT message_id, occurred_at, timestamp_clamped, received_at"
-                                                " FROM raw.segment_messages")}
+    got = {
+        r[0]: r[1:]
+        for r in rows(
+            empty_raw, "SELECT message_id, occurred_at, timestamp_clamped, received_at FROM raw.segment_messages"
+        )
+    }
     utc = UTC
     assert got["skew"][:2] == (datetime(2026, 3, 1, 10, 0, 1, tzinfo=utc), False)
     assert got["future"][:2] == (datetime(2026, 3, 1, 10, 0, 3, tzinfo=utc), True)
@@ -120,30 +139,51 @@ def test_segment_timestamp_rules(empty_raw: str, tmp_path: Path) -> None:
 
 def test_sendgrid_shopify_and_social_validation(empty_raw: str, tmp_path: Path) -> None:
     good_sg = {"email": "a@b.com", "timestamp": 1767225600, "event": "open", "sg_event_id": "e1"}
-    write_lines(tmp_path / "sendgrid" / "s.jsonl", [
-        json.dumps(good_sg),
-        json.dumps({**good_sg, "sg_event_id": "e2", "timestamp": "notatime"}),
-        json.dumps({**good_sg, "sg_event_id": "e3", "email": ""}),
-        json.dumps({**good_sg, "sg_event_id": "e4", "timestamp": 4102444800 * 10}),
-        json.dumps(good_sg),
-    ])
-    order = {"id": 4000000000001, "email": "a@b.com", "created_at": "2026-01-05T09:12:44-05:00",
-             "total_price": "87.20", "currency": "USD", "customer": {"id": 6000000000001},
-             "line_items": [{"product_id": 1, "price": "87.20", "quantity": 1}]}
-    write_lines(tmp_path / "shopify" / "o.jsonl", [
-        json.dumps(order),
-        json.dumps({**order, "id": "abc"}),
-        json.dumps({**order, "id": 4000000000002, "total_price": "abc"}),
-        json.dumps({**order, "id": 4000000000003, "email": None, "customer": None}),
-        json.dumps({**order, "id": 4000000000004, "line_items": {"a": 1}}),
-        json.dumps({**order, "id": 4000000000005, "created_at": "2099-01-01T00:00:00Z"}),
-    ])
-    event = {"event_id": "s1", "platform": "Instagram", "action": "LIKE", "handle": "@jane",
-             "occurred_at": "2026-01-01T00:00:00Z"}
-    write_lines(tmp_path / "social" / "x.jsonl", [
-        json.dumps(event), json.dumps({**event, "event_id": "s2", "handle": None}),
-        json.dumps({**event, "event_id": "s3", "occurred_at": "2026-01-01 25:00"}),
-    ])
+    write_lines(
+        tmp_path / "sendgrid" / "s.jsonl",
+        [
+            json.dumps(good_sg),
+            json.dumps({**good_sg, "sg_event_id": "e2", "timestamp": "notatime"}),
+            json.dumps({**good_sg, "sg_event_id": "e3", "email": ""}),
+            json.dumps({**good_sg, "sg_event_id": "e4", "timestamp": 4102444800 * 10}),
+            json.dumps(good_sg),
+        ],
+    )
+    order = {
+        "id": 4000000000001,
+        "email": "a@b.com",
+        "created_at": "2026-01-05T09:12:44-05:00",
+        "total_price": "87.20",
+        "currency": "USD",
+        "customer": {"id": 6000000000001},
+        "line_items": [{"product_id": 1, "price": "87.20", "quantity": 1}],
+    }
+    write_lines(
+        tmp_path / "shopify" / "o.jsonl",
+        [
+            json.dumps(order),
+            json.dumps({**order, "id": "abc"}),
+            json.dumps({**order, "id": 4000000000002, "total_price": "abc"}),
+            json.dumps({**order, "id": 4000000000003, "email": None, "customer": None}),
+            json.dumps({**order, "id": 4000000000004, "line_items": {"a": 1}}),
+            json.dumps({**order, "id": 4000000000005, "created_at": "2099-01-01T00:00:00Z"}),
+        ],
+    )
+    event = {
+        "event_id": "s1",
+        "platform": "Instagram",
+        "action": "LIKE",
+        "handle": "@jane",
+        "occurred_at": "2026-01-01T00:00:00Z",
+    }
+    write_lines(
+        tmp_path / "social" / "x.jsonl",
+        [
+            json.dumps(event),
+            json.dumps({**event, "event_id": "s2", "handle": None}),
+            json.dumps({**event, "event_id": "s3", "occurred_at": "2026-01-01 25:00"}),
+        ],
+    )
     for source in (SENDGRID, SHOPIFY, SOCIAL):
         load_source(empty_raw, source, tmp_path, future_tolerance=DAY, workers=1)
     reasons = rows(empty_raw, "SELECT source, line_no, reason FROM raw.quarantine ORDER BY 1, 2")
@@ -160,9 +200,11 @@ def test_sendgrid_shopify_and_social_validation(empty_raw: str, tmp_path: Path) 
         ("social", 3, "unparseable occurred_at: '2026-01-01 25:00'"),
     ]
     assert rows(empty_raw, "SELECT sg_event_id, occurred_at FROM raw.sendgrid_events") == [
-        ("e1", datetime(2026, 1, 1, tzinfo=UTC))]
+        ("e1", datetime(2026, 1, 1, tzinfo=UTC))
+    ]
     assert rows(empty_raw, "SELECT order_id, created_at FROM raw.shopify_orders") == [
-        (4000000000001, datetime(2026, 1, 5, 14, 12, 44, tzinfo=UTC))]
+        (4000000000001, datetime(2026, 1, 5, 14, 12, 44, tzinfo=UTC))
+    ]
     assert rows(empty_raw, "SELECT platform, action FROM raw.social_events") == [("instagram", "like")]
 
 
@@ -172,24 +214,31 @@ def test_historical_orders_csv_import(empty_raw: str, tmp_path: Path) -> None:
         "Order_ID,customer_id,email,order_date,amount,currency\n"
         "1001,c1,A@b.com,2025-01-02,12.50,usd\n"
         ',c1,,2025-01-03,"$1,234.50",\n'
-        ',c1,,2025-01-03,"$1,234.50",\n'          # a second, identical id-less order is kept
-        "1002,,,2025-01-04,5,\n"                   # no customer
-        "1003,c2,,yesterday,5,\n"                  # bad date
-        "1004,c2,,19970101,abc,\n"                 # bad amount
-        "1005,c2,,19970101,7,\n"                   # CDNOW-style date
-        "1006,c2\n"                                # broken row
-        "1007,c3,,2025-02-01,-3,\n"                # refund
-        '1008,c3,,2025-02-01,"12,50",EUR\n'         # decimal comma: ambiguous, never 1250
+        ',c1,,2025-01-03,"$1,234.50",\n'  # a second, identical id-less order is kept
+        "1002,,,2025-01-04,5,\n"  # no customer
+        "1003,c2,,yesterday,5,\n"  # bad date
+        "1004,c2,,19970101,abc,\n"  # bad amount
+        "1005,c2,,19970101,7,\n"  # CDNOW-style date
+        "1006,c2\n"  # broken row
+        "1007,c3,,2025-02-01,-3,\n"  # refund
+        '1008,c3,,2025-02-01,"12,50",EUR\n'  # decimal comma: ambiguous, never 1250
     )
     with connection(empty_raw) as conn:
         first = load_orders_csv(conn, path)
         second = load_orders_csv(conn, path)
     assert (first.inserted, first.quarantined, first.records) == (4, 6, 10)
     assert second.skipped
-    got = rows(empty_raw, "SELECT line_no, order_id, customer_id, ordered_at::date::text, amount::text,"
-                          " currency FROM raw.historical_orders ORDER BY line_no")
-    assert got == [(2, "1001", "c1", "2025-01-02", "12.50", "USD"), (3, None, "c1", "2025-01-03", "1234.50", None),
-                   (4, None, "c1", "2025-01-03", "1234.50", None), (8, "1005", "c2", "1997-01-01", "7.00", None)]
+    got = rows(
+        empty_raw,
+        "SELECT line_no, order_id, customer_id, ordered_at::date::text, amount::text,"
+        " currency FROM raw.historical_orders ORDER BY line_no",
+    )
+    assert got == [
+        (2, "1001", "c1", "2025-01-02", "12.50", "USD"),
+        (3, None, "c1", "2025-01-03", "1234.50", None),
+        (4, None, "c1", "2025-01-03", "1234.50", None),
+        (8, "1005", "c2", "1997-01-01", "7.00", None),
+    ]
     assert quarantine(empty_raw) == {
         5: "order names no customer: needs customer_id or email",
         6: "unparseable order_date: 'yesterday'",
@@ -217,3 +266,17 @@ def test_quarantine_is_exactly_the_faults_the_generator_injected(empty_raw: str,
     quarantined = set(rows(empty_raw, "SELECT file_path, line_no FROM raw.quarantine"))
     assert quarantined == set(injected)
     assert rows(empty_raw, "SELECT count(*) FROM raw.historical_orders") == [(report.counts["historical_order_rows"],)]
+
+
+def test_a_corrupt_gzip_file_fails_clearly_and_loads_nothing(empty_raw: str, tmp_path: Path) -> None:
+    import gzip
+
+    from audience_dagster.errors import IngestError
+
+    data = gzip.compress("".join(seg(f"m{i}") + "\n" for i in range(2000)).encode())
+    (tmp_path / "segment").mkdir()
+    (tmp_path / "segment" / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(IngestError, match=r"segment/cut\.jsonl\.gz.*replace the file"):
+        load_source(empty_raw, SEGMENT, tmp_path, future_tolerance=DAY, workers=1)
+    assert rows(empty_raw, "SELECT count(*) FROM raw.segment_messages") == [(0,)]
+    assert rows(empty_raw, "SELECT count(*) FROM raw.loaded_files") == [(0,)]

@@ -43,17 +43,24 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
         assert first.success
         checks = [e for e in first.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
         assert len(checks) > 50  # dbt data tests + the quarantine checks
-        failed = [e.event_specific_data.check_name for e in checks
-                  if not e.event_specific_data.passed]
+        failed = [e.event_specific_data.check_name for e in checks if not e.event_specific_data.passed]
         assert failed == []
         materialized = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
-        assert {"raw/segment_messages", "raw/shopify_orders", "staging/stg_segment__tracks",
-                "staging/stg_shopify__order_line_items"} <= materialized
+        assert {
+            "raw/segment_messages",
+            "raw/shopify_orders",
+            "staging/stg_segment__tracks",
+            "staging/stg_shopify__order_line_items",
+        } <= materialized
 
     # the generator counts valid, distinct records: exactly what must land
-    for table, key in (("raw.segment_messages", "segment_messages"), ("raw.sendgrid_events", "sendgrid_events"),
-                       ("raw.shopify_orders", "shopify_orders"), ("raw.social_events", "social_events"),
-                       ("raw.historical_orders", "historical_order_rows")):
+    for table, key in (
+        ("raw.segment_messages", "segment_messages"),
+        ("raw.sendgrid_events", "sendgrid_events"),
+        ("raw.shopify_orders", "shopify_orders"),
+        ("raw.social_events", "social_events"),
+        ("raw.historical_orders", "historical_order_rows"),
+    ):
         assert count(empty_raw, table) == report.counts[key], table
     expected = report.counts["segment_messages"]
     with (home / "truth" / "malformed.csv").open() as handle:
@@ -61,13 +68,26 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
     with connection(empty_raw) as conn, conn.cursor() as cur:
         cur.execute("SELECT file_path, line_no FROM raw.quarantine")
         assert set(cur.fetchall()) == truth
-    staged = count(empty_raw, "staging.stg_segment__tracks") + count(empty_raw, "staging.stg_segment__pages") \
-        + count(empty_raw, "staging.stg_segment__screens") + count(empty_raw, "staging.stg_segment__identifies") \
-        + count(empty_raw, "staging.stg_segment__aliases") + count(empty_raw, "staging.stg_segment__groups")
+    staged = (
+        count(empty_raw, "staging.stg_segment__tracks")
+        + count(empty_raw, "staging.stg_segment__pages")
+        + count(empty_raw, "staging.stg_segment__screens")
+        + count(empty_raw, "staging.stg_segment__identifies")
+        + count(empty_raw, "staging.stg_segment__aliases")
+        + count(empty_raw, "staging.stg_segment__groups")
+    )
     assert staged == expected
-    before = {t: count(empty_raw, t) for t in ("raw.segment_messages", "raw.sendgrid_events",
-                                               "raw.shopify_orders", "raw.social_events",
-                                               "raw.historical_orders", "raw.quarantine")}
+    before = {
+        t: count(empty_raw, t)
+        for t in (
+            "raw.segment_messages",
+            "raw.sendgrid_events",
+            "raw.shopify_orders",
+            "raw.social_events",
+            "raw.historical_orders",
+            "raw.quarantine",
+        )
+    }
 
     with dg.DagsterInstance.get() as instance:
         second = job.execute_in_process(instance=instance, raise_on_error=False)
