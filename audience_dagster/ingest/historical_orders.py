@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,7 +66,7 @@ WITH typed AS (
         -- three ("1,234.50"): "12,50" is ambiguous (decimal comma?) and is quarantined
         raw.try_numeric(CASE
             WHEN strpos(amount, ',') = 0 THEN regexp_replace(amount, '[$€£¥[:space:]]', '', 'g')
-            WHEN regexp_replace(amount, '[$€£¥[:space:]]', '', 'g') ~ '^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$'
+            WHEN regexp_replace(amount, '[$€£¥[:space:]]', '', 'g') ~ '^[+-]?\\d{1,3}(,\\d{3})+(\\.\\d+)?$'
                 THEN replace(regexp_replace(amount, '[$€£¥[:space:]]', '', 'g'), ',', '')
         END) AS amount,
         nullif(upper(btrim(currency)), '') AS currency
@@ -193,4 +194,4 @@ def load_orders_csv(conn: psycopg2.extensions.connection, path: Path, display_pa
         )
         record_ledger(cur, SOURCE, path, shown, sha, result, loaded_at)
     conn.commit()
-    return FileLoad(**{**result.__dict__, "seconds": time.perf_counter() - started})
+    return replace(result, seconds=time.perf_counter() - started)

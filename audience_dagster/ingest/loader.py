@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -133,7 +133,7 @@ def load_file(
         )
         record_ledger(cur, source.name, path, shown, sha, result, loaded_at)
     conn.commit()
-    return FileLoad(**{**result.__dict__, "seconds": time.perf_counter() - started})
+    return replace(result, seconds=time.perf_counter() - started)
 
 
 def claim_file(cur, sha: str) -> bool:
