@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from audience_dagster.config import load_settings
-from audience_dagster.ingest.assets import raw_assets
+from audience_dagster.ingest.assets import ingest_bookkeeping, raw_assets
 from audience_dagster.transform.dbt import audience_dbt_models
 from audience_dagster.transform.project import dbt_project
 from audience_dagster.warehouse.connection import export_env, resolve_warehouse
@@ -41,7 +41,7 @@ automation = dg.AutomationConditionSensorDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, audience_dbt_models],
+    assets=[*raw_assets, *ingest_bookkeeping, audience_dbt_models],
     jobs=[refresh_everything],
     schedules=[hourly_ingest],
     sensors=[automation],

@@ -130,6 +130,24 @@ def raw_historical_orders(
     return _result(report, "raw.historical_orders", warehouse, HISTORICAL_ORDERS_KEY)
 
 
+# Bookkeeping tables every ingest asset writes as a side effect (dbt reads them as sources).
+ingest_bookkeeping = [
+    dg.AssetSpec(
+        ["raw", "quarantine"],
+        group_name="ingest",
+        kinds={"postgres"},
+        description="Records no raw table accepted, with source, file, line, reason and the record "
+        "itself. Written by every raw ingest asset; read via stg_ingest__quarantined_records.",
+    ),
+    dg.AssetSpec(
+        ["raw", "loaded_files"],
+        group_name="ingest",
+        kinds={"postgres"},
+        description="Ledger of loaded landing files by content hash (what makes re-loading a file a "
+        "no-op), with per-file counts. Written by every raw ingest asset.",
+    ),
+]
+
 raw_assets: list[dg.AssetsDefinition] = [
     *(build_raw_asset(source) for source in JSON_SOURCES),
     raw_historical_orders,
