@@ -130,21 +130,25 @@ def raw_historical_orders(
     return _result(report, "raw.historical_orders", warehouse, HISTORICAL_ORDERS_KEY)
 
 
-# Bookkeeping tables every ingest asset writes as a side effect (dbt reads them as sources).
+def _bookkeeping(table: str, description: str) -> dg.AssetSpec:
+    """A table every ingest asset writes as a side effect (dbt reads it as a source)."""
+    return dg.AssetSpec(
+        ["raw", table],
+        group_name="ingest",
+        kinds={"postgres"},
+        description=f"{description} Written by every raw ingest asset.",
+    )
+
+
 ingest_bookkeeping = [
-    dg.AssetSpec(
-        ["raw", "quarantine"],
-        group_name="ingest",
-        kinds={"postgres"},
-        description="Records no raw table accepted, with source, file, line, reason and the record "
-        "itself. Written by every raw ingest asset; read via stg_ingest__quarantined_records.",
+    _bookkeeping(
+        "quarantine",
+        "Records no raw table accepted, with source, file, line, reason and the "
+        "record itself; read via stg_ingest__quarantined_records.",
     ),
-    dg.AssetSpec(
-        ["raw", "loaded_files"],
-        group_name="ingest",
-        kinds={"postgres"},
-        description="Ledger of loaded landing files by content hash (what makes re-loading a file a "
-        "no-op), with per-file counts. Written by every raw ingest asset.",
+    _bookkeeping(
+        "loaded_files",
+        "Ledger of loaded landing files by content hash (what makes re-loading a file a no-op), with per-file counts.",
     ),
 ]
 
