@@ -88,7 +88,13 @@ def run_refresh() -> bool:
 
     job = defs.resolve_job_def("audience_refresh")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # INFO on the terminal: one line per file loaded, dbt's progress, failures; the full
+            # DEBUG event log is in the instance (Dagster UI → Runs)
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     return result.success
 
 
