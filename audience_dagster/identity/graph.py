@@ -1,0 +1,277 @@
+"""Decide which identifiers are one person: the identity graph, resolved with numpy / scipy.
+
+Nodes are distinct identifiers (a type such as ``email`` and a normalised value); edges say two
+identifiers were seen together (an identify call, an order, a login) at a time.
+
+Algorithm
+---------
+0. **Blocked identifiers.** Junk values (``'null'``, ``'anonymous'``, ``test@…`` …, see
+   :func:`~audience_dagster.identity.normalize.blocked_mask`) get label ``-1``; every edge touching
+   one is dropped with reason ``blocked_identifier``. A ``'null'`` user id therefore links nobody.
+1. **Phase A — persons from strong identifiers.** Edges whose two ends are person types
+   (``user_id``, ``email``, ``phone`` …) are replayed in time order (ties by edge index) through a
+   union-find that keeps, per root, how many identifiers of each limited type the profile holds.
+   A union that would exceed a limit is refused and recorded as ``limit:<type>`` (the
+   highest-priority type whose limit breaks): the earlier link wins, as in Segment Unify. This is
+   the only sequential loop; it runs on plain Python lists with path halving and union by size.
+   Strong identifiers without a strong edge are persons of their own.
+2. **Phase B — devices, vectorised.** Connected components of the graph of device–device edges
+   only (``anonymous_id``, ``device_id``, ``shopify_order_id``) are computed with
+   ``scipy.sparse.csgraph.connected_components``. Each device component collects the distinct
+   Phase-A persons it touches through device–strong edges:
+
+   * exactly one person → the whole component joins that person;
+   * none → it is an anonymous profile of its own;
+   * two or more → a *shared device*: it joins nobody, its device nodes are reported in
+     ``shared_nodes``, its device–strong edges are dropped with reason ``shared_device``, and it
+     keeps a label of its own (an anonymous profile).
+
+   Devices never link two persons: two people seen on one device stay two people.
+3. **Labels.** Every final component is labelled by the smallest node id in it, so the result
+   does not depend on the order in which nodes or edges arrive (other than edge *time*, which
+   decides which link wins a limit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from audience_dagster.identity.normalize import as_strings, blocked_mask
+from audience_dagster.identity.rules import DEFAULT_RULES, IdentityRules
+
+DROPPED_COLUMNS = ("edge", "reason", "u", "v")
+_FIELD_BITS = 16  # bits per limited type in the packed per-profile counts of Phase A
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Outcome of :func:`resolve_identities`.
+
+    ``labels``: int64 component label per node (index = node id), ``-1`` for blocked nodes.
+    ``dropped_edges``: one row per edge not used, columns ``edge`` (index into the input edges),
+    ``reason`` (``limit:<type>``, ``shared_device`` or ``blocked_identifier``), ``u``, ``v``;
+    sorted by ``edge``. ``shared_nodes``: sorted node ids of device identifiers seen with two or
+    more different persons (left unmerged).
+    """
+
+    labels: np.ndarray
+    dropped_edges: pd.DataFrame
+    shared_nodes: np.ndarray
+
+
+def resolve_identities(
+    node_types: np.ndarray,
+    node_values: np.ndarray,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    edge_time: np.ndarray,
+    rules: IdentityRules = DEFAULT_RULES,
+) -> Resolution:
+    """Partition identifiers into persons; see the module docstring for the algorithm."""
+    rules.validate()
+    n = len(node_types)
+    if len(node_values) != n:
+        raise ValueError(f"node_types and node_values differ in length: {n} != {len(node_values)}")
+    u = np.asarray(edge_u, dtype=np.int64)
+    v = np.asarray(edge_v, dtype=np.int64)
+    time = np.asarray(edge_time)
+    if not len(u) == len(v) == len(time):
+        raise ValueError(f"edge arrays differ in length: u={len(u)}, v={len(v)}, time={len(time)}")
+    if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n):
+        raise ValueError(f"edge endpoints must be node ids in [0, {n})")
+
+    types = as_strings(np.asarray(node_types, dtype=object)) if n else np.zeros(0, dtype=object)
+    strong = _strong_mask(types, rules)
+    blocked = blocked_mask(types, node_values, rules.extra_blocked_patterns)
+
+    edge_blocked = blocked[u] | blocked[v]
+    su, sv = strong[u], strong[v]
+    strong_edge = ~edge_blocked & su & sv
+    device_edge = ~edge_blocked & ~su & ~sv
+    mixed_edge = ~edge_blocked & (su ^ sv)
+
+    person, limit_dropped = _persons_from_strong_edges(types, u, v, time, strong_edge, rules)
+
+    comp, n_comp = _device_components(n, u[device_edge], v[device_edge])
+    dev_end = np.where(su, v, u)[mixed_edge]
+    strong_end = np.where(su, u, v)[mixed_edge]
+    attach, shared_comp = _attach_devices(comp[dev_end], person[strong_end], n, n_comp)
+
+    is_device = ~strong & ~blocked
+    key = person.copy()
+    dev_comp = comp[is_device]
+    dev_person = attach[dev_comp]
+    key[is_device] = np.where(dev_person >= 0, dev_person, n + dev_comp)
+    labels = _label_by_smallest_node(key, ~blocked, n + n_comp)
+
+    mixed_idx = np.flatnonzero(mixed_edge)
+    shared_idx = mixed_idx[shared_comp[comp[dev_end]]]
+    dropped = _dropped_frame(
+        u,
+        v,
+        [
+            (np.flatnonzero(edge_blocked), "blocked_identifier"),
+            (shared_idx, "shared_device"),
+            *limit_dropped,
+        ],
+    )
+    shared_nodes = np.flatnonzero(is_device & shared_comp[comp])
+    return Resolution(labels=labels, dropped_edges=dropped, shared_nodes=shared_nodes)
+
+
+def _strong_mask(types: np.ndarray, rules: IdentityRules) -> np.ndarray:
+    strong = np.zeros(len(types), dtype=bool)
+    known = np.zeros(len(types), dtype=bool)
+    for name in rules.known_types:
+        is_type = types == name
+        known |= is_type
+        if name in rules.person_types:
+            strong |= is_type
+    if not known.all():
+        unknown = sorted({str(t) for t in types[~known][:1000]})
+        raise ValueError(
+            f"unknown identifier types {unknown}; "
+            f"known types are {sorted(rules.known_types)} (add new ones to the IdentityRules)"
+        )
+    return strong
+
+
+def _persons_from_strong_edges(
+    node_types: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    time: np.ndarray,
+    strong_edge: np.ndarray,
+    rules: IdentityRules,
+) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
+    """Phase A. Returns the person (root node id) of every node and the refused edges by reason."""
+    n = len(node_types)
+    person = np.arange(n, dtype=np.int64)
+    idx = np.flatnonzero(strong_edge & (u != v))
+    if len(idx) == 0:
+        return person, []
+    order = idx[np.argsort(time[idx], kind="stable")]  # idx ascending: ties stay in edge order
+    nodes, local = _sorted_unique_inverse(np.concatenate([u[order], v[order]]))
+    lu, lv = local[: len(order)], local[len(order) :]
+
+    limited = rules.limited_types()
+    type_code = np.full(len(nodes), -1, dtype=np.int64)
+    node_types_used = node_types[nodes]
+    for t, name in enumerate(limited):
+        type_code[node_types_used == name] = t
+    root, refused_pos, refused_type = _union_with_limits(
+        len(nodes), lu.tolist(), lv.tolist(), type_code, [rules.limits[t] for t in limited]
+    )
+    person[nodes] = nodes[root]
+    refused_edges = order[np.asarray(refused_pos, dtype=np.int64)]
+    refused_type = np.asarray(refused_type, dtype=np.int64)
+    dropped = [(refused_edges[refused_type == t], f"limit:{name}") for t, name in enumerate(limited)]
+    return person, [d for d in dropped if len(d[0])]
+
+
+def _union_with_limits(
+    m: int, us: list[int], vs: list[int], type_code: np.ndarray, limits: list[int]
+) -> tuple[np.ndarray, list[int], list[int]]:
+    """Sequential union-find over ``m`` local nodes; refuses unions that break a type limit.
+
+    Returns the final root of every node, and for each refused edge its position in ``us``/``vs``
+    and the index of the (first, i.e. highest-priority) limited type it would break.
+
+    Per root, the counts of all limited types are packed into one Python int, ``_FIELD_BITS``
+    bits per type. Adding ``offset`` (``2**(w-1) - 1 - limit`` in each field) to the sum of two
+    roots' counts sets a field's top (guard) bit exactly when that type's limit is exceeded, so
+    one addition and one ``&`` check every limit at once.
+    """
+    w = _FIELD_BITS
+    if any(limit >= 1 << (w - 2) for limit in limits):
+        raise ValueError(f"type limits must be below {1 << (w - 2)}")
+    offset = sum(((1 << (w - 1)) - 1 - limit) << (w * t) for t, limit in enumerate(limits))
+    guard = sum(1 << (w * t + w - 1) for t in range(len(limits)))
+    unit = np.array([1 << (w * t) for t in range(len(limits))] + [0], dtype=object)
+    packed = unit[type_code].tolist()  # type_code -1 (unlimited type) -> 0
+
+    parent = list(range(m))
+    size = [1] * m
+    refused_pos: list[int] = []
+    refused_type: list[int] = []
+    for pos, (a, b) in enumerate(zip(us, vs, strict=True)):
+        while parent[a] != a:
+            parent[a] = a = parent[parent[a]]
+        while parent[b] != b:
+            parent[b] = b = parent[parent[b]]
+        if a == b:
+            continue
+        total = packed[a] + packed[b]
+        broken = (total + offset) & guard
+        if broken:
+            refused_pos.append(pos)
+            refused_type.append(((broken & -broken).bit_length() - 1) // w)  # lowest field = highest priority
+            continue
+        if size[a] < size[b]:
+            a, b = b, a
+        parent[b] = a
+        size[a] += size[b]
+        packed[a] = total
+    root = np.asarray(parent, dtype=np.int64)
+    while True:  # pointer jumping until every node points at its root
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            return root, refused_pos, refused_type
+        root = nxt
+
+
+def _device_components(n: int, du: np.ndarray, dv: np.ndarray) -> tuple[np.ndarray, int]:
+    graph = coo_matrix((np.ones(len(du), dtype=np.int8), (du, dv)), shape=(n, n)).tocsr()
+    n_comp, comp = connected_components(graph, directed=False)
+    return comp.astype(np.int64), int(n_comp)
+
+
+def _attach_devices(
+    comp_of_link: np.ndarray, person_of_link: np.ndarray, n: int, n_comp: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per device component: the one person it joins (-1 if none or several), and whether it is shared."""
+    pairs = _sorted_unique(comp_of_link * n + person_of_link)
+    pair_comp, pair_person = pairs // n, pairs % n
+    n_persons = np.bincount(pair_comp, minlength=n_comp)
+    attach = np.full(n_comp, -1, dtype=np.int64)
+    single = n_persons[pair_comp] == 1
+    attach[pair_comp[single]] = pair_person[single]
+    return attach, n_persons >= 2
+
+
+def _label_by_smallest_node(key: np.ndarray, valid: np.ndarray, n_keys: int) -> np.ndarray:
+    node = np.arange(len(key), dtype=np.int64)
+    smallest = np.full(n_keys, len(key), dtype=np.int64)
+    np.minimum.at(smallest, key[valid], node[valid])
+    labels = smallest[key]
+    labels[~valid] = -1
+    return labels
+
+
+def _dropped_frame(u: np.ndarray, v: np.ndarray, groups: list[tuple[np.ndarray, str]]) -> pd.DataFrame:
+    edges = np.concatenate([g for g, _ in groups] + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    reasons = np.concatenate([np.full(len(g), r, dtype=object) for g, r in groups] + [np.zeros(0, dtype=object)])
+    order = np.argsort(edges, kind="stable")
+    edges, reasons = edges[order], reasons[order]
+    return pd.DataFrame({"edge": edges, "reason": reasons, "u": u[edges], "v": v[edges]}, columns=list(DROPPED_COLUMNS))
+
+
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort + diff; numpy's hash-based ``unique`` is slower on large int arrays)."""
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+
+
+def _sorted_unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and, for each key, the index of its value among them."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]] if len(keys) else np.zeros(0, dtype=bool)
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse

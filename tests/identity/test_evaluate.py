@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from audience_dagster.identity.evaluate import pairwise_precision_recall
+
+
+def test_hand_computed_example() -> None:
+    # predicted {a,b,c}{d}: 3 pairs (ab, ac, bc); truth {a,b}{c,d}: 2 pairs (ab, cd); 1 in common.
+    predicted = pd.Series({"a": 1, "b": 1, "c": 1, "d": 2})
+    truth = pd.Series({"a": "p", "b": "p", "c": "q", "d": "q"})
+    assert pairwise_precision_recall(predicted, truth) == pytest.approx((1 / 3, 1 / 2), abs=0, rel=1e-15)
+
+
+def test_only_common_identifiers_count() -> None:
+    predicted = pd.Series({"a": 1, "b": 1, "c": 1, "x": 1})
+    truth = pd.Series({"a": 7, "b": 7, "c": 8, "y": 8})
+    # common a,b,c: predicted pairs ab ac bc (3); truth pairs ab (1); common ab.
+    assert pairwise_precision_recall(predicted, truth) == (1 / 3, 1.0)
+
+
+def test_zero_denominators_give_one() -> None:
+    singletons = pd.Series({"a": 1, "b": 2})
+    assert pairwise_precision_recall(singletons, singletons) == (1.0, 1.0)
+    assert pairwise_precision_recall(pd.Series(dtype=int), pd.Series(dtype=int)) == (1.0, 1.0)
+
+
+def test_missing_predicted_cluster_is_a_singleton() -> None:
+    predicted = pd.Series({"a": None, "b": None, "c": 3.0})
+    truth = pd.Series({"a": 1, "b": 1, "c": 2})
+    assert pairwise_precision_recall(predicted, truth) == (1.0, 0.0)
+
+
+def test_duplicate_identifiers_are_rejected() -> None:
+    with pytest.raises(ValueError, match="predicted has duplicate identifiers"):
+        pairwise_precision_recall(pd.Series([1, 2], index=["a", "a"]), pd.Series({"a": 1}))
