@@ -175,6 +175,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_identity(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.eval_identity import evaluate_identity
+
+    figures = evaluate_identity(Path(args.sample) if args.sample else None)
+    print(key_values(figures))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from audience_dagster.bench.eval_ingest import evaluate_quarantine
 
@@ -236,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev_ingest = ev_sub.add_parser("ingest", help="quarantine vs. the malformed records injected")
     ev_ingest.add_argument("--sample", help="sample folder (default: the demo sample)")
     ev_ingest.set_defaults(func=cmd_eval)
+    ev_identity = ev_sub.add_parser("identity", help="identity map vs. the true person behind every identifier")
+    ev_identity.add_argument("--sample", help="sample folder (default: the demo sample)")
+    ev_identity.set_defaults(func=cmd_eval_identity)
     return parser
 
 

@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from audience_dagster.config import load_settings
+from audience_dagster.identity.assets import identity_map
 from audience_dagster.ingest.assets import ingest_bookkeeping, raw_assets
 from audience_dagster.transform.dbt import audience_dbt_models
 from audience_dagster.transform.project import dbt_project
@@ -41,7 +42,7 @@ automation = dg.AutomationConditionSensorDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, *ingest_bookkeeping, audience_dbt_models],
+    assets=[*raw_assets, *ingest_bookkeeping, audience_dbt_models, identity_map],
     jobs=[refresh_everything],
     schedules=[hourly_ingest],
     sensors=[automation],

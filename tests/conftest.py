@@ -46,8 +46,8 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> I
 def empty_raw(warehouse_url: str) -> str:
     """The warehouse with an empty raw schema (and nothing downstream of it)."""
     with connection(warehouse_url) as conn, conn.cursor() as cur:
-        cur.execute("DROP SCHEMA IF EXISTS raw CASCADE")
-        cur.execute("DROP SCHEMA IF EXISTS staging CASCADE")
+        for schema in ("raw", "staging", "intermediate", "identity"):
+            cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     bootstrap(warehouse_url)
     return warehouse_url
 

@@ -52,3 +52,36 @@ def _run_lengths(ordered: np.ndarray) -> np.ndarray:
 def _pairs(counts: np.ndarray) -> int:
     counts = counts.astype(np.int64)
     return int((counts * (counts - 1) // 2).sum())
+
+
+def evaluate_identity_map(identity_map: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
+    """Compare an identity map with the generator's truth (``identifier_type, identifier_value,
+    person_id``), pairwise over identifiers.
+
+    Identifiers the truth gives to two people (shared devices) and blocked identifiers are left
+    out. ``recall`` counts the identifiers the map holds (every one some record links to
+    another); ``recall_all`` also counts truth identifiers the map lacks, each as its own profile
+    (e.g. a social handle no record ever links to an email) — what no deterministic resolver can
+    merge.
+    """
+    owners = truth.groupby(["identifier_type", "identifier_value"])["person_id"].transform("nunique")
+    truth = truth[owners == 1].drop_duplicates(["identifier_type", "identifier_value"])
+    truth_series = pd.Series(
+        truth["person_id"].to_numpy(), index=truth["identifier_type"] + ":" + truth["identifier_value"]
+    )
+    kept = identity_map[~identity_map["blocked"].astype(bool)]
+    predicted = pd.Series(
+        kept["profile_key"].astype("int64").astype(str).to_numpy(),
+        index=kept["identifier_type"] + ":" + kept["identifier_value"],
+    )
+    precision, recall = pairwise_precision_recall(predicted, truth_series)
+    everything = predicted.reindex(truth_series.index)
+    everything = everything.fillna(pd.Series("unlinked:" + everything.index, index=everything.index))
+    _, recall_all = pairwise_precision_recall(everything, truth_series)
+    return {
+        "precision": precision,
+        "recall": recall,
+        "recall_all": recall_all,
+        "truth_identifiers": float(len(truth_series)),
+        "linked_identifiers": float(truth_series.index.isin(predicted.index).sum()),
+    }

@@ -35,3 +35,36 @@ def test_missing_predicted_cluster_is_a_singleton() -> None:
 def test_duplicate_identifiers_are_rejected() -> None:
     with pytest.raises(ValueError, match="predicted has duplicate identifiers"):
         pairwise_precision_recall(pd.Series([1, 2], index=["a", "a"]), pd.Series({"a": 1}))
+
+
+def test_identity_map_against_truth_counts_unlinked_identifiers_apart() -> None:
+    import pandas as pd
+
+    from audience_dagster.identity.evaluate import evaluate_identity_map
+
+    truth = pd.DataFrame(
+        [
+            ("email", "a@x.com", "P1"),
+            ("user_id", "u1", "P1"),
+            ("anonymous_id", "z", "P1"),
+            ("email", "b@x.com", "P2"),
+            ("anonymous_id", "shared", "P1"),
+            ("anonymous_id", "shared", "P2"),
+        ],
+        columns=["identifier_type", "identifier_value", "person_id"],
+    )
+    identity_map = pd.DataFrame(
+        [
+            ("email", "a@x.com", 1, False),
+            ("user_id", "u1", 1, False),
+            ("email", "b@x.com", 7, False),
+            ("user_id", "null", None, True),
+        ],
+        columns=["identifier_type", "identifier_value", "profile_key", "blocked"],
+    )
+    figures = evaluate_identity_map(identity_map, truth)
+    # linked: {a, u1} and {b} -> the one true pair found, no false pair
+    assert (figures["precision"], figures["recall"]) == (1.0, 1.0)
+    # with 'z' (never linked) as its own profile: true pairs a-u1, a-z, u1-z; found 1 of 3
+    assert figures["recall_all"] == 1 / 3
+    assert (figures["truth_identifiers"], figures["linked_identifiers"]) == (4.0, 3.0)
