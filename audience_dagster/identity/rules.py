@@ -29,17 +29,9 @@ PERSON_TYPES: tuple[str, ...] = (
 )
 DEVICE_TYPES: tuple[str, ...] = ("anonymous_id", "device_id", "shopify_order_id")
 
-_PRIORITY: tuple[str, ...] = (
-    "user_id",
-    "email",
-    "shopify_customer_id",
-    "phone",
-    "email_provider_id",
-    "social_handle",
-    "device_id",
-    "anonymous_id",
-    "shopify_order_id",
-)
+# person types first (in their own priority order), then devices: an app's device id outranks
+# a cookie's anonymous id, which outranks an order id
+_PRIORITY: tuple[str, ...] = (*PERSON_TYPES, "device_id", "anonymous_id", "shopify_order_id")
 _LIMITS: Mapping[str, int] = MappingProxyType(
     {"user_id": 1, "email": 3, "shopify_customer_id": 1, "phone": 2, "email_provider_id": 3, "social_handle": 5}
 )
