@@ -41,14 +41,20 @@ def bench_database_url() -> str:
             "AUDIENCE_BENCH_DATABASE_URL to a scratch database (it is wiped)"
         )
     url = resolve_warehouse(settings).url
-    admin = with_database(url, "postgres")
-    conn = connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {BENCH_DB}")
-    conn.close()
+    _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)", f"CREATE DATABASE {BENCH_DB}")
     return with_database(url, BENCH_DB)
+
+
+def _admin(url: str, *statements: str) -> None:
+    """Run database-level statements (outside a transaction) on the server of ``url``."""
+    conn = connect(with_database(url, "postgres"))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+    finally:
+        conn.close()
 
 
 def copy_plain_rows_per_s(url: str, rows: int = 1_000_000) -> float:
@@ -91,14 +97,6 @@ def copy_lines_per_s(url: str, path: Path, column_type: str) -> float:
         seconds = time.perf_counter() - started
         cur.execute("DROP TABLE bench_copy")
     return stream.lines / seconds
-
-
-def drop_bench_database(url: str) -> None:
-    conn = connect(with_database(url, "postgres"))
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    conn.close()
 
 
 def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool, keep: bool = False) -> dict[str, object]:
@@ -152,7 +150,7 @@ def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool, keep: bo
     clean.unlink()
     plain_rate = copy_plain_rows_per_s(url)
     if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        drop_bench_database(url)
+        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     ingest_rate = total_records / ingest_seconds
     peak_kb = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

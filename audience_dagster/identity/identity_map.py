@@ -65,6 +65,14 @@ def read_edges(conn: psycopg2.extensions.connection) -> pd.DataFrame:
     return pd.read_csv(buffer, dtype=str, keep_default_na=False, na_values=[])
 
 
+def read_identity_map(conn: psycopg2.extensions.connection) -> pd.DataFrame:
+    """``identity.identity_map`` as a frame (identifier_type, identifier_value, profile_key, blocked)."""
+    columns = ["identifier_type", "identifier_value", "profile_key", "blocked"]
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(columns)} FROM identity.identity_map")
+        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
 def normalise_values(types: pd.Series, values: pd.Series) -> pd.Series:
     """Emails trimmed/lower-cased, phones to E.164; implausible ones become NA (then blocked)."""
     out = values.astype("string").str.strip()
@@ -86,8 +94,8 @@ def build_graph(edges: pd.DataFrame) -> IdentityGraph:
     )
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(ends))
     n = len(edges)
-    types = np.array([t for t, _ in uniques], dtype=object)
-    values = np.array([v for _, v in uniques], dtype=object)
+    types = uniques.get_level_values(0).to_numpy(dtype=object)
+    values = uniques.get_level_values(1).to_numpy(dtype=object)
     time = pd.to_datetime(edges["first_seen_at"], utc=True, format="ISO8601").to_numpy(dtype="datetime64[ns]")
     return IdentityGraph(types, values, codes[:n].astype(np.int64), codes[n:].astype(np.int64), time, edges)
 

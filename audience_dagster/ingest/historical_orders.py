@@ -49,7 +49,14 @@ CREATE TEMP TABLE landing_orders (
 """
 
 _LOAD = """
-WITH typed AS (
+WITH stripped AS (
+    SELECT
+        *,
+        -- currency symbols and spaces go; a comma only as a thousands separator (next step)
+        regexp_replace(amount, '[$€£¥[:space:]]', '', 'g') AS amount_stripped
+    FROM pg_temp.landing_orders
+),
+typed AS (
     SELECT
         line_no,
         nullif(btrim(order_id), '') AS order_id,
@@ -62,15 +69,14 @@ WITH typed AS (
                  THEN btrim(order_date)::date::timestamptz END
         ) AS ordered_at,
         btrim(amount) AS amount_text,
-        -- currency symbols and spaces go; a comma only as a thousands separator in groups of
-        -- three ("1,234.50"): "12,50" is ambiguous (decimal comma?) and is quarantined
+        -- a comma only as a thousands separator in groups of three ("1,234.50"):
+        -- "12,50" is ambiguous (decimal comma?) and is quarantined
         raw.try_numeric(CASE
-            WHEN strpos(amount, ',') = 0 THEN regexp_replace(amount, '[$€£¥[:space:]]', '', 'g')
-            WHEN regexp_replace(amount, '[$€£¥[:space:]]', '', 'g') ~ '^[+-]?\\d{1,3}(,\\d{3})+(\\.\\d+)?$'
-                THEN replace(regexp_replace(amount, '[$€£¥[:space:]]', '', 'g'), ',', '')
+            WHEN strpos(amount_stripped, ',') = 0 THEN amount_stripped
+            WHEN amount_stripped ~ '^[+-]?\\d{1,3}(,\\d{3})+(\\.\\d+)?$' THEN replace(amount_stripped, ',', '')
         END) AS amount,
         nullif(upper(btrim(currency)), '') AS currency
-    FROM pg_temp.landing_orders
+    FROM stripped
 ),
 checked AS MATERIALIZED (
     SELECT

@@ -81,13 +81,11 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
     # identity resolution over the dbt identity edges: no false merge, and the links the data
     # proves are found (recall over linked identifiers; unlinkable ones are reported apart)
     from audience_dagster.identity.evaluate import evaluate_identity_map
+    from audience_dagster.identity.identity_map import read_identity_map
 
     truth_ids = pd.read_csv(home / "truth" / "identifiers.csv", dtype=str)
-    with connection(empty_raw) as conn, conn.cursor() as cur:
-        cur.execute("SELECT identifier_type, identifier_value, profile_key, blocked FROM identity.identity_map")
-        identity = pd.DataFrame(
-            cur.fetchall(), columns=["identifier_type", "identifier_value", "profile_key", "blocked"]
-        )
+    with connection(empty_raw) as conn:
+        identity = read_identity_map(conn)
     figures = evaluate_identity_map(identity, truth_ids)
     assert figures["precision"] == 1.0
     assert figures["recall"] >= 0.97
