@@ -16,7 +16,7 @@ Algorithm
    the only sequential loop; it runs on plain Python lists with path halving and union by size.
    Strong identifiers without a strong edge are persons of their own.
 2. **Phase B — devices, vectorised.** Connected components of the graph of device–device edges
-   only (``anonymous_id``, ``device_id``, ``shopify_order_id``) are computed with
+   only (``anonymous_id``, ``device_id``) are computed with
    ``scipy.sparse.csgraph.connected_components``. Each device component collects the distinct
    Phase-A persons it touches through device–strong edges:
 

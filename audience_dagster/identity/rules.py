@@ -26,12 +26,13 @@ PERSON_TYPES: tuple[str, ...] = (
     "phone",
     "email_provider_id",
     "social_handle",
+    "shopify_order_id",
 )
-DEVICE_TYPES: tuple[str, ...] = ("anonymous_id", "device_id", "shopify_order_id")
+DEVICE_TYPES: tuple[str, ...] = ("anonymous_id", "device_id")
 
 # person types first (in their own priority order), then devices: an app's device id outranks
-# a cookie's anonymous id, which outranks an order id
-_PRIORITY: tuple[str, ...] = (*PERSON_TYPES, "device_id", "anonymous_id", "shopify_order_id")
+# a cookie's anonymous id
+_PRIORITY: tuple[str, ...] = (*PERSON_TYPES, "device_id", "anonymous_id")
 _LIMITS: Mapping[str, int] = MappingProxyType(
     {"user_id": 1, "email": 3, "shopify_customer_id": 1, "phone": 2, "email_provider_id": 3, "social_handle": 5}
 )

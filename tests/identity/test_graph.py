@@ -159,9 +159,26 @@ def test_custom_limits() -> None:
 
 
 def test_device_without_person_is_its_own_profile_labelled_by_smallest_node() -> None:
-    nodes = ["user_id:u", "device_id:d2", "anonymous_id:d1", "shopify_order_id:o1"]
-    result = resolve(nodes, [("shopify_order_id:o1", "device_id:d2"), ("anonymous_id:d1", "shopify_order_id:o1")])
+    nodes = ["user_id:u", "device_id:d2", "anonymous_id:d1", "anonymous_id:d3"]
+    result = resolve(nodes, [("anonymous_id:d3", "device_id:d2"), ("anonymous_id:d1", "anonymous_id:d3")])
     assert result.labels.tolist() == [0, 1, 1, 1]
+
+
+def test_order_placed_on_a_shared_device_stays_with_its_buyer() -> None:
+    # the order names its buyer (customer, email, user id); the household's anonymous id is shared
+    nodes = ["user_id:ann", "user_id:bob", "anonymous_id:family", "shopify_order_id:o1", "email:ann@x.io"]
+    result = resolve(
+        nodes,
+        [
+            ("user_id:ann", "anonymous_id:family", 1),
+            ("user_id:bob", "anonymous_id:family", 2),
+            ("shopify_order_id:o1", "anonymous_id:family", 3),
+            ("shopify_order_id:o1", "user_id:ann", 3),
+            ("shopify_order_id:o1", "email:ann@x.io", 3),
+        ],
+    )
+    assert result.labels.tolist() == [0, 1, 2, 0, 0]
+    assert result.shared_nodes.tolist() == [2]
 
 
 def test_partition_does_not_depend_on_node_order() -> None:
