@@ -95,6 +95,11 @@ def run_refresh() -> bool:
             # DEBUG event log is in the instance (Dagster UI → Runs)
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            cause = error.cause or error
+            print(f"FAILED {event.step_key}: {cause.message.strip()}", file=sys.stderr)
     return result.success
 
 
@@ -127,6 +132,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     warehouse = prepare_runtime()
     ok = run_refresh()
     print_summary(warehouse.url)
+    print("\nEvery asset materialised." if ok else "\nSOME STEPS FAILED (listed above; full log in the Dagster UI).")
     return 0 if ok else 1
 
 

@@ -15,25 +15,37 @@ from audience_dagster.warehouse.resource import WarehouseResource
     key=["identity", "identity_map"],
     group_name="identity",
     kinds={"python", "scipy", "postgres"},
-    deps=[dg.AssetKey(["intermediate", "int_identity_edges"])],
+    deps=[
+        dg.AssetKey(["intermediate", "int_identity_edges"]),
+        dg.AssetKey(["intermediate", "int_identity_identifiers"]),
+    ],
     automation_condition=dg.AutomationCondition.eager(),
 )
 def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Which identifiers are one person: `int_identity_edges` resolved with the default
-    `IdentityRules` (blocked junk values, per-type limits in time order, shared devices left
-    unmerged) into `identity.identity_map` (identifier → profile key) and
+    """Which identifiers are one person, under a profile id that survives rebuilds.
+
+    `int_identity_identifiers` / `int_identity_edges` resolved with the default `IdentityRules`
+    (blocked junk values, per-type limits in time order, shared devices left unmerged) and the
+    recorded manual merges / unmerges, into `identity.identity_map` (identifier → profile id),
+    `identity.profiles` (every id ever issued; merged ids point at their survivor),
+    `identity.profile_merges` (what merged or split in this rebuild, with the evidence) and
     `identity.dropped_edges` (every link not used, with the reason)."""
     started = time.perf_counter()
     with warehouse.connection() as conn:
-        frame, resolution, graph = resolve_warehouse_identities(conn)
-    reasons = resolution.dropped_edges["reason"].value_counts()
-    profiles = frame.loc[~frame["blocked"], "profile_key"].nunique()
-    context.log.info(f"{len(graph.edge_u)} edges, {len(frame)} identifiers -> {profiles} profiles")
+        run = resolve_warehouse_identities(conn)
+    frame = run.frame
+    reasons = run.resolution.dropped_edges["reason"].value_counts()
+    counts = run.assignment.counts
+    context.log.info(
+        f"{len(run.graph.edge_u)} edges, {len(frame)} identifiers -> {counts['profiles']} profiles "
+        f"({counts['new_profiles']} new, {counts['merged_profiles']} merged, {counts['split_profiles']} split)"
+    )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(frame),
-            "edges": len(graph.edge_u),
-            "profiles": int(profiles),
+            "edges": len(run.graph.edge_u),
+            **{name: int(value) for name, value in counts.items()},
+            "manual_operations_applied": run.manual_operations,
             "blocked_identifiers": int(frame["blocked"].sum()),
             "shared_device_identifiers": int(frame["shared_device"].sum()),
             "seconds": round(time.perf_counter() - started, 2),

@@ -54,15 +54,20 @@ def _pairs(counts: np.ndarray) -> int:
     return int((counts * (counts - 1) // 2).sum())
 
 
-def evaluate_identity_map(identity_map: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
+def evaluate_identity_map(
+    identity_map: pd.DataFrame, truth: pd.DataFrame, edges: tuple[pd.Index, pd.Index] | None = None
+) -> dict[str, float]:
     """Compare an identity map with the generator's truth (``identifier_type, identifier_value,
     person_id``), pairwise over identifiers.
 
     Identifiers the truth gives to two people (shared devices) and blocked identifiers are left
-    out. ``recall`` counts the identifiers the map holds (every one some record links to
-    another); ``recall_all`` also counts truth identifiers the map lacks, each as its own profile
-    (e.g. a social handle no record ever links to an email) — what no deterministic resolver can
-    merge.
+    out. ``recall`` counts every truth identifier: one the map lacks is a profile of its own.
+
+    With ``edges`` (the graph's edges as two aligned indexes of ``"type:value"`` keys), two more
+    figures separate what the data proves from what the resolver does: ``recall_ceiling`` is the
+    recall of the best clustering any resolver using only these links can reach (each person's
+    identifiers split into the pieces their own links connect), and ``recall_provable`` is this
+    map's recall against that clustering.
     """
     owners = truth.groupby(["identifier_type", "identifier_value"])["person_id"].transform("nunique")
     truth = truth[owners == 1].drop_duplicates(["identifier_type", "identifier_value"])
@@ -71,17 +76,34 @@ def evaluate_identity_map(identity_map: pd.DataFrame, truth: pd.DataFrame) -> di
     )
     kept = identity_map[~identity_map["blocked"].astype(bool)]
     predicted = pd.Series(
-        kept["profile_key"].astype("int64").astype(str).to_numpy(),
-        index=kept["identifier_type"] + ":" + kept["identifier_value"],
+        kept["profile_id"].astype(str).to_numpy(), index=kept["identifier_type"] + ":" + kept["identifier_value"]
     )
-    precision, recall = pairwise_precision_recall(predicted, truth_series)
     everything = predicted.reindex(truth_series.index)
     everything = everything.fillna(pd.Series("unlinked:" + everything.index, index=everything.index))
-    _, recall_all = pairwise_precision_recall(everything, truth_series)
-    return {
-        "precision": precision,
-        "recall": recall,
-        "recall_all": recall_all,
+    precision, recall = pairwise_precision_recall(everything, truth_series)
+    figures = {
         "truth_identifiers": float(len(truth_series)),
         "linked_identifiers": float(truth_series.index.isin(predicted.index).sum()),
     }
+    if edges is not None:
+        provable = provable_clusters(truth_series, *edges)
+        figures["recall_ceiling"] = pairwise_precision_recall(provable, truth_series)[1]
+        figures["recall_provable"] = pairwise_precision_recall(everything, provable)[1]
+    figures.update(precision=precision, recall=recall)
+    return figures
+
+
+def provable_clusters(truth: pd.Series, left: pd.Index, right: pd.Index) -> pd.Series:
+    """Each truth identifier's person refined by connectivity over the links between two
+    identifiers of that same person (connected components, scipy)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(truth)
+    u, v = truth.index.get_indexer(left), truth.index.get_indexer(right)
+    values = truth.to_numpy()
+    ok = (u >= 0) & (v >= 0)
+    ok[ok] = values[u[ok]] == values[v[ok]]
+    graph = coo_matrix((np.ones(int(ok.sum()), dtype=np.int8), (u[ok], v[ok])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    return pd.Series(comp.astype(str), index=truth.index)

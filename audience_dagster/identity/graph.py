@@ -27,7 +27,13 @@ Algorithm
      keeps a label of its own (an anonymous profile).
 
    Devices never link two persons: two people seen on one device stay two people.
-3. **Labels.** Every final component is labelled by the smallest node id in it, so the result
+3. **Manual decisions.** A person's decisions outrank the data (see
+   :class:`ManualConstraints`): a *keep-apart* pair of node sets (an unmerge) refuses, in Phase A,
+   any union that would put a node of one side with a node of the other (reason
+   ``manual_unmerge``), and drops the device links from either side's devices to the other
+   side's persons; a *merge group* (a manual merge) joins the final components of its nodes,
+   whatever the limits say.
+4. **Labels.** Every final component is labelled by the smallest node id in it, so the result
    does not depend on the order in which nodes or edges arrive (other than edge *time*, which
    decides which link wins a limit).
 """
@@ -49,12 +55,30 @@ _FIELD_BITS = 16  # bits per limited type in the packed per-profile counts of Ph
 
 
 @dataclass(frozen=True)
+class ManualConstraints:
+    """Recorded manual decisions, as node ids of the graph being resolved.
+
+    ``keep_apart``: pairs ``(side_a, side_b)`` of node-id arrays that must never be one profile
+    (an unmerge: the identifiers split out, and the profile's other identifiers at the time).
+    ``merge_groups``: node-id arrays whose profiles become one (a manual merge).
+    Node ids absent from the graph must already be filtered out by the caller.
+    """
+
+    keep_apart: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    merge_groups: tuple[np.ndarray, ...] = ()
+
+
+NO_CONSTRAINTS = ManualConstraints()
+
+
+@dataclass(frozen=True)
 class Resolution:
     """Outcome of :func:`resolve_identities`.
 
     ``labels``: int64 component label per node (index = node id), ``-1`` for blocked nodes.
     ``dropped_edges``: one row per edge not used, columns ``edge`` (index into the input edges),
-    ``reason`` (``limit:<type>``, ``shared_device`` or ``blocked_identifier``), ``u``, ``v``;
+    ``reason`` (``limit:<type>``, ``shared_device``, ``blocked_identifier`` or
+    ``manual_unmerge``), ``u``, ``v``;
     sorted by ``edge``. ``shared_nodes``: sorted node ids of device identifiers seen with two or
     more different persons (left unmerged).
     """
@@ -71,6 +95,7 @@ def resolve_identities(
     edge_v: np.ndarray,
     edge_time: np.ndarray,
     rules: IdentityRules = DEFAULT_RULES,
+    manual: ManualConstraints = NO_CONSTRAINTS,
 ) -> Resolution:
     """Partition identifiers into persons; see the module docstring for the algorithm."""
     rules.validate()
@@ -91,11 +116,13 @@ def resolve_identities(
 
     edge_blocked = blocked[u] | blocked[v]
     su, sv = strong[u], strong[v]
+    side = _sides(n, manual.keep_apart)
+    apart = _crosses_keep_apart(side, u, v) & ~edge_blocked & (su ^ sv)
     strong_edge = ~edge_blocked & su & sv
     device_edge = ~edge_blocked & ~su & ~sv
-    mixed_edge = ~edge_blocked & (su ^ sv)
+    mixed_edge = ~edge_blocked & (su ^ sv) & ~apart
 
-    person, limit_dropped = _persons_from_strong_edges(types, u, v, time, strong_edge, rules)
+    person, limit_dropped = _persons_from_strong_edges(types, u, v, time, strong_edge, rules, side)
 
     comp, n_comp = _device_components(n, u[device_edge], v[device_edge])
     dev_end = np.where(su, v, u)[mixed_edge]
@@ -107,6 +134,7 @@ def resolve_identities(
     dev_comp = comp[is_device]
     dev_person = attach[dev_comp]
     key[is_device] = np.where(dev_person >= 0, dev_person, n + dev_comp)
+    key = _apply_merge_groups(key, blocked, manual.merge_groups, n + n_comp)
     labels = _label_by_smallest_node(key, ~blocked, n + n_comp)
 
     mixed_idx = np.flatnonzero(mixed_edge)
@@ -117,6 +145,7 @@ def resolve_identities(
         [
             (np.flatnonzero(edge_blocked), "blocked_identifier"),
             (shared_idx, "shared_device"),
+            (np.flatnonzero(apart), "manual_unmerge"),
             *limit_dropped,
         ],
     )
@@ -148,6 +177,7 @@ def _persons_from_strong_edges(
     time: np.ndarray,
     strong_edge: np.ndarray,
     rules: IdentityRules,
+    side: dict[int, frozenset[tuple[int, int]]] | None = None,
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
     """Phase A. Returns the person (root node id) of every node and the refused edges by reason."""
     n = len(node_types)
@@ -164,23 +194,36 @@ def _persons_from_strong_edges(
     node_types_used = node_types[nodes]
     for t, name in enumerate(limited):
         type_code[node_types_used == name] = t
+    local_of = {int(node): i for i, node in enumerate(nodes)} if side else {}
+    local_side = {local_of[node]: tags for node, tags in (side or {}).items() if node in local_of}
     root, refused_pos, refused_type = _union_with_limits(
-        len(nodes), lu.tolist(), lv.tolist(), type_code, [rules.limits[t] for t in limited]
+        len(nodes), lu.tolist(), lv.tolist(), type_code, [rules.limits[t] for t in limited], local_side
     )
     person[nodes] = nodes[root]
     refused_edges = order[np.asarray(refused_pos, dtype=np.int64)]
     refused_type = np.asarray(refused_type, dtype=np.int64)
-    dropped = [(refused_edges[refused_type == t], f"limit:{name}") for t, name in enumerate(limited)]
+    reasons = [*(f"limit:{name}" for name in limited), "manual_unmerge"]
+    dropped = [(refused_edges[refused_type == t], reason) for t, reason in enumerate(reasons)]
     return person, [d for d in dropped if len(d[0])]
 
 
 def _union_with_limits(
-    m: int, us: list[int], vs: list[int], type_code: np.ndarray, limits: list[int]
+    m: int,
+    us: list[int],
+    vs: list[int],
+    type_code: np.ndarray,
+    limits: list[int],
+    side: dict[int, frozenset[tuple[int, int]]] | None = None,
 ) -> tuple[np.ndarray, list[int], list[int]]:
-    """Sequential union-find over ``m`` local nodes; refuses unions that break a type limit.
+    """Sequential union-find over ``m`` local nodes; refuses unions that break a type limit or
+    a keep-apart pair.
 
     Returns the final root of every node, and for each refused edge its position in ``us``/``vs``
-    and the index of the (first, i.e. highest-priority) limited type it would break.
+    and the index of the (first, i.e. highest-priority) limited type it would break, or
+    ``len(limits)`` for a keep-apart refusal.
+
+    ``side`` maps a local node to its keep-apart tags ``(pair, side)``; a union is refused when
+    one root holds ``(k, 0)`` and the other ``(k, 1)``. Only the few tagged roots pay for this.
 
     Per root, the counts of all limited types are packed into one Python int, ``_FIELD_BITS``
     bits per type. Adding ``offset`` (``2**(w-1) - 1 - limit`` in each field) to the sum of two
@@ -197,6 +240,7 @@ def _union_with_limits(
 
     parent = list(range(m))
     size = [1] * m
+    tags = dict(side or {})  # root -> keep-apart tags of its set
     refused_pos: list[int] = []
     refused_type: list[int] = []
     for pos, (a, b) in enumerate(zip(us, vs, strict=True)):
@@ -212,17 +256,77 @@ def _union_with_limits(
             refused_pos.append(pos)
             refused_type.append(((broken & -broken).bit_length() - 1) // w)  # lowest field = highest priority
             continue
+        if tags and (a in tags or b in tags):
+            ta, tb = tags.get(a, frozenset()), tags.get(b, frozenset())
+            if any((k, 1 - s) in tb for k, s in ta):
+                refused_pos.append(pos)
+                refused_type.append(len(limits))
+                continue
+            merged = ta | tb
+        else:
+            merged = None
         if size[a] < size[b]:
             a, b = b, a
         parent[b] = a
         size[a] += size[b]
         packed[a] = total
+        if merged is not None:
+            tags[a] = merged
     root = np.asarray(parent, dtype=np.int64)
     while True:  # pointer jumping until every node points at its root
         nxt = root[root]
         if np.array_equal(nxt, root):
             return root, refused_pos, refused_type
         root = nxt
+
+
+def _sides(n: int, keep_apart: tuple[tuple[np.ndarray, np.ndarray], ...]) -> dict[int, frozenset[tuple[int, int]]]:
+    """Node -> its keep-apart tags ``(pair index, side 0/1)``; a node on both sides of a pair is an error."""
+    tags: dict[int, set[tuple[int, int]]] = {}
+    for k, pair in enumerate(keep_apart):
+        a, b = (np.unique(np.asarray(s, dtype=np.int64)) for s in pair)
+        if len(np.intersect1d(a, b)):
+            raise ValueError(f"keep-apart pair {k} names the same identifier on both sides")
+        if len(a) and (a.min() < 0 or a.max() >= n) or len(b) and (b.min() < 0 or b.max() >= n):
+            raise ValueError(f"keep-apart pair {k} names node ids outside [0, {n})")
+        for s, nodes in enumerate((a, b)):
+            for node in nodes.tolist():
+                tags.setdefault(node, set()).add((k, s))
+    return {node: frozenset(t) for node, t in tags.items()}
+
+
+def _crosses_keep_apart(side: dict[int, frozenset[tuple[int, int]]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Edges joining the two sides of a keep-apart pair directly (only tagged nodes are looked at)."""
+    out = np.zeros(len(u), dtype=bool)
+    if not side:
+        return out
+    tagged = np.fromiter(side.keys(), dtype=np.int64, count=len(side))
+    for i in np.flatnonzero(np.isin(u, tagged) & np.isin(v, tagged)).tolist():
+        tu, tv = side[int(u[i])], side[int(v[i])]
+        out[i] = any((k, 1 - s) in tv for k, s in tu)
+    return out
+
+
+def _apply_merge_groups(
+    key: np.ndarray, blocked: np.ndarray, groups: tuple[np.ndarray, ...], n_keys: int
+) -> np.ndarray:
+    """Join the components (keys) of each merge group's nodes: connected components over keys."""
+    pairs = []
+    for group in groups:
+        nodes = np.asarray(group, dtype=np.int64)
+        nodes = nodes[~blocked[nodes]]
+        if len(nodes) > 1:
+            keys = key[nodes]
+            pairs.append(np.stack([np.full(len(keys) - 1, keys[0]), keys[1:]]))
+    if not pairs:
+        return key
+    ku, kv = np.concatenate(pairs, axis=1)
+    graph = coo_matrix((np.ones(len(ku), dtype=np.int8), (ku, kv)), shape=(n_keys, n_keys)).tocsr()
+    _, comp = connected_components(graph, directed=False)
+    # representative key of each joined set: its smallest key, so labels stay order-independent
+    smallest = np.full(comp.max() + 1, n_keys, dtype=np.int64)
+    np.minimum.at(smallest, comp, np.arange(n_keys, dtype=np.int64))
+    return smallest[comp[key]]
 
 
 def _device_components(n: int, du: np.ndarray, dv: np.ndarray) -> tuple[np.ndarray, int]:

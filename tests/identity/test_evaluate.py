@@ -60,11 +60,14 @@ def test_identity_map_against_truth_counts_unlinked_identifiers_apart() -> None:
             ("email", "b@x.com", 7, False),
             ("user_id", "null", None, True),
         ],
-        columns=["identifier_type", "identifier_value", "profile_key", "blocked"],
+        columns=["identifier_type", "identifier_value", "profile_id", "blocked"],
     )
-    figures = evaluate_identity_map(identity_map, truth)
-    # linked: {a, u1} and {b} -> the one true pair found, no false pair
-    assert (figures["precision"], figures["recall"]) == (1.0, 1.0)
-    # with 'z' (never linked) as its own profile: true pairs a-u1, a-z, u1-z; found 1 of 3
-    assert figures["recall_all"] == 1 / 3
+    # the data links a to u1 only: z (never linked) can only be a profile of its own
+    edges = (pd.Index(["email:a@x.com"]), pd.Index(["user_id:u1"]))
+    figures = evaluate_identity_map(identity_map, truth, edges)
+    # true pairs a-u1, a-z, u1-z: the map finds 1 of 3 and no false pair
+    assert (figures["precision"], figures["recall"]) == (1.0, 1 / 3)
+    # the links prove a-u1 only: the best any resolver can do is 1 of 3, and the map does it
+    assert (figures["recall_ceiling"], figures["recall_provable"]) == (1 / 3, 1.0)
     assert (figures["truth_identifiers"], figures["linked_identifiers"]) == (4.0, 3.0)
+    assert list(figures)[-2:] == ["precision", "recall"]

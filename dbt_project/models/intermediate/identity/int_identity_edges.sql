@@ -125,7 +125,7 @@ pairs as (
     from email_events
     union all
     -- a social action that carried an email (lead forms)
-    select 'social_handle', lower(platform) || ':' || lower(ltrim(btrim(handle), '@')),
+    select 'social_handle', lower(platform) || ':' || nullif(lower(ltrim(btrim(handle), '@')), ''),
            'email', lower(btrim(email)), 'social.engagement', occurred_at
     from social
 ),
@@ -138,6 +138,7 @@ edges as (
         right_value,
         edge_source,
         min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
         count(*) as observations
     from pairs
     where coalesce(left_value, '') <> ''
