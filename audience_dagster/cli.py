@@ -181,6 +181,54 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_identity(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.identity import run_identity_bench
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime()
+    figures = run_identity_bench(
+        people=args.people,
+        seed=args.seed,
+        workers=args.workers,
+        reuse=args.reuse,
+        keep=args.keep,
+        solver_people=args.solver_people,
+        drop_sample=args.drop_sample,
+    )
+    print(key_values(figures))
+    return 0
+
+
+def cmd_identity_merge(args: argparse.Namespace) -> int:
+    from audience_dagster.identity.operations import merge_profiles
+    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.warehouse.connection import connection
+
+    with connection(prepare_runtime().url) as conn:
+        op_id = merge_profiles(conn, args.primary, args.secondary, reason=args.reason, requested_by=args.by)
+    print(
+        f"merged {args.secondary} into {args.primary} (operation {op_id}); every rebuild re-applies it. "
+        "Profiles and events follow at the next `audience refresh`."
+    )
+    return 0
+
+
+def cmd_identity_unmerge(args: argparse.Namespace) -> int:
+    from audience_dagster.identity.operations import unmerge_identifiers
+    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.warehouse.connection import connection
+
+    with connection(prepare_runtime().url) as conn:
+        op_id, new_id = unmerge_identifiers(
+            conn, args.profile, args.identifier, reason=args.reason, requested_by=args.by
+        )
+    print(
+        f"split {', '.join(args.identifier)} off {args.profile} into {new_id} (operation {op_id}); every rebuild "
+        "re-applies it. Profiles and events follow at the next `audience refresh`."
+    )
+    return 0
+
+
 def cmd_eval_identity(args: argparse.Namespace) -> int:
     from audience_dagster.bench.eval_identity import evaluate_identity
 
@@ -244,6 +292,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_ingest.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_ingest.set_defaults(func=cmd_bench)
+
+    bench_identity = bench_sub.add_parser(
+        "identity", help="identity solver on ~5M edges; warehouse identity rebuild and profile build"
+    )
+    bench_identity.add_argument("--people", type=int, default=1_000_000)
+    bench_identity.add_argument("--seed", type=int, default=7)
+    bench_identity.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    bench_identity.add_argument("--solver-people", type=int, default=2_100_000, help="synthetic graph size")
+    bench_identity.add_argument("--reuse", action="store_true", help="reuse an existing generated sample")
+    bench_identity.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    bench_identity.add_argument("--drop-sample", action="store_true", help="delete the sample once ingested (disk)")
+    bench_identity.set_defaults(func=cmd_bench_identity)
+
+    ident = sub.add_parser("identity", help="manual identity decisions, re-applied by every rebuild")
+    ident_sub = ident.add_subparsers(dest="identity", required=True)
+    merge = ident_sub.add_parser("merge", help="merge SECONDARY into PRIMARY (PRIMARY keeps its id)")
+    merge.add_argument("primary")
+    merge.add_argument("secondary")
+    merge.add_argument("--reason", required=True)
+    merge.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who decided (default: $USER)")
+    merge.set_defaults(func=cmd_identity_merge)
+    unmerge = ident_sub.add_parser("unmerge", help="split identifiers off PROFILE into a new profile")
+    unmerge.add_argument("profile")
+    unmerge.add_argument(
+        "--identifier", action="append", required=True, help="type:value, e.g. email:kid@example.com (repeatable)"
+    )
+    unmerge.add_argument("--reason", required=True)
+    unmerge.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who decided (default: $USER)")
+    unmerge.set_defaults(func=cmd_identity_unmerge)
 
     ev = sub.add_parser("eval", help="evaluations against the generator's ground truth")
     ev_sub = ev.add_subparsers(dest="eval", required=True)

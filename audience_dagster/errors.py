@@ -24,3 +24,7 @@ class IngestError(AudienceError):
 
 class RuleError(AudienceError):
     """A user-defined rule (segment, scoring) is malformed."""
+
+
+class IdentityError(AudienceError):
+    """An identity operation (merge, unmerge) names an unknown profile or identifier, or makes no sense."""

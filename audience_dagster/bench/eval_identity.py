@@ -24,5 +24,4 @@ def evaluate_identity(sample: Path | None = None) -> dict[str, float]:
     with connection(resolve_warehouse(settings).url) as conn:
         frame = read_identity_map(conn)
         graph = build_graph(read_edges(conn))
-    keys = pd.Index(pd.Series(graph.types, dtype=str) + ":" + pd.Series(graph.values, dtype=str))
-    return evaluate_identity_map(frame, truth, (keys[graph.edge_u], keys[graph.edge_v]))
+    return evaluate_identity_map(frame, truth, graph.edge_keys())

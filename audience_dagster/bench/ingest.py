@@ -26,7 +26,7 @@ from audience_dagster.warehouse.connection import bootstrap, connect, connection
 BENCH_DB = "audience_bench"
 
 
-def bench_database_url() -> str:
+def bench_database_url(name: str = BENCH_DB) -> str:
     from audience_dagster.warehouse.connection import resolve_warehouse
 
     explicit = os.environ.get("AUDIENCE_BENCH_DATABASE_URL")
@@ -41,8 +41,8 @@ def bench_database_url() -> str:
             "AUDIENCE_BENCH_DATABASE_URL to a scratch database (it is wiped)"
         )
     url = resolve_warehouse(settings).url
-    _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)", f"CREATE DATABASE {BENCH_DB}")
-    return with_database(url, BENCH_DB)
+    _admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
+    return with_database(url, name)
 
 
 def _admin(url: str, *statements: str) -> None:
@@ -99,11 +99,11 @@ def copy_lines_per_s(url: str, path: Path, column_type: str) -> float:
     return stream.lines / seconds
 
 
-def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool, keep: bool = False) -> dict[str, object]:
+def bench_sample(people: int, seed: int, workers: int, reuse: bool) -> tuple[Path, dict[str, object]]:
+    """The bench's generated sample folder (generated unless ``reuse`` finds one), with figures."""
     from audience_dagster.sample_data import generate
 
-    settings = load_settings()
-    out = settings.home / "bench" / f"people{people}_seed{seed}"
+    out = load_settings().home / "bench" / f"people{people}_seed{seed}"
     figures: dict[str, object] = {"people": people}
     if not (reuse and (out / "truth" / "manifest.json").exists()):
         shutil.rmtree(out, ignore_errors=True)
@@ -116,16 +116,21 @@ def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool, keep: bo
             progress=lambda d, t: print(f"\r[generate] {d}/{t}", end="", file=sys.stderr, flush=True),
         )
         gen_seconds = time.perf_counter() - started
-        generated = report.events
         print(file=sys.stderr)
         figures.update(
-            generate_seconds=gen_seconds, generated_events=generated, generate_events_per_s=generated / gen_seconds
+            generate_seconds=gen_seconds,
+            generated_events=report.events,
+            generate_events_per_s=report.events / gen_seconds,
         )
-    landing = out / "landing"
-    url = bench_database_url()
-    bootstrap(url)
+    return out, figures
+
+
+def ingest_sample(url: str, landing: Path, workers: int) -> dict[str, float]:
+    """Load every landing source into the (bootstrapped) database at ``url``; figures per source."""
+    settings = load_settings()
+    figures: dict[str, float] = {}
     total_records = 0
-    ingest_started = time.perf_counter()
+    started = time.perf_counter()
     for source in JSON_SOURCES:
         load = load_source(url, source, landing, future_tolerance=settings.future_tolerance, workers=workers)
         records = load.total("records")
@@ -142,7 +147,19 @@ def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool, keep: bo
     )
     total_records += csv_load.total("records")
     figures["historical_orders_seconds"] = csv_load.seconds
-    ingest_seconds = time.perf_counter() - ingest_started
+    figures["ingest_records"] = total_records
+    figures["ingest_seconds"] = time.perf_counter() - started
+    return figures
+
+
+def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool, keep: bool = False) -> dict[str, object]:
+    out, figures = bench_sample(people, seed, workers, reuse)
+    landing = out / "landing"
+    url = bench_database_url()
+    bootstrap(url)
+    loaded = ingest_sample(url, landing, workers)
+    figures.update({k: v for k, v in loaded.items() if k not in ("ingest_records", "ingest_seconds")})
+    total_records, ingest_seconds = loaded["ingest_records"], loaded["ingest_seconds"]
     segment_file = max(find_landing_files(landing / "segment", "jsonl"), key=lambda p: p.stat().st_size)
     clean = valid_lines_file(segment_file, landing, out / "truth")
     text_rate = copy_lines_per_s(url, clean, "text")

@@ -13,7 +13,8 @@ manual operations take too.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -102,6 +103,11 @@ class IdentityGraph:
     edge_time: np.ndarray
     edges: pd.DataFrame
 
+    def edge_keys(self) -> tuple[pd.Index, pd.Index]:
+        """Both ends of every edge as ``"type:value"`` keys (for evaluation against truth)."""
+        keys = pd.Index(pd.Series(self.types, dtype=str) + ":" + pd.Series(self.values, dtype=str))
+        return keys[self.edge_u], keys[self.edge_v]
+
     def node_ids(self, identifiers: pd.Series) -> np.ndarray:
         """Node id of each ``"type:value"`` string (-1 when the graph does not hold it)."""
         parts = identifiers.astype(str).str.split(":", n=1, expand=True)
@@ -120,6 +126,7 @@ class IdentityRun:
     graph: IdentityGraph
     assignment: Assignment
     manual_operations: int
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: read, resolve, assign, write
 
 
 def _copy_out(conn: psycopg2.extensions.connection, query: str) -> pd.DataFrame:
@@ -313,11 +320,18 @@ def resolve_warehouse_identities(
 ) -> IdentityRun:
     """Rebuild the identity map (see the module docstring) in one transaction."""
     now = now or pd.Timestamp.now(tz="UTC")
+    clock = _Clock()
     with conn.cursor() as cur:
         ensure_state(cur)
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-    graph = build_graph(read_edges(conn), read_identifiers(conn))
+    edges, identifiers = read_edges(conn), read_identifiers(conn)
     operations = read_manual_operations(conn)
+    previous = read_identity_map(conn)
+    previous["first_seen_at"] = _times(previous["first_seen_at"])
+    registry = read_registry(conn)
+    clock.lap("read")
+    graph = build_graph(edges, identifiers)
+    clock.lap("graph")
     resolution = resolve_identities(
         graph.types,
         graph.values,
@@ -327,14 +341,30 @@ def resolve_warehouse_identities(
         rules,
         manual_constraints(graph, operations),
     )
+    clock.lap("resolve")
     frame = identity_map_frame(graph, resolution)
-    previous = read_identity_map(conn)
-    previous["first_seen_at"] = _times(previous["first_seen_at"])
     kept = ~frame["blocked"]
-    assignment = assign_profile_ids(frame.loc[kept], previous, read_registry(conn), now)
+    assignment = assign_profile_ids(frame.loc[kept], previous, registry, now)
     frame["profile_id"] = None
     frame.loc[kept, "profile_id"] = assignment.profile_id
+    merges = _merge_log(graph, resolution, previous, assignment)
+    dropped = graph.edges.iloc[resolution.dropped_edges["edge"].to_numpy()][
+        ["left_type", "left_value", "right_type", "right_value", "edge_source"]
+    ].assign(reason=resolution.dropped_edges["reason"].to_numpy())
+    clock.lap("assign")
+    with conn.cursor() as cur:
+        cur.execute("TRUNCATE identity.identity_map, identity.dropped_edges, identity.profiles")
+        copy_in(cur, "identity.identity_map", frame[list(MAP_COLUMNS)])
+        copy_in(cur, "identity.profiles", assignment.registry[list(REGISTRY_COLUMNS)])
+        copy_in(cur, "identity.profile_merges", merges)
+        copy_in(cur, "identity.dropped_edges", dropped)
+    conn.commit()
+    clock.lap("write")
+    return IdentityRun(frame, resolution, graph, assignment, operations["op_id"].nunique(), clock.laps)
 
+
+def _merge_log(graph: IdentityGraph, resolution: Resolution, previous: pd.DataFrame, assignment: Assignment):
+    """This rebuild's merge-log rows, each with its evidence (the newest joining edge, for a rule merge)."""
     merges = assignment.merges.copy()
     prev_index = pd.MultiIndex.from_frame(previous[["identifier_type", "identifier_value"]])
     at = prev_index.get_indexer(pd.MultiIndex.from_arrays([graph.types, graph.values]))
@@ -343,20 +373,18 @@ def resolve_warehouse_identities(
     evidence = merge_evidence(graph, resolution.labels, previous_id, pd.Index(merges.loc[rule, "retired_profile_id"]))
     merges["evidence"] = merges["retired_profile_id"].map(evidence).where(rule, '{"reason": "identifiers split off"}')
     merges["evidence"] = merges["evidence"].fillna("{}")
-    dropped = graph.edges.iloc[resolution.dropped_edges["edge"].to_numpy()][
-        ["left_type", "left_value", "right_type", "right_value", "edge_source"]
-    ].assign(reason=resolution.dropped_edges["reason"].to_numpy())
+    return merges[["kind", "retired_profile_id", "survivor_profile_id", "evidence"]]
 
-    with conn.cursor() as cur:
-        cur.execute("TRUNCATE identity.identity_map, identity.dropped_edges, identity.profiles")
-        copy_in(cur, "identity.identity_map", frame[list(MAP_COLUMNS)])
-        copy_in(cur, "identity.profiles", assignment.registry[list(REGISTRY_COLUMNS)])
-        copy_in(
-            cur, "identity.profile_merges", merges[["kind", "retired_profile_id", "survivor_profile_id", "evidence"]]
-        )
-        copy_in(cur, "identity.dropped_edges", dropped)
-    conn.commit()
-    return IdentityRun(frame, resolution, graph, assignment, operations["op_id"].nunique())
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self._last = now
 
 
 def copy_in(cur, table: str, frame: pd.DataFrame) -> None:

@@ -6,9 +6,11 @@ map (identifier → profile id) and the registry of every id ever issued, all in
 
 1. **Claims.** Each previous profile id claims the new component holding most of its identifiers
    (ties: the smaller component label).
-2. **Survivor.** A component claimed by several ids keeps the one whose identifiers were seen
-   first (the spec's merge strategy: the earliest ``first_seen`` is the primary), then the one
-   issued first, then the smaller uuid. The others are *merged* into it: their registry rows
+2. **Survivor.** A component claimed by several ids keeps a *known* profile (one that held a
+   person identifier: user id, email, …) over an anonymous one — when a visitor identifies, the
+   person's profile absorbs the visitor's, as in the spec's identifyUser — then the one whose
+   identifiers were seen first (the spec's merge strategy: the earliest ``first_seen`` is the
+   primary), then the one issued first, then the smaller uuid. The others are *merged* into it: their registry rows
    point at the survivor (``merged_into`` / ``current_profile_id``), so a retired id still
    resolves, and one merge record is written per retired id.
 3. **New ids.** A component nobody claims gets a fresh uuid4. If some of its identifiers belonged
@@ -26,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from audience_dagster.identity.rules import PERSON_TYPES
 
 REGISTRY_COLUMNS = ("profile_id", "created_at", "status", "merged_into", "retired_at", "current_profile_id")
 MERGE_COLUMNS = ("kind", "retired_profile_id", "survivor_profile_id", "evidence")
@@ -74,12 +78,14 @@ def assign_profile_ids(
     registry: pd.DataFrame,
     now: pd.Timestamp,
     rng: np.random.Generator | None = None,
+    person_types: frozenset[str] = frozenset(PERSON_TYPES),
 ) -> Assignment:
     """Give every component of ``current`` a profile id, reusing previous ids (see module doc).
 
     ``current``: ``identifier_type, identifier_value, label`` (component, int) for the identifiers
     that get a profile. ``previous``: ``identifier_type, identifier_value, profile_id,
     first_seen_at`` from the last identity map. ``registry``: :data:`REGISTRY_COLUMNS`.
+    ``person_types``: identifier types that make a profile *known*.
     """
     keys = ["identifier_type", "identifier_value"]
     registry = registry if len(registry) else empty_registry()
@@ -94,9 +100,11 @@ def assign_profile_ids(
         "profile_id"
     )
     first_seen = prev.groupby("profile_id")["first_seen_at"].min().rename("first_seen")
+    anonymous = (~prev["identifier_type"].isin(person_types)).groupby(prev["profile_id"]).all().rename("anonymous")
     created = registry.set_index("profile_id")["created_at"]
-    claims = claims.join(first_seen, on="profile_id").assign(created=lambda f: f["profile_id"].map(created))
-    claims = claims.sort_values(["label", "first_seen", "created", "profile_id"], na_position="last")
+    claims = claims.join(first_seen, on="profile_id").join(anonymous, on="profile_id")
+    claims = claims.assign(created=lambda f: f["profile_id"].map(created))
+    claims = claims.sort_values(["label", "anonymous", "first_seen", "created", "profile_id"], na_position="last")
     survivors = claims.drop_duplicates("label")
     losers = claims[~claims.index.isin(survivors.index)]
 
