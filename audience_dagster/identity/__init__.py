@@ -10,6 +10,8 @@ from audience_dagster.identity.evaluate import pairwise_precision_recall
 from audience_dagster.identity.graph import Resolution, resolve_identities
 from audience_dagster.identity.normalize import (
     BLOCKED_EMAIL_PATTERNS,
+    BLOCKED_EMAIL_PREFIXES,
+    BLOCKED_EMAIL_SUFFIXES,
     BLOCKED_VALUES,
     blocked_mask,
     normalize_emails,
@@ -19,6 +21,8 @@ from audience_dagster.identity.rules import DEFAULT_RULES, IdentityRules, Identi
 
 __all__ = [
     "BLOCKED_EMAIL_PATTERNS",
+    "BLOCKED_EMAIL_PREFIXES",
+    "BLOCKED_EMAIL_SUFFIXES",
     "BLOCKED_VALUES",
     "DEFAULT_RULES",
     "IdentityRules",

@@ -8,9 +8,10 @@ Algorithm
 0. **Blocked identifiers.** Junk values (``'null'``, ``'anonymous'``, ``test@…`` …, see
    :func:`~audience_dagster.identity.normalize.blocked_mask`) get label ``-1``; every edge touching
    one is dropped with reason ``blocked_identifier``. A ``'null'`` user id therefore links nobody.
-1. **Phase A — persons from strong identifiers.** Edges whose two ends are person types
-   (``user_id``, ``email``, ``phone`` …) are replayed in time order (ties by edge index) through a
-   union-find that keeps, per root, how many identifiers of each limited type the profile holds.
+1. **Phase A — persons from strong identifiers.** Components of the graph of edges whose two ends
+   are person types (``user_id``, ``email``, ``phone`` …) that break no limit are persons at once
+   (scipy). The edges of the other components are replayed in time order (ties by edge index)
+   through a union-find that keeps, per root, how many identifiers of each limited type the profile holds.
    A union that would exceed a limit is refused and recorded as ``limit:<type>`` (the
    highest-priority type whose limit breaks): the earlier link wins, as in Segment Unify. This is
    the only sequential loop; it runs on plain Python lists with path halving and union by size.
@@ -124,7 +125,7 @@ def resolve_identities(
 
     person, limit_dropped = _persons_from_strong_edges(types, u, v, time, strong_edge, rules, side)
 
-    comp, n_comp = _device_components(n, u[device_edge], v[device_edge])
+    comp, n_comp = _components(n, u[device_edge], v[device_edge])
     dev_end = np.where(su, v, u)[mixed_edge]
     strong_end = np.where(su, u, v)[mixed_edge]
     attach, shared_comp = _attach_devices(comp[dev_end], person[strong_end], n, n_comp)
@@ -179,17 +180,35 @@ def _persons_from_strong_edges(
     rules: IdentityRules,
     side: dict[int, frozenset[tuple[int, int]]] | None = None,
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
-    """Phase A. Returns the person (root node id) of every node and the refused edges by reason."""
+    """Phase A. Returns the person (root node id) of every node and the refused edges by reason.
+
+    Only components that *could* refuse a union go through the sequential replay: a component of
+    the strong-edge graph within every limit and without keep-apart nodes accepts all its edges
+    in any order, so it is one person at once (vectorised). The replay sees the rest.
+    """
     n = len(node_types)
     person = np.arange(n, dtype=np.int64)
     idx = np.flatnonzero(strong_edge & (u != v))
+    if len(idx) == 0:
+        return person, []
+    limited = rules.limited_types()
+    comp, n_comp = _components(n, u[idx], v[idx])
+    hard = np.zeros(n_comp, dtype=bool)
+    for name in limited:
+        hard |= np.bincount(comp[node_types == name], minlength=n_comp) > rules.limits[name]
+    if side:
+        hard[comp[np.fromiter(side.keys(), dtype=np.int64, count=len(side))]] = True
+    easy = ~hard[comp]
+    smallest = np.full(n_comp, n, dtype=np.int64)
+    np.minimum.at(smallest, comp, np.arange(n, dtype=np.int64))
+    person[easy] = smallest[comp[easy]]
+    idx = idx[hard[comp[u[idx]]]]
     if len(idx) == 0:
         return person, []
     order = idx[np.argsort(time[idx], kind="stable")]  # idx ascending: ties stay in edge order
     nodes, local = _sorted_unique_inverse(np.concatenate([u[order], v[order]]))
     lu, lv = local[: len(order)], local[len(order) :]
 
-    limited = rules.limited_types()
     type_code = np.full(len(nodes), -1, dtype=np.int64)
     node_types_used = node_types[nodes]
     for t, name in enumerate(limited):
@@ -329,7 +348,8 @@ def _apply_merge_groups(
     return smallest[comp[key]]
 
 
-def _device_components(n: int, du: np.ndarray, dv: np.ndarray) -> tuple[np.ndarray, int]:
+def _components(n: int, du: np.ndarray, dv: np.ndarray) -> tuple[np.ndarray, int]:
+    """Connected components of ``n`` nodes joined by the edges ``du``–``dv`` (scipy)."""
     graph = coo_matrix((np.ones(len(du), dtype=np.int8), (du, dv)), shape=(n, n)).tocsr()
     n_comp, comp = connected_components(graph, directed=False)
     return comp.astype(np.int64), int(n_comp)
