@@ -1,0 +1,207 @@
+"""Willingness-to-pay rules (the spec's ``wtp_scoring_rules``) evaluated over whole columns.
+
+A rule names a profile ``field``, an ``operator`` and a ``value``; when it holds, the profile
+gets ``score_adjustment`` points, capped in magnitude at ``max_contribution`` when set. Rules run
+in ``priority`` order (lower first) and the explanation lists them in that order; the score is
+``base`` (50) plus every contribution, clamped to 0–100 once at the end (as in the spec), so
+the order does not change the score.
+
+Operators (``value`` is the rule's JSON value):
+
+* ``equals``: field equals value (number, string or boolean; a missing field never equals);
+* ``greater_than`` / ``less_than``: numeric or timestamp comparison with a number / ISO date;
+* ``contains``: an array field (``interests`` …) holds the value;
+* ``exists``: the field is not null (an empty array counts as missing);
+* ``range``: ``{"min": a, "max": b}``, both inclusive, ``a <= b``.
+
+``applies_to``: ``all``; ``new`` — a profile with no order and at most one session (someone we
+see for the first time); ``returning`` — everyone else (a second session or any order).
+
+A rule naming a field that is not a profile column, an unknown operator, a value of the wrong
+shape for its operator or field, or an unknown ``applies_to`` raises :class:`RuleError` naming
+the rule: it never silently scores 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from audience_dagster.errors import RuleError
+from audience_dagster.scoring.explain import accumulate
+
+OPERATORS = ("equals", "greater_than", "less_than", "contains", "exists", "range")
+APPLIES_TO = ("all", "new", "returning")
+BASE_SCORE = 50
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One scoring rule, in the spec's columns."""
+
+    name: str
+    field: str
+    operator: str
+    value: object
+    score_adjustment: int
+    max_contribution: int | None = None
+    priority: int = 100
+    applies_to: str = "all"
+    rule_type: str = "attribute"
+    description: str = ""
+
+
+def _rule(name, field, operator, value, points, description, rule_type="attribute") -> Rule:
+    return Rule(name, field, operator, value, points, description=description, rule_type=rule_type)
+
+
+# The spec's nine default rules ("Default WTP Rules"), seeded into wtp_scoring_rules on first run.
+DEFAULT_WTP_RULES: tuple[Rule, ...] = (
+    _rule("has_purchased", "total_orders", "greater_than", 0, 20, "Has bought at least once", "aggregate"),
+    _rule("high_aov", "average_order_value", "greater_than", 100, 15, "Average order above 100", "aggregate"),
+    _rule("repeat_customer", "total_orders", "greater_than", 2, 15, "Three or more orders", "aggregate"),
+    _rule("email_engaged", "emails_clicked", "greater_than", 5, 10, "Clicked more than five emails", "behavior"),
+    _rule("high_engagement", "engagement_score", "greater_than", 70, 10, "Engagement score above 70", "behavior"),
+    _rule("premium_interest", "interests", "contains", "premium", 10, "Browses premium products"),
+    _rule("price_sensitive_browsing", "interests", "contains", "discount", -15, "Browses discounts", "behavior"),
+    _rule("low_engagement", "engagement_score", "less_than", 20, -10, "Engagement score below 20", "behavior"),
+    _rule("churned_email", "email_subscribed", "equals", False, -5, "Not (or no longer) subscribed to email"),
+)
+
+
+def rules_from_frame(frame: pd.DataFrame) -> list[Rule]:
+    """Active rules from ``wtp_scoring_rules`` rows (``value`` as JSON text or Python), priority order."""
+    active = frame[frame["status"].eq("active")].sort_values(["priority", "name"], kind="stable")
+    rules = []
+    for row in active.itertuples(index=False):  # one per rule, not per profile
+        value = row.value
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise RuleError(f"WTP rule {row.name!r}: value {row.value!r} is not valid JSON ({exc})") from exc
+        cap = None if pd.isna(row.max_contribution) else int(row.max_contribution)
+        rules.append(
+            Rule(
+                name=row.name,
+                field=row.field,
+                operator=row.operator,
+                value=value,
+                score_adjustment=int(row.score_adjustment),
+                max_contribution=cap,
+                priority=int(row.priority),
+                applies_to=row.applies_to,
+                rule_type=row.rule_type,
+            )
+        )
+    return rules
+
+
+def field_kind(column: pd.Series) -> str:
+    """``bool``, ``number``, ``datetime``, ``text``, ``array`` or ``empty`` (no value at all)."""
+    if pd.api.types.is_bool_dtype(column):
+        return "bool"
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(column):
+        return "number"
+    present = column.dropna()
+    if present.empty:
+        return "empty"
+    first = present.iloc[0]
+    if isinstance(first, list | tuple | np.ndarray):
+        return "array"
+    if isinstance(first, bool | np.bool_):
+        return "bool"
+    if isinstance(first, int | float | np.number) or hasattr(first, "as_tuple"):  # Decimal
+        return "number"
+    return "text"
+
+
+def rule_matches(rule: Rule, profiles: pd.DataFrame) -> np.ndarray:
+    """Boolean per profile: does ``rule`` hold? Raises :class:`RuleError` for a malformed rule."""
+    where = f"WTP rule {rule.name!r} ({rule.field} {rule.operator} {json.dumps(rule.value, default=str)})"
+    if rule.operator not in OPERATORS:
+        raise RuleError(f"{where}: unknown operator {rule.operator!r}; use one of {', '.join(OPERATORS)}")
+    if rule.field not in profiles.columns:
+        raise RuleError(f"{where}: unknown field {rule.field!r}; profile fields are {', '.join(sorted(profiles))}")
+    column = profiles[rule.field]
+    kind, value = field_kind(column), rule.value
+    if rule.operator == "exists":
+        if kind == "array":
+            return column.str.len().fillna(0).to_numpy() > 0
+        return column.notna().to_numpy()
+    if rule.operator == "contains":
+        if kind not in ("array", "empty"):
+            raise RuleError(f"{where}: 'contains' needs an array field; {rule.field!r} holds {kind} values")
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise RuleError(f"{where}: 'contains' needs a string or number value")
+        hit = column.explode().eq(value)
+        return hit.groupby(level=0).any().reindex(column.index, fill_value=False).to_numpy(dtype=bool)
+    if kind == "array":
+        raise RuleError(f"{where}: {rule.field!r} is an array; use 'contains' or 'exists'")
+    if rule.operator == "equals":
+        expected = {bool: "bool", int: "number", float: "number", str: "text"}.get(type(value))
+        if expected is None:
+            raise RuleError(f"{where}: 'equals' needs a number, string or boolean value")
+        if kind not in (expected, "empty"):
+            raise RuleError(f"{where}: a {expected} value cannot equal {rule.field!r}, which holds {kind} values")
+        return column.eq(value).fillna(False).to_numpy(dtype=bool)
+    if kind not in ("number", "datetime", "empty"):
+        raise RuleError(f"{where}: {rule.operator!r} needs a numeric or date field; {rule.field!r} holds {kind}")
+    values = column if kind == "datetime" else pd.to_numeric(column, errors="coerce").astype(float)
+    if rule.operator in ("greater_than", "less_than"):
+        bound = _bound(value, kind, where)
+        hit = values > bound if rule.operator == "greater_than" else values < bound
+        return hit.fillna(False).to_numpy(dtype=bool)
+    if not (isinstance(value, Mapping) and {"min", "max"} <= set(value)):
+        raise RuleError(f'{where}: \'range\' needs a value like {{"min": 10, "max": 50}}')
+    low, high = _bound(value["min"], kind, where), _bound(value["max"], kind, where)
+    if low > high:
+        raise RuleError(f"{where}: range min is above max")
+    return values.between(low, high).fillna(False).to_numpy(dtype=bool)
+
+
+def _bound(value: object, kind: str, where: str):
+    if kind == "datetime":
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError) as exc:
+            raise RuleError(f"{where}: {value!r} is not a date") from exc
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RuleError(f"{where}: {value!r} is not a number")
+    return float(value)
+
+
+def applies(rule: Rule, profiles: pd.DataFrame) -> np.ndarray:
+    """Which profiles a rule applies to (``applies_to``; see the module docstring)."""
+    if rule.applies_to not in APPLIES_TO:
+        raise RuleError(f"WTP rule {rule.name!r}: applies_to {rule.applies_to!r} is not one of {APPLIES_TO}")
+    if rule.applies_to == "all":
+        return np.ones(len(profiles), dtype=bool)
+    new = (profiles["total_orders"].fillna(0).to_numpy() == 0) & (profiles["total_sessions"].fillna(0).to_numpy() <= 1)
+    return new if rule.applies_to == "new" else ~new
+
+
+def score_with_rules(
+    profiles: pd.DataFrame, rules: Sequence[Rule], base: int = BASE_SCORE
+) -> tuple[pd.Series, pd.DataFrame]:
+    """(score 0–100 per profile, contributions ``profile, rule, points``) for rules in priority
+    order; each rule's points are capped in magnitude at ``max_contribution``."""
+
+    def points() -> Iterable[tuple[str, np.ndarray]]:
+        for rule in sorted(rules, key=lambda r: r.priority):
+            adjustment = rule.score_adjustment
+            if rule.max_contribution is not None:
+                if rule.max_contribution < 0:
+                    raise RuleError(f"WTP rule {rule.name!r}: max_contribution must be >= 0")
+                adjustment = int(np.sign(adjustment)) * min(abs(adjustment), rule.max_contribution)
+            hit = rule_matches(rule, profiles) & applies(rule, profiles)
+            yield rule.name, np.where(hit, adjustment, 0)
+
+    return accumulate(profiles.index, base, points())
