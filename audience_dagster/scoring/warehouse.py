@@ -1,0 +1,207 @@
+"""Scores in the warehouse: read whole columns with COPY, write back with COPY + one UPDATE.
+
+Tables (schema ``marts``, beside ``audience_profiles``, so the spec's queries run unchanged with
+``search_path = marts``):
+
+* ``wtp_scoring_rules`` — the spec's table, created and seeded with the spec's nine default rules
+  the first time scoring runs; from then on it is the user's (edits, new rules, ``status =
+  'inactive'``) and is read at every materialisation;
+* ``score_contributions`` — why each profile has its scores: ``profile_id, score_type
+  (engagement | wtp | lead | health), rule, points``, replaced at every run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import psycopg2.extensions
+
+from audience_dagster.errors import RuleError
+from audience_dagster.scoring.compute import SCORE_COLUMNS, Scores
+from audience_dagster.scoring.engagement import ACTIVITY_SQL
+from audience_dagster.scoring.rules import DEFAULT_WTP_RULES, Rule, rules_from_frame
+from audience_dagster.scoring.signals import SIGNALS_SQL
+
+PROFILES = "marts.audience_profiles"
+RULES = "marts.wtp_scoring_rules"
+CONTRIBUTIONS = "marts.score_contributions"
+NULL = r"\N"
+# profile columns the scores read besides the fields the WTP rules name
+REQUIRED_COLUMNS = (
+    "last_seen_at",
+    "total_orders",
+    "total_sessions",
+    "total_revenue",
+    "last_order_at",
+    "average_order_value",
+    "email",
+    "phone",
+    "do_not_track",
+    "email_subscribed",
+    "email_subscription_date",
+    "emails_clicked",
+    "interests",
+)
+RULES_DDL = f"""
+CREATE TABLE {RULES} (
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name             text NOT NULL,
+    description      text,
+    rule_type        text NOT NULL,
+    field            text NOT NULL,
+    operator         text NOT NULL,
+    value            jsonb,
+    score_adjustment integer NOT NULL,
+    max_contribution integer,
+    priority         integer DEFAULT 100,
+    applies_to       text DEFAULT 'all',
+    status           text DEFAULT 'active',
+    created_at       timestamptz DEFAULT now(),
+    updated_at       timestamptz DEFAULT now()
+);
+CREATE INDEX idx_wtp_rules_status ON {RULES}(status);
+CREATE INDEX idx_wtp_rules_priority ON {RULES}(priority);
+"""
+CONTRIBUTIONS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {CONTRIBUTIONS} (
+    profile_id uuid    NOT NULL,
+    score_type text    NOT NULL,
+    rule       text    NOT NULL,
+    points     integer NOT NULL,
+    scored_at  timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS score_contributions_profile ON {CONTRIBUTIONS} (profile_id);
+"""
+
+
+def ensure_rules_table(conn: psycopg2.extensions.connection) -> bool:
+    """Create ``wtp_scoring_rules`` seeded with the defaults if it does not exist; True if created."""
+    with conn.cursor() as cur:
+        cur.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        cur.execute("SELECT to_regclass(%s) IS NULL", (RULES,))
+        if not cur.fetchone()[0]:
+            return False
+        cur.execute(RULES_DDL)
+        for rule in DEFAULT_WTP_RULES:
+            cur.execute(
+                f"INSERT INTO {RULES} (name, description, rule_type, field, operator, value, score_adjustment,"
+                " max_contribution, priority, applies_to) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    rule.name,
+                    rule.description,
+                    rule.rule_type,
+                    rule.field,
+                    rule.operator,
+                    json.dumps(rule.value),
+                    rule.score_adjustment,
+                    rule.max_contribution,
+                    rule.priority,
+                    rule.applies_to,
+                ),
+            )
+    conn.commit()
+    return True
+
+
+def read_rules(conn: psycopg2.extensions.connection) -> list[Rule]:
+    """Active rules in priority order; duplicate active names are an error (they explain scores)."""
+    frame = _copy_out(
+        conn,
+        f"SELECT name, rule_type, field, operator, value::text AS value, score_adjustment, max_contribution,"
+        f" priority, applies_to, status FROM {RULES}",
+    )
+    frame["max_contribution"] = pd.to_numeric(frame["max_contribution"])
+    frame["value"] = frame["value"].where(frame["value"].notna(), "null")
+    active = frame[frame["status"] == "active"]
+    duplicated = sorted(set(active.loc[active["name"].duplicated(), "name"]))
+    if duplicated:
+        raise RuleError(f"WTP rules {duplicated}: two active rules share a name; rename one in {RULES}")
+    return rules_from_frame(frame)
+
+
+def profile_column_types(conn: psycopg2.extensions.connection) -> dict[str, str]:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = 'marts' AND table_name = 'audience_profiles'"
+        )
+        return dict(cur.fetchall())
+
+
+def read_profiles(conn: psycopg2.extensions.connection, fields: set[str]) -> pd.DataFrame:
+    """The columns the scores need (plus ``fields``) and ``known``, indexed by profile id."""
+    types = profile_column_types(conn)
+    unknown = sorted(set(fields) - set(types))
+    if unknown:
+        raise RuleError(f"unknown profile fields {unknown}; {PROFILES} has {', '.join(sorted(types))}")
+    columns = sorted(set(REQUIRED_COLUMNS) | set(fields))
+    select = [f"array_to_string({c}, chr(31)) AS {c}" if types[c] == "ARRAY" else c for c in columns]
+    known = "(email IS NOT NULL OR phone IS NOT NULL OR coalesce(external_ids, '{}'::jsonb) <> '{}'::jsonb) AS known"
+    frame = _copy_out(conn, f"SELECT id, {', '.join(select)}, {known} FROM {PROFILES}").set_index("id")
+    for column in columns:
+        frame[column] = _typed(frame[column], types[column])
+    frame["known"] = _typed(frame["known"], "boolean")
+    return frame
+
+
+def read_activity(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per-profile event aggregates for engagement (30-day window) and the lead/health signals."""
+    with conn.cursor() as cur:
+        queries = [cur.mogrify(sql, {"as_of": as_of.to_pydatetime()}).decode() for sql in (ACTIVITY_SQL, SIGNALS_SQL)]
+    window, signals = (_copy_out(conn, q).set_index("profile_id") for q in queries)
+    frame = window.join(signals, how="outer")
+    for column in frame.columns:
+        kind = "timestamp with time zone" if column.endswith("_at") else "boolean"
+        frame[column] = _typed(frame[column], "integer" if column == "active_days" else kind)
+    return frame
+
+
+def write_scores(conn: psycopg2.extensions.connection, scores: Scores, as_of: pd.Timestamp) -> int:
+    """One COPY into a temporary table, one UPDATE of ``audience_profiles``; contributions replaced."""
+    columns = scores.columns.rename_axis("id").reset_index()
+    with conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE scores_update (id uuid PRIMARY KEY, engagement_score integer, wtp_score integer,"
+            " lead_score integer, health_score integer, lifecycle_stage text, rfm_recency integer,"
+            " rfm_frequency integer, rfm_monetary integer, rfm_segment text) ON COMMIT DROP"
+        )
+        _copy_in(cur, "scores_update", columns[["id", *SCORE_COLUMNS]])
+        assignments = ", ".join(f"{c} = s.{c}" for c in SCORE_COLUMNS)
+        cur.execute(f"UPDATE {PROFILES} p SET {assignments}, updated_at = now() FROM scores_update s WHERE p.id = s.id")
+        updated = cur.rowcount
+        cur.execute(CONTRIBUTIONS_DDL)
+        cur.execute(f"TRUNCATE {CONTRIBUTIONS}")
+        why = scores.contributions.rename(columns={"profile": "profile_id"}).assign(scored_at=as_of.isoformat())
+        _copy_in(cur, CONTRIBUTIONS, why[["profile_id", "score_type", "rule", "points", "scored_at"]])
+    conn.commit()
+    return updated
+
+
+def _typed(values: pd.Series, data_type: str) -> pd.Series:
+    if data_type == "boolean":
+        return values.map({"t": True, "f": False}).astype(object).where(values.notna(), None)
+    if data_type.startswith("timestamp") or data_type == "date":
+        return pd.to_datetime(values, utc=True, format="ISO8601")
+    if data_type in ("integer", "bigint", "smallint", "numeric", "double precision", "real"):
+        return pd.to_numeric(values)
+    if data_type == "ARRAY":
+        split = values.str.split("\x1f")
+        return split.where(values.fillna("x").ne(""), pd.Series([[]] * len(values), index=values.index))
+    return values
+
+
+def _copy_out(conn: psycopg2.extensions.connection, query: str) -> pd.DataFrame:
+    buffer = io.StringIO()
+    with conn.cursor() as cur:
+        cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '{NULL}')", buffer)
+    buffer.seek(0)
+    return pd.read_csv(buffer, dtype=str, keep_default_na=False, na_values=[NULL])
+
+
+def _copy_in(cur, table: str, frame: pd.DataFrame) -> None:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, na_rep=NULL)
+    buffer.seek(0)
+    cur.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buffer)
