@@ -199,6 +199,15 @@ def cmd_bench_identity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_scores(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.scores import run_scores_bench
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime()
+    print(key_values(run_scores_bench(profiles=args.profiles, sample=args.sample, keep=args.keep)))
+    return 0
+
+
 def cmd_identity_merge(args: argparse.Namespace) -> int:
     from audience_dagster.identity.operations import merge_profiles
     from audience_dagster.runtime import prepare_runtime
@@ -304,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_identity.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_identity.add_argument("--drop-sample", action="store_true", help="delete the sample once ingested (disk)")
     bench_identity.set_defaults(func=cmd_bench_identity)
+
+    bench_scores = bench_sub.add_parser("scores", help="every score for N profiles, set-based vs row-at-a-time")
+    bench_scores.add_argument("--profiles", type=int, default=1_000_000)
+    bench_scores.add_argument("--sample", type=int, default=2_000, help="profiles timed row-at-a-time")
+    bench_scores.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    bench_scores.set_defaults(func=cmd_bench_scores)
 
     ident = sub.add_parser("identity", help="manual identity decisions, re-applied by every rebuild")
     ident_sub = ident.add_subparsers(dest="identity", required=True)
