@@ -1,12 +1,12 @@
 """``audience bench scores``: every score for N profiles (default 1M), set-based, beside the spec's
 row-at-a-time approach on the same data.
 
-A scratch database (``audience_bench_scores``) gets synthetic ``marts.audience_profiles`` (the
+A scratch database (``audience_bench_scores``) gets synthetic ``marts.audience_profile_base`` (the
 spec's columns) and ``marts.audience_events`` (about 8 events per profile, a third of them in the
 last 30 days), generated with numpy and loaded with COPY. Then:
 
-* **set-based**: the scores asset's path — read with COPY, compute in pandas/numpy, one COPY into
-  a temporary table and one UPDATE;
+* **set-based**: the scores asset's path — one statement compiled from the rules computes every
+  score in PostgreSQL, and ``profile_scores`` is replaced (TRUNCATE + INSERT, one transaction);
 * **row-at-a-time** (the spec's TypeScript, translated): per profile, select the profile and its
   recent events, compute engagement, UPDATE; select it again with the rules, compute WTP,
   UPDATE — timed on a sample of profiles and extrapolated to N.
@@ -27,22 +27,15 @@ import pandas as pd
 
 from audience_dagster.bench.ingest import _admin, bench_database_url
 from audience_dagster.identity.profile_ids import new_uuids
-from audience_dagster.scoring.compute import compute_scores
 from audience_dagster.scoring.engagement import DEPTH_POINTS
-from audience_dagster.scoring.warehouse import (
-    ensure_rules_table,
-    read_activity,
-    read_profiles,
-    read_rules,
-    write_scores,
-)
-from audience_dagster.warehouse.connection import connection
+from audience_dagster.scoring.warehouse import ensure_rules_table, run_scores
+from audience_dagster.warehouse.connection import bootstrap, connection
 
 BENCH_SCORES_DB = "audience_bench_scores"
 AS_OF = pd.Timestamp("2026-11-01T00:00:00Z")
 SPEC_TABLES = """
 CREATE SCHEMA IF NOT EXISTS marts;
-CREATE TABLE marts.audience_profiles (
+CREATE TABLE marts.audience_profile_base (
     id uuid PRIMARY KEY, email text UNIQUE, phone text, external_ids jsonb DEFAULT '{}',
     first_name text, last_name text, display_name text, avatar_url text,
     city text, state text, country text, timezone text,
@@ -62,10 +55,7 @@ CREATE TABLE marts.audience_profiles (
     gdpr_consent boolean DEFAULT false, gdpr_consent_date timestamptz, do_not_track boolean DEFAULT false,
     created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now()
 );
-CREATE INDEX idx_audience_profiles_lifecycle ON marts.audience_profiles(lifecycle_stage);
-CREATE INDEX idx_audience_profiles_wtp ON marts.audience_profiles(wtp_score DESC);
-CREATE INDEX idx_audience_profiles_engagement ON marts.audience_profiles(engagement_score DESC);
-CREATE INDEX idx_audience_profiles_last_seen ON marts.audience_profiles(last_seen_at DESC);
+CREATE INDEX idx_audience_profiles_last_seen ON marts.audience_profile_base(last_seen_at DESC);
 CREATE TABLE marts.audience_events (
     profile_id uuid, event_type text NOT NULL, occurred_at timestamptz NOT NULL
 );
@@ -116,18 +106,10 @@ def _copy(cur, table: str, frame: pd.DataFrame) -> None:
 
 
 def set_based(url: str) -> dict[str, float]:
-    started = time.perf_counter()
+    """The scores asset's path: one compiled statement, profile_scores replaced."""
     with connection(url) as conn:
-        ensure_rules_table(conn)
-        rules = read_rules(conn)
-        profiles = read_profiles(conn, {rule.field for rule in rules})
-        activity = read_activity(conn, AS_OF)
-        read_s = time.perf_counter() - started
-        computed = compute_scores(profiles, activity, rules, AS_OF)
-        compute_s = time.perf_counter() - started - read_s
-        write_scores(conn, computed, AS_OF)
-    total = time.perf_counter() - started
-    return {"read_s": read_s, "compute_s": compute_s, "write_s": total - read_s - compute_s, "seconds": total}
+        figures = run_scores(conn, AS_OF)
+    return {k: float(v) for k, v in figures.items() if k.endswith("seconds")}
 
 
 def _spec_rule_holds(value: object, operator: str, target: object) -> bool:
@@ -152,13 +134,13 @@ def _spec_rule_holds(value: object, operator: str, target: object) -> bool:
 def row_at_a_time(url: str, sample: int, rng: np.random.Generator) -> float:
     """Seconds per profile for the spec's calculateEngagementScore + calculateWTPScore."""
     with connection(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT id::text FROM marts.audience_profiles ORDER BY random() LIMIT %s", (sample,))
+        cur.execute("SELECT id::text FROM marts.audience_profile_base ORDER BY random() LIMIT %s", (sample,))
         ids = [row[0] for row in cur.fetchall()]
         columns = None
         started = time.perf_counter()
         for profile_id in ids:
             # calculateEngagementScore
-            cur.execute("SELECT * FROM marts.audience_profiles WHERE id = %s", (profile_id,))
+            cur.execute("SELECT * FROM marts.audience_profile_base WHERE id = %s", (profile_id,))
             row = cur.fetchone()
             columns = columns or [d.name for d in cur.description]
             profile = dict(zip(columns, row, strict=True))
@@ -173,11 +155,11 @@ def row_at_a_time(url: str, sample: int, rng: np.random.Generator) -> float:
             seen = {e for e, _ in recent}
             score = min(100, score + sum(p for e, p in DEPTH_POINTS.items() if e in seen))
             cur.execute(
-                "UPDATE marts.audience_profiles SET engagement_score = %s, updated_at = now() WHERE id = %s",
+                "UPDATE marts.audience_profile_base SET engagement_score = %s, updated_at = now() WHERE id = %s",
                 (score, profile_id),
             )
             # calculateWTPScore
-            cur.execute("SELECT * FROM marts.audience_profiles WHERE id = %s", (profile_id,))
+            cur.execute("SELECT * FROM marts.audience_profile_base WHERE id = %s", (profile_id,))
             profile = dict(zip(columns, cur.fetchone(), strict=True))
             cur.execute("SELECT * FROM marts.wtp_scoring_rules WHERE status = 'active' ORDER BY priority")
             rules = cur.fetchall()
@@ -187,7 +169,7 @@ def row_at_a_time(url: str, sample: int, rng: np.random.Generator) -> float:
                 if _spec_rule_holds(profile.get(field), operator, value):
                     wtp += adjustment if cap is None else int(np.sign(adjustment)) * min(abs(adjustment), cap)
             cur.execute(
-                "UPDATE marts.audience_profiles SET wtp_score = %s, updated_at = now() WHERE id = %s",
+                "UPDATE marts.audience_profile_base SET wtp_score = %s, updated_at = now() WHERE id = %s",
                 (max(0, min(100, wtp)), profile_id),
             )
             conn.commit()
@@ -197,15 +179,17 @@ def row_at_a_time(url: str, sample: int, rng: np.random.Generator) -> float:
 def run_scores_bench(profiles: int, sample: int, keep: bool, seed: int = 7) -> dict[str, object]:
     rng = np.random.default_rng(seed)
     url = bench_database_url(BENCH_SCORES_DB)
+    bootstrap(url)
     started = time.perf_counter()
     frame, events = synthetic_profiles(profiles, rng)
     with connection(url) as conn, conn.cursor() as cur:
         cur.execute(SPEC_TABLES)
-        _copy(cur, "marts.audience_profiles", frame)
+        _copy(cur, "marts.audience_profile_base", frame)
         _copy(cur, "marts.audience_events", events)
         cur.execute("CREATE INDEX ON marts.audience_events (profile_id, occurred_at)")
-        cur.execute("ANALYZE marts.audience_profiles; ANALYZE marts.audience_events")
+        cur.execute("ANALYZE marts.audience_profile_base; ANALYZE marts.audience_events")
         conn.commit()
+        ensure_rules_table(conn)
     figures: dict[str, object] = {
         "profiles": profiles,
         "events": len(events),

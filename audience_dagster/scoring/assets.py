@@ -1,28 +1,18 @@
-"""The scores as Dagster assets: one pass computes every score, one UPDATE writes them.
+"""The scores as Dagster assets: one statement computes every score, one transaction writes them.
 
 One multi-asset with one asset per score (engagement, WTP, lead, health, lifecycle, RFM), so each
 shows its own distribution in the UI and has its own checks, while the profiles table is read
-once and updated once. WTP, lead and health depend on engagement, as the spec implies; all run
-again whenever `audience_profiles` changes (eager automation).
+once and written once. WTP, lead and health depend on engagement, as the spec implies; all run
+again whenever the profiles change (eager automation).
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
 
-import time
-
 import dagster as dg
-import numpy as np
 import pandas as pd
 from dagster import AssetExecutionContext
 
-from audience_dagster.scoring.compute import compute_scores
-from audience_dagster.scoring.warehouse import (
-    ensure_rules_table,
-    read_activity,
-    read_profiles,
-    read_rules,
-    write_scores,
-)
+from audience_dagster.scoring.warehouse import run_scores
 from audience_dagster.warehouse.resource import WarehouseResource
 
 PROFILES_KEY = dg.AssetKey(["marts", "audience_profiles"])
@@ -33,13 +23,6 @@ LEAD = dg.AssetKey(["scoring", "lead_score"])
 HEALTH = dg.AssetKey(["scoring", "health_score"])
 LIFECYCLE = dg.AssetKey(["scoring", "lifecycle_stage"])
 RFM = dg.AssetKey(["scoring", "rfm"])
-WTP_TIERS = (
-    (80, "Very High (80-100)"),
-    (60, "High (60-79)"),
-    (40, "Medium (40-59)"),
-    (20, "Low (20-39)"),
-    (0, "Very Low (0-19)"),
-)
 
 
 def _spec(key: dg.AssetKey, description: str, deps: list[dg.AssetKey]) -> dg.AssetSpec:
@@ -63,113 +46,114 @@ SPECS = [
 ]
 
 
-def _histogram(values: pd.Series, edges: list[int]) -> dg.MetadataValue:
-    counts = pd.cut(values, bins=edges, right=False, include_lowest=True).value_counts(sort=False)
-    rows = "\n".join(f"| {interval.left}-{interval.right - 1} | {n} |" for interval, n in counts.items())
-    return dg.MetadataValue.md("| score | profiles |\n| --- | --- |\n" + rows)
+HISTOGRAM_SQL = """
+SELECT width_bucket({column}, 0, 100, 5) AS bucket, count(*) FROM marts.profile_scores GROUP BY 1 ORDER BY 1
+"""
+BUCKETS = {1: "0-19", 2: "20-39", 3: "40-59", 4: "60-79", 5: "80-99", 6: "100"}
+# the spec's "WTP Distribution" query, over the scored profiles
+WTP_DISTRIBUTION_SQL = """
+SELECT
+    CASE
+        WHEN s.wtp_score >= 80 THEN 'Very High (80-100)'
+        WHEN s.wtp_score >= 60 THEN 'High (60-79)'
+        WHEN s.wtp_score >= 40 THEN 'Medium (40-59)'
+        WHEN s.wtp_score >= 20 THEN 'Low (20-39)'
+        ELSE 'Very Low (0-19)'
+    END AS wtp_tier,
+    count(*) AS profile_count,
+    round(avg(p.total_revenue), 2) AS avg_revenue,
+    count(*) FILTER (WHERE p.total_orders > 0) AS customers
+FROM marts.profile_scores s JOIN marts.audience_profile_base p USING (id)
+GROUP BY 1
+ORDER BY min(s.wtp_score) DESC
+"""
+COUNTS_SQL = "SELECT {column}, count(*) FROM marts.profile_scores GROUP BY 1 ORDER BY 2 DESC"
+RULES_FIRED_SQL = """
+SELECT t.rule, count(*) AS profiles, sum(c.points) AS points
+FROM marts.score_contributions c JOIN marts.score_terms t ON t.score_type = c.score_type AND t.rule = c.rule
+WHERE c.score_type = 'wtp' GROUP BY 1 ORDER BY 2 DESC
+"""
 
 
-def _table(counts: pd.Series, label: str) -> dg.MetadataValue:
-    rows = "\n".join(f"| {k} | {v} |" for k, v in counts.items())
-    return dg.MetadataValue.md(f"| {label} | profiles |\n| --- | --- |\n{rows}")
+def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return dg.MetadataValue.md("\n".join(lines))
 
 
-def _wtp_tiers(scores: pd.DataFrame, profiles: pd.DataFrame) -> dg.MetadataValue:
-    """The spec's "WTP Distribution" query, computed from the same columns."""
-    tier = np.select([scores["wtp_score"] >= low for low, _ in WTP_TIERS], [name for _, name in WTP_TIERS])
-    frame = pd.DataFrame(
-        {
-            "tier": tier,
-            "revenue": pd.to_numeric(profiles["total_revenue"]).fillna(0),
-            "customer": profiles["total_orders"].fillna(0) > 0,
-        }
-    )
-    table = frame.groupby("tier").agg(
-        profiles=("tier", "size"), avg_revenue=("revenue", "mean"), customers=("customer", "sum")
-    )
-    rows = "\n".join(
-        f"| {name} | {int(table.loc[name, 'profiles'])} | {table.loc[name, 'avg_revenue']:.2f} | "
-        f"{int(table.loc[name, 'customers'])} |"
-        for _, name in WTP_TIERS
-        if name in table.index
-    )
-    return dg.MetadataValue.md(
-        "| wtp_tier | profile_count | avg_revenue | customers |\n| --- | --- | --- | --- |\n" + rows
-    )
+def _query(cur, sql: str) -> list[tuple]:
+    cur.execute(sql)
+    return cur.fetchall()
+
+
+def _histogram(cur, column: str) -> dg.MetadataValue:
+    rows = _query(cur, HISTOGRAM_SQL.format(column=column))
+    return _markdown(("score", "profiles"), [(BUCKETS[b], n) for b, n in rows])
 
 
 @dg.multi_asset(specs=SPECS, can_subset=False, name="scores")
 def scores(context: AssetExecutionContext, warehouse: WarehouseResource):
-    """Read the profiles and their event aggregates, compute every score as of now, write back."""
+    """Compute every score for every profile as of now in PostgreSQL (one statement compiled from
+    the rules, see `audience_dagster.scoring.sql`) and replace `marts.profile_scores`, which the
+    `audience_profiles` view shows in the spec's columns."""
     as_of = pd.Timestamp.now(tz="UTC")
-    started = time.perf_counter()
     with warehouse.connection() as conn:
-        if ensure_rules_table(conn):
+        figures = run_scores(conn, as_of)
+        if figures["rules_table_created"]:
             context.log.info("created marts.wtp_scoring_rules with the spec's nine default rules")
-        rules = read_rules(conn)
-        profiles = read_profiles(conn, {rule.field for rule in rules})
-        activity = read_activity(conn, as_of)
-        read_s = time.perf_counter() - started
-        computed = compute_scores(profiles, activity, rules, as_of)
-        compute_s = time.perf_counter() - started - read_s
-        updated = write_scores(conn, computed, as_of)
-    write_s = time.perf_counter() - started - read_s - compute_s
-    s = computed.columns
-    why = computed.contributions
-    common = {"dagster/row_count": updated, "as_of": as_of.isoformat()}
-    timings = {
-        "read_seconds": round(read_s, 2),
-        "compute_seconds": round(compute_s, 2),
-        "write_seconds": round(write_s, 2),
-    }
-    edges = [0, 20, 40, 60, 80, 101]
-    yield dg.MaterializeResult(
-        asset_key=ENGAGEMENT,
-        metadata={
-            **common,
-            **timings,
-            "mean": float(s["engagement_score"].mean()),
-            "histogram": _histogram(s["engagement_score"], edges),
-        },
-    )
-    rule_use = why[why["score_type"] == "wtp"].groupby("rule")["points"].agg(["size", "sum"])
-    yield dg.MaterializeResult(
-        asset_key=WTP,
-        metadata={
-            **common,
-            "active_rules": len(rules),
-            "mean": float(s["wtp_score"].mean()),
-            "wtp_distribution": _wtp_tiers(s, profiles),
-            "rules_fired": _table(rule_use["size"].sort_values(ascending=False), "rule"),
-        },
-    )
-    for key, column in ((LEAD, "lead_score"), (HEALTH, "health_score")):
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={**common, "mean": float(s[column].mean()), "histogram": _histogram(s[column], edges)},
-        )
-    yield dg.MaterializeResult(
-        asset_key=LIFECYCLE, metadata={**common, "stages": _table(s["lifecycle_stage"].value_counts(), "stage")}
-    )
-    yield dg.MaterializeResult(
-        asset_key=RFM,
-        metadata={
-            **common,
-            "customers_scored": int(s["rfm_segment"].notna().sum()),
-            "segments": _table(s["rfm_segment"].value_counts(), "rfm_segment"),
-        },
-    )
+        with conn.cursor() as cur:
+            common = {"dagster/row_count": figures["profiles_scored"], "as_of": as_of.isoformat()}
+            yield dg.MaterializeResult(
+                asset_key=ENGAGEMENT,
+                metadata={
+                    **common,
+                    **{k: round(float(v), 2) for k, v in figures.items() if k.endswith("seconds")},
+                    "histogram": _histogram(cur, "engagement_score"),
+                },
+            )
+            yield dg.MaterializeResult(
+                asset_key=WTP,
+                metadata={
+                    **common,
+                    "active_rules": figures["active_rules"],
+                    "wtp_distribution": _markdown(
+                        ("wtp_tier", "profile_count", "avg_revenue", "customers"), _query(cur, WTP_DISTRIBUTION_SQL)
+                    ),
+                    "rules_fired": _markdown(("rule", "profiles", "points"), _query(cur, RULES_FIRED_SQL)),
+                },
+            )
+            for key, column in ((LEAD, "lead_score"), (HEALTH, "health_score")):
+                yield dg.MaterializeResult(asset_key=key, metadata={**common, "histogram": _histogram(cur, column)})
+            yield dg.MaterializeResult(
+                asset_key=LIFECYCLE,
+                metadata={
+                    **common,
+                    "stages": _markdown(
+                        ("stage", "profiles"), _query(cur, COUNTS_SQL.format(column="lifecycle_stage"))
+                    ),
+                },
+            )
+            segments = _query(cur, COUNTS_SQL.format(column="rfm_segment"))
+            yield dg.MaterializeResult(
+                asset_key=RFM,
+                metadata={
+                    **common,
+                    "customers_scored": sum(n for segment, n in segments if segment is not None),
+                    "segments": _markdown(("rfm_segment", "customers"), [r for r in segments if r[0] is not None]),
+                },
+            )
 
 
 def _range_check(key: dg.AssetKey, column: str, low: int, high: int, customers_only: bool = False):
     @dg.asset_check(asset=key, name=f"{column}_in_range", blocking=True)
     def check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        scope = "total_orders > 0" if customers_only else "true"
+        scope = "p.total_orders > 0 AND p.last_order_at IS NOT NULL" if customers_only else "true"
         with warehouse.connection() as conn, conn.cursor() as cur:
+            # every profile (every customer, for RFM) has a score, inside the range
             cur.execute(
-                f"SELECT count(*) FILTER (WHERE {column} IS NULL),"
-                f" count(*) FILTER (WHERE {column} < %s OR {column} > %s)"
-                f" FROM marts.audience_profiles WHERE {scope}",
+                f"SELECT count(*) FILTER (WHERE s.{column} IS NULL),"
+                f" count(*) FILTER (WHERE s.{column} < %s OR s.{column} > %s)"
+                f" FROM marts.audience_profile_base p LEFT JOIN marts.profile_scores s USING (id) WHERE {scope}",
                 (low, high),
             )
             missing, outside = cur.fetchone()

@@ -7,7 +7,8 @@ As of a date ``as_of`` (default: now):
 * **frequency**: distinct UTC calendar days with an event in the 30 days up to ``as_of``,
   3 points each, at most 30;
 * **depth**: for each kind of engagement seen in those 30 days — purchase 15, email_click 10,
-  article_read 5, video_watch 5, download 5;
+  article_read 5, video_watch 5, download 5 (:data:`DEPTH_EVENT_TYPES` says which event types
+  of ``audience_events`` count for each);
 
 capped at 100. The per-profile 30-day aggregates come from ``audience_events`` in one SQL pass
 (:data:`ACTIVITY_SQL`).
@@ -29,10 +30,24 @@ DEPTH_POINTS: Mapping[str, int] = MappingProxyType(
     {"purchase": 15, "email_click": 10, "article_read": 5, "video_watch": 5, "download": 5}
 )
 
+# the event types of audience_events that count for each depth kind
+DEPTH_EVENT_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "purchase": ("purchase",),
+        "email_click": ("email_click",),
+        "article_read": ("article_read",),
+        "video_watch": ("video_watch", "video_watched"),
+        "download": ("download", "file_downloaded"),
+    }
+)
+
 # per-profile activity in the window (%(as_of)s bound); one scan of the events in the window
 ACTIVITY_SQL = (
     "SELECT profile_id, count(DISTINCT (occurred_at AT TIME ZONE 'UTC')::date) AS active_days, "
-    + ", ".join(f"bool_or(event_type = '{t}') AS has_{t}" for t in DEPTH_POINTS)
+    + ", ".join(
+        f"bool_or(event_type IN ({', '.join(repr(t) for t in types)})) AS has_{kind}"
+        for kind, types in DEPTH_EVENT_TYPES.items()
+    )
     + " FROM marts.audience_events"
     " WHERE profile_id IS NOT NULL"
     f" AND occurred_at >= %(as_of)s - interval '{WINDOW_DAYS} days' AND occurred_at <= %(as_of)s"

@@ -122,26 +122,33 @@ def field_kind(column: pd.Series) -> str:
     return "text"
 
 
-def rule_matches(rule: Rule, profiles: pd.DataFrame) -> np.ndarray:
-    """Boolean per profile: does ``rule`` hold? Raises :class:`RuleError` for a malformed rule."""
-    where = f"WTP rule {rule.name!r} ({rule.field} {rule.operator} {json.dumps(rule.value, default=str)})"
+def rule_where(rule: Rule) -> str:
+    """How errors name a rule."""
+    return f"WTP rule {rule.name!r} ({rule.field} {rule.operator} {json.dumps(rule.value, default=str)})"
+
+
+def check_rule(rule: Rule, kinds: Mapping[str, str]) -> object:
+    """Validate ``rule`` against the profile fields' kinds (:func:`field_kind` vocabulary);
+    return the comparison operand(s): the parsed bound(s) for comparisons and ranges, the value
+    otherwise. Raises :class:`RuleError` naming the rule."""
+    where, value = rule_where(rule), rule.value
     if rule.operator not in OPERATORS:
         raise RuleError(f"{where}: unknown operator {rule.operator!r}; use one of {', '.join(OPERATORS)}")
-    if rule.field not in profiles.columns:
-        raise RuleError(f"{where}: unknown field {rule.field!r}; profile fields are {', '.join(sorted(profiles))}")
-    column = profiles[rule.field]
-    kind, value = field_kind(column), rule.value
+    if rule.field not in kinds:
+        raise RuleError(f"{where}: unknown field {rule.field!r}; profile fields are {', '.join(sorted(kinds))}")
+    if rule.applies_to not in APPLIES_TO:
+        raise RuleError(f"{where}: applies_to {rule.applies_to!r} is not one of {APPLIES_TO}")
+    if rule.max_contribution is not None and rule.max_contribution < 0:
+        raise RuleError(f"{where}: max_contribution must be >= 0")
+    kind = kinds[rule.field]
     if rule.operator == "exists":
-        if kind == "array":
-            return column.str.len().fillna(0).to_numpy() > 0
-        return column.notna().to_numpy()
+        return None
     if rule.operator == "contains":
         if kind not in ("array", "empty"):
             raise RuleError(f"{where}: 'contains' needs an array field; {rule.field!r} holds {kind} values")
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise RuleError(f"{where}: 'contains' needs a string or number value")
-        hit = column.explode().eq(value)
-        return hit.groupby(level=0).any().reindex(column.index, fill_value=False).to_numpy(dtype=bool)
+        return value
     if kind == "array":
         raise RuleError(f"{where}: {rule.field!r} is an array; use 'contains' or 'exists'")
     if rule.operator == "equals":
@@ -150,19 +157,41 @@ def rule_matches(rule: Rule, profiles: pd.DataFrame) -> np.ndarray:
             raise RuleError(f"{where}: 'equals' needs a number, string or boolean value")
         if kind not in (expected, "empty"):
             raise RuleError(f"{where}: a {expected} value cannot equal {rule.field!r}, which holds {kind} values")
-        return column.eq(value).fillna(False).to_numpy(dtype=bool)
+        return value
     if kind not in ("number", "datetime", "empty"):
         raise RuleError(f"{where}: {rule.operator!r} needs a numeric or date field; {rule.field!r} holds {kind}")
-    values = column if kind == "datetime" else pd.to_numeric(column, errors="coerce").astype(float)
     if rule.operator in ("greater_than", "less_than"):
-        bound = _bound(value, kind, where)
-        hit = values > bound if rule.operator == "greater_than" else values < bound
-        return hit.fillna(False).to_numpy(dtype=bool)
+        return _bound(value, kind, where)
     if not (isinstance(value, Mapping) and {"min", "max"} <= set(value)):
         raise RuleError(f'{where}: \'range\' needs a value like {{"min": 10, "max": 50}}')
     low, high = _bound(value["min"], kind, where), _bound(value["max"], kind, where)
     if low > high:
         raise RuleError(f"{where}: range min is above max")
+    return low, high
+
+
+def rule_matches(rule: Rule, profiles: pd.DataFrame) -> np.ndarray:
+    """Boolean per profile: does ``rule`` hold? Raises :class:`RuleError` for a malformed rule."""
+    kinds = dict.fromkeys(profiles.columns, "unknown")  # only the rule's own field is inspected
+    if rule.field in kinds:
+        kinds[rule.field] = field_kind(profiles[rule.field])
+    operand = check_rule(rule, kinds)
+    column, kind = profiles[rule.field], kinds[rule.field]
+    if rule.operator == "exists":
+        if kind == "array":
+            return column.str.len().fillna(0).to_numpy() > 0
+        return column.notna().to_numpy()
+    if rule.operator == "contains":
+        hit = column.explode().eq(operand)
+        return hit.groupby(level=0).any().reindex(column.index, fill_value=False).to_numpy(dtype=bool)
+    if rule.operator == "equals":
+        return column.eq(operand).fillna(False).to_numpy(dtype=bool)
+    values = column if kind == "datetime" else pd.to_numeric(column, errors="coerce").astype(float)
+    if rule.operator == "greater_than":
+        return (values > operand).fillna(False).to_numpy(dtype=bool)
+    if rule.operator == "less_than":
+        return (values < operand).fillna(False).to_numpy(dtype=bool)
+    low, high = operand
     return values.between(low, high).fillna(False).to_numpy(dtype=bool)
 
 

@@ -10,7 +10,7 @@ contribution (like WTP), so any score can be explained.
 | --- | --- |
 | ``contactable``: known email or phone and not do-not-track | +10 |
 | ``subscribed``: subscribed to email | +10 |
-| ``engagement``: engagement score × 0.3 (rounded) | 0…+30 |
+| ``engagement``: engagement score × 0.3, rounded half up | 0…+30 |
 | ``email_clicker``: clicked at least one email / more than five | +10 / +15 |
 | ``shopping_intent``: added to cart or started checkout in the last 30 days | +20 |
 | ``recently_active``: seen in the last 7 days | +10 |
@@ -97,7 +97,7 @@ LEAD_SIGNALS: tuple[Signal, ...] = (
     Signal(
         "engagement",
         lambda f, _: _col(f, "engagement_score") > 0,
-        lambda f, _: np.rint(_col(f, "engagement_score") * 0.3).astype(np.int64),
+        lambda f, _: (3 * _col(f, "engagement_score").astype(np.int64) + 5) // 10,
     ),
     Signal(
         "email_clicker",

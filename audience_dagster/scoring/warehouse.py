@@ -1,4 +1,4 @@
-"""Scores in the warehouse: read whole columns with COPY, write back with COPY + one UPDATE.
+"""Scores in the warehouse.
 
 Tables (schema ``marts``, beside ``audience_profiles``, so the spec's queries run unchanged with
 ``search_path = marts``):
@@ -6,27 +6,35 @@ Tables (schema ``marts``, beside ``audience_profiles``, so the spec's queries ru
 * ``wtp_scoring_rules`` — the spec's table, created and seeded with the spec's nine default rules
   the first time scoring runs; from then on it is the user's (edits, new rules, ``status =
   'inactive'``) and is read at every materialisation;
-* ``score_contributions`` — why each profile has its scores: ``profile_id, score_type
-  (engagement | wtp | lead | health), rule, points``, replaced at every run.
+* ``profile_scores`` — every score per profile plus the points of every term (``*_points``),
+  replaced as a whole by :func:`run_scores` (one set-based statement, see :mod:`.sql`);
+  ``audience_profiles`` (a dbt view) shows them in the spec's columns;
+* ``score_terms`` and the view ``score_contributions`` — which rule moved which score by how
+  much, for any profile (see ``sql/scores_schema.sql``).
+
+:func:`read_profiles` / :func:`read_activity` pull the same inputs into pandas, for the
+independent evaluation the tests compare the SQL against.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import time
 
 import pandas as pd
 import psycopg2.extensions
 
 from audience_dagster.errors import RuleError
-from audience_dagster.scoring.compute import SCORE_COLUMNS, Scores
+from audience_dagster.scoring.compute import SCORE_COLUMNS
 from audience_dagster.scoring.engagement import ACTIVITY_SQL
 from audience_dagster.scoring.rules import DEFAULT_WTP_RULES, Rule, rules_from_frame
 from audience_dagster.scoring.signals import SIGNALS_SQL
+from audience_dagster.scoring.sql import compile_scores, term_names
 
-PROFILES = "marts.audience_profiles"
+PROFILES = "marts.audience_profile_base"
+EVENTS = "marts.audience_events"
 RULES = "marts.wtp_scoring_rules"
-CONTRIBUTIONS = "marts.score_contributions"
 NULL = r"\N"
 # profile columns the scores read besides the fields the WTP rules name
 REQUIRED_COLUMNS = (
@@ -63,16 +71,6 @@ CREATE TABLE {RULES} (
 );
 CREATE INDEX idx_wtp_rules_status ON {RULES}(status);
 CREATE INDEX idx_wtp_rules_priority ON {RULES}(priority);
-"""
-CONTRIBUTIONS_DDL = f"""
-CREATE TABLE IF NOT EXISTS {CONTRIBUTIONS} (
-    profile_id uuid    NOT NULL,
-    score_type text    NOT NULL,
-    rule       text    NOT NULL,
-    points     integer NOT NULL,
-    scored_at  timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS score_contributions_profile ON {CONTRIBUTIONS} (profile_id);
 """
 
 
@@ -124,8 +122,8 @@ def read_rules(conn: psycopg2.extensions.connection) -> list[Rule]:
 def profile_column_types(conn: psycopg2.extensions.connection) -> dict[str, str]:
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT column_name, data_type FROM information_schema.columns"
-            " WHERE table_schema = 'marts' AND table_name = 'audience_profiles'"
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+            tuple(PROFILES.split(".")),
         )
         return dict(cur.fetchall())
 
@@ -158,25 +156,38 @@ def read_activity(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> 
     return frame
 
 
-def write_scores(conn: psycopg2.extensions.connection, scores: Scores, as_of: pd.Timestamp) -> int:
-    """One COPY into a temporary table, one UPDATE of ``audience_profiles``; contributions replaced."""
-    columns = scores.columns.rename_axis("id").reset_index()
+def run_scores(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> dict[str, object]:
+    """Compute every score in the database and replace ``profile_scores`` (one transaction).
+
+    Returns figures: rules used, rows written, seconds per step."""
+    started = time.perf_counter()
+    created = ensure_rules_table(conn)
+    rules = read_rules(conn)
+    statement, params = compile_scores(rules, profile_column_types(conn), PROFILES, EVENTS)
     with conn.cursor() as cur:
+        cur.execute(statement, {**params, "as_of": as_of.to_pydatetime()})
+        computed = time.perf_counter()
+        cur.execute("TRUNCATE marts.profile_scores, marts.score_terms")
+        columns = ", ".join(SCORE_COLUMNS)
         cur.execute(
-            "CREATE TEMP TABLE scores_update (id uuid PRIMARY KEY, engagement_score integer, wtp_score integer,"
-            " lead_score integer, health_score integer, lifecycle_stage text, rfm_recency integer,"
-            " rfm_frequency integer, rfm_monetary integer, rfm_segment text) ON COMMIT DROP"
+            f"INSERT INTO marts.profile_scores (id, {columns}, engagement_points, wtp_points, lead_points,"
+            f" health_points, scored_at) SELECT id, {columns}, engagement_points, wtp_points, lead_points,"
+            " health_points, %s FROM scored",
+            (as_of.to_pydatetime(),),
         )
-        _copy_in(cur, "scores_update", columns[["id", *SCORE_COLUMNS]])
-        assignments = ", ".join(f"{c} = s.{c}" for c in SCORE_COLUMNS)
-        cur.execute(f"UPDATE {PROFILES} p SET {assignments}, updated_at = now() FROM scores_update s WHERE p.id = s.id")
-        updated = cur.rowcount
-        cur.execute(CONTRIBUTIONS_DDL)
-        cur.execute(f"TRUNCATE {CONTRIBUTIONS}")
-        why = scores.contributions.rename(columns={"profile": "profile_id"}).assign(scored_at=as_of.isoformat())
-        _copy_in(cur, CONTRIBUTIONS, why[["profile_id", "score_type", "rule", "points", "scored_at"]])
+        written = cur.rowcount
+        rows = [(kind, i + 1, name) for kind, names in term_names(rules).items() for i, name in enumerate(names)]
+        cur.executemany("INSERT INTO marts.score_terms (score_type, position, rule) VALUES (%s, %s, %s)", rows)
     conn.commit()
-    return updated
+    done = time.perf_counter()
+    return {
+        "rules_table_created": created,
+        "active_rules": len(rules),
+        "profiles_scored": written,
+        "compute_seconds": computed - started,
+        "write_seconds": done - computed,
+        "seconds": done - started,
+    }
 
 
 def _typed(values: pd.Series, data_type: str) -> pd.Series:
