@@ -219,9 +219,9 @@ final as (
         attributes.timezone,
 
         -- engagement summary
-        coalesce(event_summary.first_seen_at, identifier_span.first_seen_at, registry.created_at)
+        coalesce(event_summary.first_seen_at, identifier_span.first_seen_at, registry.created_at, now())
             as first_seen_at,
-        coalesce(event_summary.last_seen_at, identifier_span.last_seen_at, registry.created_at)
+        coalesce(event_summary.last_seen_at, identifier_span.last_seen_at, registry.created_at, now())
             as last_seen_at,
         cast(coalesce(event_summary.total_sessions, 0) as integer) as total_sessions,
         cast(coalesce(event_summary.total_pageviews, 0) as integer) as total_pageviews,
@@ -286,7 +286,7 @@ final as (
         case when consent_flags.grants_any then consent_flags.occurred_at end as gdpr_consent_date,
         coalesce(consent_flags.refuses_all, false) as do_not_track,
 
-        coalesce(registry.created_at, identifier_span.first_seen_at) as created_at,
+        coalesce(registry.created_at, identifier_span.first_seen_at, now()) as created_at,
         now() as updated_at
 
     from profiles

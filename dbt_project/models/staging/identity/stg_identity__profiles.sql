@@ -1,8 +1,12 @@
+{#- identity.profiles is written by the same asset as identity.identity_map; going through that
+    source keeps the dependency (see _identity__sources.yml). -#}
+{%- set registry = source('identity', 'identity_map').incorporate(path={'identifier': 'profiles'}) %}
+
 with
 
 source as (
 
-    select * from {{ source('identity', 'profiles') }}
+    select * from {{ registry }}
 
 ),
 
