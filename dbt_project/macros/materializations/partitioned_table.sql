@@ -43,6 +43,22 @@
   {%- set intermediate_relation = make_intermediate_relation(target_relation, suffix) -%}
   {%- set rows_relation = make_temp_relation(target_relation, '__dbt_rows') -%}
 
+  {#-- PostgreSQL cuts identifiers at 63 bytes, which would break the renames: refuse early
+       (`<name>_default` is as long as any `<name>_<yyyy>_<mm>`) --#}
+  {%- set longest_partition = target_relation.identifier ~ '_default' -%}
+  {%- set index_prefix = 'idx_' ~ target_relation.identifier ~ '_' -%}
+  {%- set names = [longest_partition] -%}
+  {%- for index in named_indexes -%}
+    {%- set index_suffix = index.name[index_prefix | length:] if index.name.startswith(index_prefix) else index.name -%}
+    {%- do names.extend([index.name, longest_partition ~ '_' ~ index_suffix]) -%}
+  {%- endfor -%}
+  {%- for name in names if (name ~ suffix) | length > 63 -%}
+    {{ exceptions.raise_compiler_error(
+        "partitioned_table " ~ target_relation ~ ": " ~ name ~ suffix ~ " is longer than"
+        ~ " PostgreSQL's 63 characters; shorten the model or index name"
+    ) }}
+  {%- endfor %}
+
   {#-- leftovers of a failed build (its partitions go with it) --#}
   {{ drop_relation_if_exists(load_cached_relation(intermediate_relation)) }}
 
@@ -113,8 +129,7 @@
   {#-- 4. indexes: on each partition, then on the parent (which attaches them) --#}
   {%- set renamed = [] -%}
   {% for index in named_indexes -%}
-    {%- set prefix = 'idx_' ~ target_relation.identifier ~ '_' -%}
-    {%- set index_suffix = index.name[prefix | length:] if index.name.startswith(prefix) else index.name -%}
+    {%- set index_suffix = index.name[index_prefix | length:] if index.name.startswith(index_prefix) else index.name -%}
     {%- set definition -%}
       {{ 'using ' ~ index.type if index.get('type') }} ({{ index.columns | join(', ') }})
     {%- endset -%}

@@ -10,10 +10,6 @@ identifiers as (
     select * from {{ ref('stg_identity__identifiers') }}
 ),
 
-profiles as (
-    select * from {{ ref('stg_identity__profiles') }}
-),
-
 resolved as (
     select
         identifiers.identifier_type,
@@ -27,11 +23,13 @@ resolved as (
         -- a plain column (not a CASE), so the planner knows how many profiles there are
         active_profile.profile_id
     from identifiers
-    left join profiles as issued_profile
+    -- the registry read three times, each inlined (a shared CTE would hide the table's
+    -- statistics and make every join estimate explode at scale)
+    left join {{ ref('stg_identity__profiles') }} as issued_profile
         on issued_profile.profile_id = identifiers.profile_id
-    left join profiles as current_profile
+    left join {{ ref('stg_identity__profiles') }} as current_profile
         on current_profile.profile_id = coalesce(issued_profile.current_profile_id, issued_profile.profile_id)
-    left join profiles as active_profile
+    left join {{ ref('stg_identity__profiles') }} as active_profile
         on active_profile.profile_id = current_profile.profile_id
         and active_profile.profile_status = 'active'
 )
