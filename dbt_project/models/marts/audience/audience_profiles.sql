@@ -95,7 +95,6 @@ event_summary as (
         profile_id,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
-        count(*) filter (where session_sequence = 1) as total_sessions,
         count(*) filter (where event_type in ('page_view', 'screen_view')) as total_pageviews,
         count(*) as total_events,
         count(*) filter (where event_type = 'article_read') as articles_read,
@@ -110,6 +109,21 @@ event_summary as (
         max(occurred_at) filter (where event_type = 'purchase') as last_order_at
     from {{ ref('audience_events') }}
     where profile_id is not null
+    group by profile_id
+),
+
+-- sessions the profile took part in (a shared device's session can hold events of the device's
+-- own profile and, once someone logs in, of that person): distinct (profile, session) pairs
+-- by hashing, then counted
+profile_sessions as (
+    select profile_id, count(*) as total_sessions
+    from (
+        select profile_id, session_id
+        from {{ ref('audience_events') }}
+        where profile_id is not null
+          and session_id is not null
+        group by profile_id, session_id
+    ) as pairs
     group by profile_id
 ),
 
@@ -223,7 +237,7 @@ final as (
             as first_seen_at,
         coalesce(event_summary.last_seen_at, identifier_span.last_seen_at, registry.created_at, now())
             as last_seen_at,
-        cast(coalesce(event_summary.total_sessions, 0) as integer) as total_sessions,
+        cast(coalesce(profile_sessions.total_sessions, 0) as integer) as total_sessions,
         cast(coalesce(event_summary.total_pageviews, 0) as integer) as total_pageviews,
         cast(coalesce(event_summary.total_events, 0) as integer) as total_events,
 
@@ -296,6 +310,7 @@ final as (
     left join attributes on attributes.profile_id = profiles.profile_id
     left join preferences on preferences.profile_id = profiles.profile_id
     left join event_summary on event_summary.profile_id = profiles.profile_id
+    left join profile_sessions on profile_sessions.profile_id = profiles.profile_id
     left join email_engagement on email_engagement.profile_id = profiles.profile_id
     left join subscription_signals on subscription_signals.profile_id = profiles.profile_id
     left join consent_flags on consent_flags.profile_id = profiles.profile_id
