@@ -80,13 +80,21 @@ segment_calls as not materialized (
 ),
 
 -- user agents are parsed once per distinct string (a handful of regexes each), not per event
+segment_distinct_user_agents as (
+    select distinct user_agent from segment_calls where user_agent is not null
+),
+
 segment_user_agents as (
     select
         user_agent,
         {{ user_agent_device_type('user_agent') }} as device_type,
         {{ user_agent_browser('user_agent') }} as browser,
         {{ user_agent_os('user_agent') }} as os
-    from (select distinct user_agent from segment_calls where user_agent is not null) as distinct_user_agents
+    from segment_distinct_user_agents
+),
+
+email_distinct_user_agents as (
+    select distinct user_agent from email_events where user_agent is not null
 ),
 
 email_user_agents as (
@@ -95,7 +103,7 @@ email_user_agents as (
         {{ user_agent_device_type('user_agent') }} as device_type,
         {{ user_agent_browser('user_agent') }} as browser,
         {{ user_agent_os('user_agent') }} as os
-    from (select distinct user_agent from email_events where user_agent is not null) as distinct_user_agents
+    from email_distinct_user_agents
 ),
 
 segment_events as (

@@ -46,19 +46,24 @@ preferences as (
 
 -- identity: per profile and identifier type (per platform for social handles), the latest
 -- seen value
+profile_identifiers as (
+    select
+        profile_id,
+        identifier_type,
+        identifier_value,
+        last_seen_at,
+        case when identifier_type = 'social_handle' then split_part(identifier_value, ':', 1) end as platform
+    from {{ ref('int_identifiers_resolved') }}
+    where profile_id is not null
+),
+
 latest_identifiers as (
     select distinct on (profile_id, identifier_type, platform)
         profile_id,
         identifier_type,
         platform,
         identifier_value
-    from (
-        select
-            *,
-            case when identifier_type = 'social_handle' then split_part(identifier_value, ':', 1) end as platform
-        from {{ ref('int_identifiers_resolved') }}
-        where profile_id is not null
-    ) as typed
+    from profile_identifiers
     order by profile_id, identifier_type, platform, last_seen_at desc nulls last, identifier_value
 ),
 
@@ -115,15 +120,17 @@ event_summary as (
 -- sessions the profile took part in (a shared device's session can hold events of the device's
 -- own profile and, once someone logs in, of that person): distinct (profile, session) pairs
 -- by hashing, then counted
+session_participation as (
+    select profile_id, session_id
+    from {{ ref('audience_events') }}
+    where profile_id is not null
+      and session_id is not null
+    group by profile_id, session_id
+),
+
 profile_sessions as (
     select profile_id, count(*) as total_sessions
-    from (
-        select profile_id, session_id
-        from {{ ref('audience_events') }}
-        where profile_id is not null
-          and session_id is not null
-        group by profile_id, session_id
-    ) as pairs
+    from session_participation
     group by profile_id
 ),
 
