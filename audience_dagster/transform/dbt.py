@@ -1,7 +1,10 @@
 """The dbt project as Dagster assets (one ``DbtProject``, models and tests via dagster-dbt).
 
-dbt tests become asset checks; models rebuild automatically (``AutomationCondition.eager``)
-when the raw tables they read are re-materialised.
+The Python identity asset sits in the middle of the dbt graph (staging → identity edges →
+``identity/identity_map`` → events and profiles), so the project is two ``@dbt_assets``: the
+models that do not read the identity tables, and those that do (``source:identity+``). dbt
+tests become asset checks; models rebuild automatically (``AutomationCondition.eager``) when
+what they read is re-materialised; each built table reports its row count.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
@@ -14,6 +17,9 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from audience_dagster.transform.project import dbt_project
+
+# dbt selection of everything downstream of the identity sources (the identity asset's tables)
+IDENTITY_DOWNSTREAM = "source:identity+"
 
 
 class AudienceDbtTranslator(DagsterDbtTranslator):
@@ -33,7 +39,20 @@ class AudienceDbtTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=AudienceDbtTranslator(),
+    exclude=IDENTITY_DOWNSTREAM,
 )
 def audience_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """`dbt build` of the selected models: runs them and their data and unit tests."""
-    yield from dbt.cli(["build"], context=context).stream()
+    """`dbt build` of the models upstream of identity resolution (staging, identity edges)."""
+    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=AudienceDbtTranslator(),
+    select=IDENTITY_DOWNSTREAM,
+)
+def audience_dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """`dbt build` of the models that read the identity map: the event pipeline,
+    audience_events (partitioned by month) and audience_profiles, with their tests."""
+    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()

@@ -1,0 +1,128 @@
+-- A table, one row per profile: cheap to keep, and unlike a view it survives the rebuild of
+-- audience_events (which drops the views that depend on it).
+{{ config(materialized='table') }}
+
+-- Basic info and location per profile, "latest known value wins": every value a source
+-- states about a person is an observation (profile, attribute, value, when, source); per
+-- attribute the latest observation wins, and on a tie the more trusted source:
+--   1 Segment identify traits   2 Shopify customer record   3 store orders   4 social.
+-- (Store order CSVs carry no names or addresses, so priority 3 has nothing to say today.)
+-- City, state and country are one attribute, `location`, so an address is never stitched
+-- together from different records. The time zone is the client's, from Segment calls.
+-- Reads the audience_events mart (built once, partitioned), not the event views.
+
+with
+
+identify_calls as (
+    select
+        profile_id,
+        occurred_at,
+        nullif(btrim(coalesce(properties ->> 'firstName', properties ->> 'first_name')), '') as first_name,
+        nullif(btrim(coalesce(properties ->> 'lastName', properties ->> 'last_name')), '') as last_name,
+        nullif(btrim(properties -> 'address' ->> 'city'), '') as city,
+        nullif(btrim(properties -> 'address' ->> 'state'), '') as state,
+        nullif(btrim(properties -> 'address' ->> 'country'), '') as country
+    from {{ ref('audience_events') }}
+    where event_type = 'identify'
+      and profile_id is not null
+),
+
+shopify_customers as (
+    select
+        profile_id,
+        occurred_at,
+        nullif(btrim(properties -> 'customer' ->> 'first_name'), '') as first_name,
+        nullif(btrim(properties -> 'customer' ->> 'last_name'), '') as last_name,
+        nullif(btrim(properties -> 'customer' ->> 'city'), '') as city,
+        nullif(btrim(properties -> 'customer' ->> 'province'), '') as state,
+        nullif(btrim(properties -> 'customer' ->> 'country_code'), '') as country
+    from {{ ref('audience_events') }}
+    where source_system = 'shopify'
+      and profile_id is not null
+      and properties ? 'customer'
+),
+
+social_handles as (
+    select
+        profile_id,
+        max(occurred_at) as occurred_at,
+        properties ->> 'handle' as handle
+    from {{ ref('audience_events') }}
+    where source = 'social'
+      and profile_id is not null
+    group by profile_id, properties ->> 'handle'
+),
+
+time_zones as (
+    select
+        profile_id,
+        max(occurred_at) as occurred_at,
+        timezone
+    from {{ ref('audience_events') }}
+    where timezone is not null
+      and profile_id is not null
+    group by profile_id, timezone
+),
+
+person_records as (
+    select 1 as source_priority, * from identify_calls
+    union all
+    select 2 as source_priority, * from shopify_customers
+),
+
+observations as (
+    select
+        person_records.profile_id,
+        person_records.occurred_at as observed_at,
+        person_records.source_priority,
+        attribute.name as attribute,
+        attribute.value
+    from person_records
+    cross join lateral (
+        values
+            ('first_name', person_records.first_name),
+            ('last_name', person_records.last_name),
+            (
+                'location',
+                case when coalesce(person_records.city, person_records.state, person_records.country) is not null
+                    then jsonb_build_object(
+                        'city', person_records.city,
+                        'state', person_records.state,
+                        'country', person_records.country
+                    )::text
+                end
+            )
+    ) as attribute (name, value)
+    where attribute.value is not null
+    union all
+    select profile_id, occurred_at, 4, 'social_handle', handle
+    from social_handles
+    union all
+    select profile_id, occurred_at, 1, 'timezone', timezone
+    from time_zones
+),
+
+latest as (
+    select distinct on (profile_id, attribute)
+        profile_id,
+        attribute,
+        value
+    from observations
+    order by profile_id, attribute, observed_at desc, source_priority, value
+),
+
+pivoted as (
+    select
+        profile_id,
+        max(value) filter (where attribute = 'first_name') as first_name,
+        max(value) filter (where attribute = 'last_name') as last_name,
+        max(value::jsonb ->> 'city') filter (where attribute = 'location') as city,
+        max(value::jsonb ->> 'state') filter (where attribute = 'location') as state,
+        max(value::jsonb ->> 'country') filter (where attribute = 'location') as country,
+        max(value) filter (where attribute = 'timezone') as timezone,
+        max(value) filter (where attribute = 'social_handle') as social_handle
+    from latest
+    group by profile_id
+)
+
+select * from pivoted
