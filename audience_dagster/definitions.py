@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource
 from audience_dagster.config import load_settings
 from audience_dagster.identity.assets import identity_map
 from audience_dagster.ingest.assets import ingest_bookkeeping, raw_assets
+from audience_dagster.scoring.assets import SCORE_CHECKS, scores
 from audience_dagster.transform.dbt import audience_dbt_marts, audience_dbt_models
 from audience_dagster.transform.project import dbt_project
 from audience_dagster.warehouse.connection import export_env, resolve_warehouse
@@ -26,7 +27,7 @@ refresh_everything = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description=(
         "Ingest every new landing file, then rebuild every downstream model: staging, identity,"
-        " audience_events and audience_profiles."
+        " audience_events and the profiles, then every score."
     ),
 )
 
@@ -45,7 +46,8 @@ automation = dg.AutomationConditionSensorDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, *ingest_bookkeeping, audience_dbt_models, identity_map, audience_dbt_marts],
+    assets=[*raw_assets, *ingest_bookkeeping, audience_dbt_models, identity_map, audience_dbt_marts, scores],
+    asset_checks=SCORE_CHECKS,
     jobs=[refresh_everything],
     schedules=[hourly_ingest],
     sensors=[automation],

@@ -15,7 +15,7 @@ from dagster import AssetExecutionContext
 from audience_dagster.scoring.warehouse import run_scores
 from audience_dagster.warehouse.resource import WarehouseResource
 
-PROFILES_KEY = dg.AssetKey(["marts", "audience_profiles"])
+PROFILES_KEY = dg.AssetKey(["marts", "audience_profile_base"])
 EVENTS_KEY = dg.AssetKey(["marts", "audience_events"])
 ENGAGEMENT = dg.AssetKey(["scoring", "engagement_score"])
 WTP = dg.AssetKey(["scoring", "wtp_score"])

@@ -265,11 +265,15 @@ def test_anonymous_history_joins_the_profile_once_the_visitor_identifies(built: 
         rows(built, "SELECT source, count(*) FROM marts.audience_events WHERE profile_id = %s GROUP BY 1", (ada,))
     )
     assert by_source == {"website": len(ADA_SEGMENT), "shopify": 1, "store": 1, "email": len(SENDGRID), "social": 1}
-    # a visitor who never identifies keeps no profile, but still gets a session
+    # a visitor who never identifies gets an anonymous profile of their own, and a session
     [(profile, session)] = rows(
         built, "SELECT profile_id, session_id FROM marts.audience_events WHERE source_record_id = 'b1'"
     )
-    assert profile is None and session is not None
+    assert profile is not None and profile != ada and session is not None
+    [(email, total_events)] = rows(
+        built, "SELECT email, total_events FROM marts.audience_profiles WHERE id = %s", (profile,)
+    )
+    assert email is None and total_events >= 1
 
 
 def test_sessions_split_after_30_minutes_of_inactivity(built: str) -> None:
