@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource
 from audience_dagster.config import load_settings
 from audience_dagster.identity.assets import identity_map
 from audience_dagster.ingest.assets import ingest_bookkeeping, raw_assets
-from audience_dagster.scoring.assets import SCORE_CHECKS, scores
+from audience_dagster.scoring.assets import PROFILE_SCORES_TABLE, SCORE_CHECKS, scores
 from audience_dagster.transform.dbt import audience_dbt_marts, audience_dbt_models
 from audience_dagster.transform.project import dbt_project
 from audience_dagster.warehouse.connection import export_env, resolve_warehouse
@@ -46,7 +46,15 @@ automation = dg.AutomationConditionSensorDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[*raw_assets, *ingest_bookkeeping, audience_dbt_models, identity_map, audience_dbt_marts, scores],
+    assets=[
+        *raw_assets,
+        *ingest_bookkeeping,
+        audience_dbt_models,
+        identity_map,
+        audience_dbt_marts,
+        scores,
+        PROFILE_SCORES_TABLE,
+    ],
     asset_checks=SCORE_CHECKS,
     jobs=[refresh_everything],
     schedules=[hourly_ingest],

@@ -25,6 +25,18 @@ LIFECYCLE = dg.AssetKey(["scoring", "lifecycle_stage"])
 RFM = dg.AssetKey(["scoring", "rfm"])
 
 
+# the table the scores multi-asset writes, as dbt sees it (source scoring.profile_scores): declared
+# here so it sits in the scoring group, downstream of the scores, upstream of audience_profiles
+PROFILE_SCORES_TABLE = dg.AssetSpec(
+    ["scoring", "profile_scores"],
+    deps=[ENGAGEMENT, WTP, LEAD, HEALTH, LIFECYCLE, RFM],
+    group_name="scoring",
+    kinds={"postgres"},
+    description="marts.profile_scores: every score per profile, replaced by the scores asset at each run; "
+    "the audience_profiles view reads it.",
+)
+
+
 def _spec(key: dg.AssetKey, description: str, deps: list[dg.AssetKey]) -> dg.AssetSpec:
     return dg.AssetSpec(
         key,

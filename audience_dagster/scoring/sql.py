@@ -208,8 +208,11 @@ base AS (
            r.shopping_intent_30d, h.email_bounced, h.email_spam_report,
            {days.format("p.last_seen_at")} AS days_seen,
            {days.format("p.last_order_at")} AS days_order,
-           greatest(extract(epoch FROM (p.last_order_at - h.first_order_at)) / 86400
-                    / greatest(p.total_orders - 1, 1), 1) AS order_gap,
+           -- mean days between orders, at least 1 (greatest() skips NULLs: keep NULL explicitly)
+           CASE WHEN h.first_order_at IS NOT NULL THEN
+               greatest(extract(epoch FROM (p.last_order_at - h.first_order_at)) / 86400
+                        / greatest(p.total_orders - 1, 1), 1)
+           END AS order_gap,
            {known} AS known
     FROM {profiles} p
     LEFT JOIN recent r ON r.profile_id = p.id
