@@ -1,9 +1,10 @@
 """``audience bench scores``: every score for N profiles (default 1M), set-based, beside the spec's
 row-at-a-time approach on the same data.
 
-A scratch database (``audience_bench_scores``) gets synthetic ``marts.audience_profile_base`` (the
-spec's columns) and ``marts.audience_events`` (about 8 events per profile, a third of them in the
-last 30 days), generated with numpy and loaded with COPY. Then:
+A scratch database (``audience_bench_scores``) gets synthetic ``marts.audience_profile_base``
+(the spec's profile columns) and ``marts.audience_events`` shaped like the generator's sample
+(about 20 events per profile over its life; about a quarter of the profiles active in the last
+30 days), generated with numpy and loaded with COPY. Then:
 
 * **set-based**: the scores asset's path — one statement compiled from the rules computes every
   score in PostgreSQL, and ``profile_scores`` is replaced (TRUNCATE + INSERT, one transaction);
@@ -67,7 +68,7 @@ def synthetic_profiles(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, 
     ids = new_uuids(n, rng)
     orders = np.where(rng.random(n) < 0.3, rng.geometric(0.5, n), 0)
     aov = np.round(rng.lognormal(4.0, 0.6, n), 2)
-    last_seen = AS_OF - pd.to_timedelta(rng.exponential(40, n), unit="D")
+    last_seen = AS_OF - pd.to_timedelta(rng.exponential(90, n), unit="D")
     last_order = np.where(orders > 0, (last_seen - pd.to_timedelta(rng.exponential(60, n), unit="D")), pd.NaT)
     interests = rng.choice(["", "premium", "discount", "premium\x1fshoes", "discount\x1fbags", "shoes"], n)
     profiles = pd.DataFrame(
@@ -86,13 +87,17 @@ def synthetic_profiles(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, 
             "interests": ["{" + v.replace("\x1f", ",") + "}" for v in interests],
         }
     )
-    per = rng.poisson(8, n)
+    # events shaped like the generator's sample (about 20 per profile over the profile's life, a
+    # quarter of the profiles active in the last 30 days, ~8% of events there)
+    per = rng.poisson(20, n)
     owner = np.repeat(np.arange(n), per)
+    seen = pd.DatetimeIndex(profiles["last_seen_at"])
+    life = (seen - pd.DatetimeIndex(profiles["first_seen_at"])).to_numpy()[owner]
     events = pd.DataFrame(
         {
             "profile_id": ids[owner],
             "event_type": rng.choice(EVENT_TYPES, len(owner)),
-            "occurred_at": AS_OF - pd.to_timedelta(rng.exponential(60, len(owner)), unit="D"),
+            "occurred_at": seen[owner] - pd.to_timedelta(rng.random(len(owner)) * life),
         }
     )
     return profiles, events

@@ -42,6 +42,18 @@ SCORES_COMPUTED_HERE = frozenset(
     | {"rfm_segment", "predicted_ltv", "churn_risk", "next_purchase_probability"}
 )
 
+SCORE_OUTPUT = (
+    "engagement_score",
+    "wtp_score",
+    "lead_score",
+    "health_score",
+    "lifecycle_stage",
+    "rfm_recency",
+    "rfm_frequency",
+    "rfm_monetary",
+    "rfm_segment",
+)
+
 LEAD_TERMS: tuple[tuple[str, str], ...] = (
     (
         "contactable",
@@ -186,11 +198,11 @@ def _array(names: Sequence[str]) -> str:
 
 
 def compile_scores(
-    rules: Sequence[Rule], column_types: Mapping[str, str], profiles: str, events: str
+    rules: Sequence[Rule], column_types: Mapping[str, str], profiles: str, events: str, target: str
 ) -> tuple[str, dict]:
-    """``(sql, params)`` of one statement creating temp table ``scored``: per profile ``id``, the
-    score columns, and the points of every term (``*_points`` smallint arrays in the order of
-    :func:`term_names`). ``params`` lacks ``as_of``, which the caller binds."""
+    """``(sql, params)`` of one ``INSERT INTO target … SELECT``: per profile ``id``, the score
+    columns, the points of every term (``*_points`` smallint arrays in the order of
+    :func:`term_names`) and ``scored_at``. ``params`` lacks ``as_of``, which the caller binds."""
     wtp, params = wtp_terms(rules, column_types)
     e_cols = [f"e_{name}" for name, _ in ENGAGEMENT_TERMS]
     w_cols = [f"w_{i}" for i in range(len(wtp))]
@@ -201,7 +213,8 @@ def compile_scores(
     base_columns = ", ".join(f"p.{_ident(c)}" for c in column_types if c not in SCORES_COMPUTED_HERE)
     depth_columns = ", ".join(f"r.has_{k}" for k in DEPTH_EVENT_TYPES)
     sql = f"""
-CREATE TEMP TABLE scored ON COMMIT DROP AS
+INSERT INTO {target} (id, {", ".join(SCORE_OUTPUT)}, engagement_points, wtp_points, lead_points, health_points,
+                     scored_at)
 WITH {_activity_ctes(events)},
 base AS (
     SELECT {base_columns}, r.active_days, {depth_columns}, h.first_order_at,
@@ -275,7 +288,8 @@ SELECT
     {_array(e_cols)} AS engagement_points,
     {_array(w_cols) if w_cols else "ARRAY[]::smallint[]"} AS wtp_points,
     {_array(l_cols)} AS lead_points,
-    {_array(h_cols)} AS health_points
+    {_array(h_cols)} AS health_points,
+    %(as_of)s AS scored_at
 FROM terms t LEFT JOIN rfm r ON r.id = t.id
 """
     return sql, params
