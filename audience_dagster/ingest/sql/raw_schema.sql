@@ -20,10 +20,20 @@ CREATE TABLE IF NOT EXISTS raw.loaded_files (
     suppressed    bigint      NOT NULL DEFAULT 0,  -- records of erased people: not stored at all
     do_not_track  bigint      NOT NULL DEFAULT 0   -- Segment messages that said do-not-track
 );
--- warehouses created before those two counts existed
-ALTER TABLE raw.loaded_files
-    ADD COLUMN IF NOT EXISTS suppressed   bigint NOT NULL DEFAULT 0,
-    ADD COLUMN IF NOT EXISTS do_not_track bigint NOT NULL DEFAULT 0;
+-- warehouses created before those two counts existed (checked first: ALTER TABLE would take an
+-- exclusive lock on every start)
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.columns
+        WHERE table_schema = 'raw' AND table_name = 'loaded_files' AND column_name = 'do_not_track'
+    ) THEN
+        ALTER TABLE raw.loaded_files
+            ADD COLUMN IF NOT EXISTS suppressed   bigint NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS do_not_track bigint NOT NULL DEFAULT 0;
+    END IF;
+END
+$$;
 
 -- Records that could not be accepted, with where they came from and why.
 CREATE TABLE IF NOT EXISTS raw.quarantine (
@@ -115,6 +125,5 @@ CREATE TABLE IF NOT EXISTS privacy.suppressed_identifiers (
     identifier_type text        NOT NULL,
     value_sha256    bytea       NOT NULL,
     suppressed_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (identifier_type, value_sha256)
+    PRIMARY KEY (value_sha256, identifier_type)  -- also finds a hash of any type
 );
-CREATE INDEX IF NOT EXISTS suppressed_identifiers_sha256 ON privacy.suppressed_identifiers (value_sha256);
