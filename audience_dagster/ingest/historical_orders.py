@@ -30,7 +30,7 @@ import psycopg2.extensions
 from audience_dagster.errors import IngestError
 from audience_dagster.ingest.landing import file_sha256, open_landing
 from audience_dagster.ingest.loader import FileLoad, claim_file, record_ledger, suppression_active
-from audience_dagster.ingest.sources import compile_reader_quarantine, land_checked, suppressed_condition
+from audience_dagster.ingest.sources import compile_reader_quarantine, land_checked, suppression_key_columns
 
 SOURCE = "historical_orders"
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -93,8 +93,7 @@ checked AS MATERIALIZED (
             WHEN amount >= 1e12 THEN 'amount out of range: ' || quote_literal(left(amount_text, 40))
             WHEN customer_id IS NULL AND email IS NULL THEN 'order names no customer: needs customer_id or email'
         END AS reason,
-        {suppressed} AS suppressed,
-        false AS do_not_track,
+        false AS do_not_track{suppression_keys},
         coalesce(
             order_id,
             'h:' || md5(concat_ws('|', customer_id, lower(email), ordered_at::text, amount::text,
@@ -110,15 +109,15 @@ checked AS MATERIALIZED (
 def compile_orders_load(*, suppression: bool = False) -> str:
     """The statement that validates and lands ``pg_temp.landing_orders`` (see the module doc);
     with ``suppression``, rows of erased people are counted and not stored."""
-    suppressed = suppressed_condition(IDENTIFIERS) if suppression else "false"
-    return _LOAD.replace("{suppressed}", suppressed) + land_checked(
+    keys = suppression_key_columns(IDENTIFIERS) if suppression else ""
+    return _LOAD.replace("{suppression_keys}", keys) + land_checked(
         "raw.historical_orders",
         "order_key, order_id, customer_id, email, ordered_at, amount, currency",
         "order_key, order_id, customer_id, email, ordered_at, round(amount, 2), currency",
         "order_key",
         "pg_temp.landing_orders",
         "record",
-        suppression=suppression,
+        identifiers=IDENTIFIERS if suppression else None,
     )
 
 

@@ -264,19 +264,41 @@ SOCIAL = Source(
 JSON_SOURCES: tuple[Source, ...] = (SEGMENT, SENDGRID, SHOPIFY, SOCIAL)
 
 
-def suppressed_condition(identifiers: tuple[tuple[str, str], ...]) -> str:
-    """True when one of the record's identifiers hashes into ``privacy.suppressed_identifiers``.
+def suppression_key_columns(identifiers: tuple[tuple[str, str], ...]) -> str:
+    """Select-list items for ``checked``: each identifier of the record as ``suppression_key_<i>``."""
+    return "".join(f",\n        {expr} AS suppression_key_{i}" for i, (_, expr) in enumerate(identifiers))
 
-    One index probe per identifier (the table's key is (type, sha256)); NULL values hash to NULL
-    and match nothing.
+
+def compile_suppression(identifiers: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """(CTEs, condition): the CTEs to put after ``checked`` and the condition, over a row ``c`` of
+    it, that the record names an erased person.
+
+    Hashing is the cost, so each *distinct* identifier value of the file is hashed once and
+    matched against ``privacy.suppressed_identifiers`` (``suppressed_keys``: normally a few
+    values or none). A record is then compared with those values by plain text, one hashed
+    look-up per identifier, and not at all when the file has none. The look-ups are hashed
+    because ``suppressed_keys`` is estimated small whatever the file's size; a condition on a
+    set estimated as large as the file would be scanned once per record.
     """
-    if not identifiers:
-        return "false"
-    values = ", ".join(f"('{kind}', privacy.identifier_sha256('{kind}', {expr}))" for kind, expr in identifiers)
-    return (
-        f"EXISTS (SELECT 1 FROM (VALUES {values}) AS v (identifier_type, value_sha256)"
-        " JOIN privacy.suppressed_identifiers AS s USING (identifier_type, value_sha256))"
+    keys = ", ".join(f"('{kind}', c.suppression_key_{i})" for i, (kind, _) in enumerate(identifiers))
+    per_record = " OR ".join(
+        f"c.suppression_key_{i} IN (SELECT value FROM suppressed_keys WHERE identifier_type = '{kind}')"
+        for i, (kind, _) in enumerate(identifiers)
     )
+    ctes = f"""file_keys AS (
+    SELECT DISTINCT k.identifier_type, k.value
+    FROM checked AS c
+    CROSS JOIN LATERAL (VALUES {keys}) AS k (identifier_type, value)
+    WHERE k.value IS NOT NULL
+),
+suppressed_keys AS MATERIALIZED (
+    SELECT identifier_type, value
+    FROM file_keys
+    WHERE (identifier_type, privacy.identifier_sha256(identifier_type, value))
+        IN (SELECT identifier_type, value_sha256 FROM privacy.suppressed_identifiers)
+),
+"""
+    return ctes, f"coalesce(EXISTS (SELECT 1 FROM suppressed_keys) AND ({per_record}), false)"
 
 
 def compile_load_statement(source: Source, *, suppression: bool = False) -> str:
@@ -284,8 +306,8 @@ def compile_load_statement(source: Source, *, suppression: bool = False) -> str:
 
     Each ``LATERAL (… OFFSET 0)`` is an optimisation fence: without it the planner inlines the
     subqueries and re-parses the JSON text at every reference to ``o`` (40× slower).
-    ``suppression``: also drop the records of erased people (costs one hash per identifier per
-    record, so the loader asks for it only when the suppression list is not empty).
+    ``suppression``: also drop the records of erased people (:func:`compile_suppression`; the
+    loader asks for it only when the suppression list is not empty).
 
     Bound parameters: source, file_path, file_sha256, loaded_at, future_tolerance (interval),
     skip_lines (bigint[]: lines already quarantined by the reader). Returns one row:
@@ -296,7 +318,7 @@ def compile_load_statement(source: Source, *, suppression: bool = False) -> str:
     checks = "\n".join(f"            WHEN {cond} THEN {reason}" for cond, reason in source.checks)
     names = ", ".join(name for name, _ in source.columns)
     values = ",\n        ".join(f"{expr} AS {name}" for name, expr in source.columns)
-    suppressed = suppressed_condition(source.identifiers) if suppression else "false"
+    keys = suppression_key_columns(source.identifiers) if suppression else ""
     return f"""
 WITH checked AS MATERIALIZED (
     SELECT
@@ -309,8 +331,7 @@ WITH checked AS MATERIALIZED (
             WHEN r.o IS NULL THEN 'not a JSON object: got a JSON ' || jsonb_typeof(r.j)
 {checks}
         END AS reason,
-        CASE WHEN r.o IS NULL THEN false ELSE coalesce({suppressed}, false) END AS suppressed,
-        CASE WHEN r.o IS NULL THEN false ELSE coalesce({source.do_not_track}, false) END AS do_not_track
+        CASE WHEN r.o IS NULL THEN false ELSE coalesce({source.do_not_track}, false) END AS do_not_track{keys}
     FROM pg_temp.landing_lines AS l
     CROSS JOIN LATERAL (SELECT raw.try_jsonb(l.body) AS j OFFSET 0) AS p
     CROSS JOIN LATERAL (
@@ -328,7 +349,17 @@ WITH checked AS MATERIALIZED (
     ) AS d
     WHERE btrim(l.body, E' \t\r\n') <> '' AND l.line_no <> ALL(%(skip_lines)s::bigint[])
 ),
-{land_checked(source.table, names, values, source.key, "pg_temp.landing_lines", "body", suppression=suppression)}"""
+{
+        land_checked(
+            source.table,
+            names,
+            values,
+            source.key,
+            "pg_temp.landing_lines",
+            "body",
+            identifiers=source.identifiers if suppression else None,
+        )
+    }"""
 
 
 def land_checked(
@@ -339,22 +370,29 @@ def land_checked(
     landing_table: str,
     record_column: str,
     *,
-    suppression: bool = False,
+    identifiers: tuple[tuple[str, str], ...] | None = None,
 ) -> str:
     """The tail every load statement shares, after a CTE ``checked`` (line_no, reason,
-    suppressed, do_not_track, …).
+    do_not_track, …, and ``suppression_key_<i>`` for each of ``identifiers`` when given).
 
-    Records are, in this order of precedence: *suppressed* (they name an erased person: neither
-    stored nor quarantined), *do-not-track* (counted, not stored), *quarantined* (a reason;
-    their original text from ``landing_table``; with ``suppression``, a bad record whose text
-    holds a suppressed value counts as suppressed instead), or inserted into ``table``
-    deduplicated on ``key``. Returns one row:
+    Records are, in this order of precedence: *suppressed* (with ``identifiers``: they name an
+    erased person, :func:`compile_suppression`; neither stored nor quarantined), *do-not-track*
+    (counted, not stored), *quarantined* (a reason; their original text from ``landing_table``;
+    with ``identifiers``, a bad record whose text holds a suppressed value counts as suppressed
+    instead), or inserted into ``table`` deduplicated on ``key``. Returns one row:
     (records, valid, inserted, quarantined, suppressed, do_not_track).
     """
-    mentions = f"privacy.mentions_suppressed(l.{record_column})" if suppression else "false"
-    return f"""candidates AS MATERIALIZED (
+    if identifiers:
+        suppression, suppressed = compile_suppression(identifiers)
+        mentions = f"privacy.mentions_suppressed(l.{record_column})"
+    else:
+        suppression, suppressed, mentions = "", "false", "false"
+    return f"""{suppression}flagged AS NOT MATERIALIZED (
+    SELECT c.*, {suppressed} AS suppressed FROM checked AS c
+),
+candidates AS MATERIALIZED (
     SELECT c.line_no, c.reason, l.{record_column} AS record, {mentions} AS mentions_suppressed
-    FROM checked AS c
+    FROM flagged AS c
     JOIN {landing_table} AS l USING (line_no)
     WHERE c.reason IS NOT NULL AND NOT c.suppressed AND NOT c.do_not_track
 ),
@@ -371,7 +409,7 @@ landed AS (
     SELECT
         {values},
         %(file_sha256)s, line_no, %(loaded_at)s::timestamptz
-    FROM checked
+    FROM flagged
     WHERE reason IS NULL AND NOT suppressed AND NOT do_not_track
     ON CONFLICT ({key}) DO NOTHING
     RETURNING 1
@@ -382,7 +420,7 @@ counted AS (
         count(*) FILTER (WHERE reason IS NULL AND NOT suppressed AND NOT do_not_track) AS valid,
         count(*) FILTER (WHERE suppressed) AS suppressed,
         count(*) FILTER (WHERE do_not_track AND NOT suppressed) AS do_not_track
-    FROM checked
+    FROM (SELECT reason, do_not_track, suppressed FROM flagged OFFSET 0) AS f  -- flag once per record
 )
 SELECT
     records,

@@ -4,12 +4,15 @@ Loads the same generated sample twice into a scratch database (``audience bench 
 recreated each time): once with an empty suppression list (the load statement is compiled
 without the check, as in production until the first erasure), once after suppressing every
 identifier of a share of the people plus unrelated hashes, like a warehouse with a history of
-erasures. Prints figures; asserts nothing.
+erasures. Prints wall-clock rates and, on the embedded server, the CPU seconds the server spent
+(its postmaster's own and its exited backends' time: a fair comparison even on a busy machine).
+Asserts nothing.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import sys
 import time
 from pathlib import Path
@@ -55,6 +58,21 @@ def suppress_people(url: str, truth: Path, share: float, unrelated: int) -> tupl
         return len(chosen), int(cur.fetchone()[0])
 
 
+def server_cpu_seconds() -> float | None:
+    """CPU seconds used so far by the embedded server and its exited children (None when the
+    warehouse is not the embedded server on this machine)."""
+    settings = load_settings()
+    pid_file = settings.pgdata_dir / "postmaster.pid"
+    if not settings.embedded or not pid_file.exists():
+        return None
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+
+
 def _figures(prefix: str, loads: list[SourceLoad], seconds: float) -> dict[str, object]:
     records = sum(load.total("records") for load in loads)
     for load in loads:
@@ -83,6 +101,7 @@ def run_suppression_bench(
         generate(people, seed, out, workers=workers)
     figures: dict[str, object] = {"people": people}
     best: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     for _ in range(rounds):
         for label, suppress in (("plain", False), ("suppressing", True)):
             url = bench_database_url()
@@ -91,9 +110,18 @@ def run_suppression_bench(
                 figures["people_suppressed"], figures["suppression_rows"] = suppress_people(
                     url, out / "truth", share, unrelated
                 )
-            started = time.perf_counter()
+            cpu_before, started = server_cpu_seconds(), time.perf_counter()
             loads = ingest_everything(url, out / "landing", workers)
             best[label] = min(best.get(label, float("inf")), time.perf_counter() - started)
+            cpu_after = server_cpu_seconds()
+            if cpu_before is not None and cpu_after is not None:
+                cpu[label] = min(cpu.get(label, float("inf")), cpu_after - cpu_before)
             figures.update(_figures(label, loads, best[label]))
     figures["overhead_pct"] = 100 * (best["suppressing"] / best["plain"] - 1)
+    if len(cpu) == 2:
+        figures.update(
+            plain_server_cpu_seconds=cpu["plain"],
+            suppressing_server_cpu_seconds=cpu["suppressing"],
+            cpu_overhead_pct=100 * (cpu["suppressing"] / cpu["plain"] - 1),
+        )
     return figures
