@@ -16,9 +16,14 @@ QUARANTINE_WARN_SHARE = 0.01
 def describe_file_load(load: FileLoad) -> str:
     if load.skipped:
         return f"{load.path}: already loaded (same content hash), skipped"
+    privacy = "".join(
+        f", {count} {label}"
+        for count, label in ((load.suppressed, "suppressed (erased people)"), (load.do_not_track, "do-not-track"))
+        if count
+    )
     return (
         f"{load.path}: {load.inserted} new rows, {load.duplicates} duplicates, "
-        f"{load.quarantined} quarantined in {load.seconds:.1f}s"
+        f"{load.quarantined} quarantined{privacy} in {load.seconds:.1f}s"
     )
 
 
@@ -43,6 +48,8 @@ def _result(report: SourceLoad, table: str, warehouse: WarehouseResource, key: d
             "rows_inserted": report.total("inserted"),
             "duplicates_skipped": report.total("duplicates"),
             "quarantined": quarantined,
+            "suppressed_erased_people": report.total("suppressed"),
+            "do_not_track_not_stored": report.total("do_not_track"),
             "seconds": round(report.seconds, 2),
             "records_per_second": round(records / seconds),
             "quarantine_reasons": dg.MetadataValue.md(
@@ -83,7 +90,9 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
             f"{source.description}, loaded from `<landing>/{source.landing_subdir}/*.jsonl` "
             f"into `{source.table}` with COPY and one set-based validation statement per file. "
             f"Deduplicated on `{source.key}`; files already loaded (by content hash) are "
-            "skipped; malformed records go to `raw.quarantine` with file, line and reason."
+            "skipped; malformed records go to `raw.quarantine` with file, line and reason. "
+            "Records of erased people (`privacy.suppressed_identifiers`) and do-not-track "
+            "Segment messages are counted, not stored."
         ),
         check_specs=[_check_spec(key)],
     )

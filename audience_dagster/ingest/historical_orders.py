@@ -12,7 +12,8 @@ Accepted columns (header names are case-insensitive; the first alias found wins)
 | currency | currency_code | no |
 
 Rows that break the CSV structure are quarantined by the reader; the rest are validated
-set-based in SQL, like the JSON sources. Re-importing the same file adds nothing.
+set-based in SQL, like the JSON sources. Re-importing the same file adds nothing. Rows of erased
+people (their customer id or email is suppressed) are counted, not stored.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import psycopg2.extensions
 
 from audience_dagster.errors import IngestError
 from audience_dagster.ingest.landing import file_sha256, open_landing
-from audience_dagster.ingest.loader import FileLoad, claim_file, record_ledger
-from audience_dagster.ingest.sources import land_checked
+from audience_dagster.ingest.loader import FileLoad, claim_file, record_ledger, suppression_active
+from audience_dagster.ingest.sources import compile_reader_quarantine, land_checked, suppression_key_columns
 
 SOURCE = "historical_orders"
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -47,6 +48,8 @@ CREATE TEMP TABLE landing_orders (
     order_date text, amount text, currency text
 ) ON COMMIT DROP
 """
+
+IDENTIFIERS: tuple[tuple[str, str], ...] = (("shopify_customer_id", "customer_id"), ("email", "email"))
 
 _LOAD = """
 WITH stripped AS (
@@ -90,6 +93,7 @@ checked AS MATERIALIZED (
             WHEN amount >= 1e12 THEN 'amount out of range: ' || quote_literal(left(amount_text, 40))
             WHEN customer_id IS NULL AND email IS NULL THEN 'order names no customer: needs customer_id or email'
         END AS reason,
+        false AS do_not_track{suppression_keys},
         coalesce(
             order_id,
             'h:' || md5(concat_ws('|', customer_id, lower(email), ordered_at::text, amount::text,
@@ -99,14 +103,25 @@ checked AS MATERIALIZED (
         ) AS order_key
     FROM typed
 ),
-""" + land_checked(
-    "raw.historical_orders",
-    "order_key, order_id, customer_id, email, ordered_at, amount, currency",
-    "order_key, order_id, customer_id, email, ordered_at, round(amount, 2), currency",
-    "order_key",
-    "pg_temp.landing_orders",
-    "record",
-)
+"""
+
+
+def compile_orders_load(*, suppression: bool = False) -> str:
+    """The statement that validates and lands ``pg_temp.landing_orders`` (see the module doc);
+    with ``suppression``, rows of erased people are counted and not stored."""
+    keys = suppression_key_columns(IDENTIFIERS) if suppression else ""
+    return _LOAD.replace("{suppression_keys}", keys) + land_checked(
+        "raw.historical_orders",
+        "order_key, order_id, customer_id, email, ordered_at, amount, currency",
+        "order_key, order_id, customer_id, email, ordered_at, round(amount, 2), currency",
+        "order_key",
+        "pg_temp.landing_orders",
+        "record",
+        identifiers=IDENTIFIERS if suppression else None,
+    )
+
+
+_REJECTED_ROWS = "SELECT * FROM unnest(%(bad_lines)s::bigint[], %(bad_reasons)s::text[], %(bad_records)s::text[])"
 
 
 def map_header(header: list[str]) -> dict[str, int]:
@@ -168,6 +183,7 @@ def load_orders_csv(conn: psycopg2.extensions.connection, path: Path, display_pa
         if not claim_file(cur, sha):
             conn.rollback()
             return FileLoad(path=shown, sha256=sha, skipped=True)
+        suppression = suppression_active(cur)
         with open_landing(path) as raw_handle:
             text = io.TextIOWrapper(raw_handle, encoding="utf-8", errors="replace", newline="")
             header = next(csv.reader([text.readline()]), [])
@@ -181,13 +197,21 @@ def load_orders_csv(conn: psycopg2.extensions.connection, path: Path, display_pa
                 buffer, bad, lines = split_rows(text, positions, len(header))
         cur.execute(_LANDING_TABLE)
         cur.copy_expert("COPY landing_orders FROM STDIN WITH (FORMAT csv)", buffer)
-        cur.executemany(
-            "INSERT INTO raw.quarantine (source, file_path, file_sha256, line_no, reason, record)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (file_sha256, line_no) DO NOTHING",
-            [(SOURCE, shown, sha, line, reason, record) for line, (reason, record) in bad.items()],
-        )
-        cur.execute(_LOAD, {"source": SOURCE, "file_path": shown, "file_sha256": sha, "loaded_at": loaded_at})
-        records, valid, inserted, quarantined = cur.fetchone()
+        params = {"source": SOURCE, "file_path": shown, "file_sha256": sha, "loaded_at": loaded_at}
+        bad_quarantined = bad_suppressed = 0
+        if bad:
+            cur.execute(
+                compile_reader_quarantine(_REJECTED_ROWS, suppression=suppression),
+                {
+                    **params,
+                    "bad_lines": list(bad),
+                    "bad_reasons": [reason for reason, _ in bad.values()],
+                    "bad_records": [record for _, record in bad.values()],
+                },
+            )
+            bad_quarantined, bad_suppressed = cur.fetchone()
+        cur.execute(compile_orders_load(suppression=suppression), params)
+        records, valid, inserted, quarantined, suppressed, do_not_track = cur.fetchone()
         result = FileLoad(
             path=shown,
             sha256=sha,
@@ -196,7 +220,9 @@ def load_orders_csv(conn: psycopg2.extensions.connection, path: Path, display_pa
             records=records + len(bad),
             inserted=inserted,
             duplicates=valid - inserted,
-            quarantined=quarantined + len(bad),
+            quarantined=quarantined + bad_quarantined,
+            suppressed=suppressed + bad_suppressed,
+            do_not_track=do_not_track,
         )
         record_ledger(cur, SOURCE, path, shown, sha, result, loaded_at)
     conn.commit()

@@ -4,7 +4,8 @@ Each file is one transaction: COPY its lines into a temporary table, validate an
 (``sources.compile_load_statement``), record it in ``raw.loaded_files``. A file whose content
 hash is already in the ledger is skipped, and every raw table dedups on its natural key, so
 loading anything twice adds nothing. Bad records go to ``raw.quarantine`` with file, line and
-reason; a run never stops on them.
+reason; a run never stops on them. Records of erased people (``privacy.suppressed_identifiers``)
+and do-not-track Segment messages are counted in the ledger and not stored.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from audience_dagster.ingest.landing import (
     find_landing_files,
     open_landing,
 )
-from audience_dagster.ingest.sources import Source, compile_load_statement
+from audience_dagster.ingest.sources import Source, compile_load_statement, compile_reader_quarantine
 from audience_dagster.warehouse.connection import connect, connection
 
 _LANDING_TABLE = """
@@ -51,6 +52,8 @@ class FileLoad:
     inserted: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    suppressed: int = 0  # records of erased people: not stored, not quarantined
+    do_not_track: int = 0  # Segment messages that asked not to be tracked: not stored
     seconds: float = 0.0
 
 
@@ -91,6 +94,7 @@ def load_file(
         if not claim_file(cur, sha):
             conn.rollback()
             return FileLoad(path=shown, sha256=sha, skipped=True)
+        suppression = suppression_active(cur)
         # Memoize would hash whole jsonb values per row to cache the LATERAL steps (+50%)
         cur.execute("SET LOCAL enable_memoize = off")
         cur.execute(_LANDING_TABLE)
@@ -116,20 +120,20 @@ def load_file(
             "future_tolerance": future_tolerance,
             "skip_lines": sorted(stream.unreadable),
         }
-        _quarantine_unreadable(cur, source, shown, sha, stream.unreadable)
-        cur.execute(compile_load_statement(source), params)
-        records, valid, inserted, quarantined = cur.fetchone()
-        records += len(stream.unreadable)
-        quarantined += len(stream.unreadable)
+        bad_quarantined, bad_suppressed = _quarantine_unreadable(cur, params, stream.unreadable, suppression)
+        cur.execute(compile_load_statement(source, suppression=suppression), params)
+        records, valid, inserted, quarantined, suppressed, do_not_track = cur.fetchone()
         result = FileLoad(
             path=shown,
             sha256=sha,
             skipped=False,
             lines=stream.lines,
-            records=records,
+            records=records + len(stream.unreadable),
             inserted=inserted,
             duplicates=valid - inserted,
-            quarantined=quarantined,
+            quarantined=quarantined + bad_quarantined,
+            suppressed=suppressed + bad_suppressed,
+            do_not_track=do_not_track,
         )
         record_ledger(cur, source.name, path, shown, sha, result, loaded_at)
     conn.commit()
@@ -147,22 +151,44 @@ def claim_file(cur, sha: str) -> bool:
     return cur.fetchone() is None
 
 
-def _quarantine_unreadable(cur, source: Source, shown: str, sha: str, unreadable: dict[int, str]) -> None:
+def suppression_active(cur) -> bool:
+    """Hold erasures off for this file's transaction; True when anyone is suppressed.
+
+    SHARE conflicts with the SHARE ROW EXCLUSIVE lock an erasure takes first: an erasure waits
+    for the loads in flight (and then deletes what they stored), a load waits for an erasure
+    (and then sees its suppressed identifiers). Loads do not block each other.
+    """
+    cur.execute("LOCK TABLE privacy.suppressed_identifiers IN SHARE MODE")
+    cur.execute("SELECT EXISTS (SELECT 1 FROM privacy.suppressed_identifiers)")
+    return bool(cur.fetchone()[0])
+
+
+_UNREADABLE_ROWS = (
+    "SELECT b.line_no, b.reason, l.body"
+    " FROM unnest(%(bad_lines)s::bigint[], %(bad_reasons)s::text[]) AS b (line_no, reason)"
+    " JOIN pg_temp.landing_lines AS l USING (line_no)"
+)
+
+
+def _quarantine_unreadable(cur, params: dict, unreadable: dict[int, str], suppression: bool) -> tuple[int, int]:
+    """Quarantine the lines the reader flagged; (quarantined, suppressed)."""
     if not unreadable:
-        return
-    cur.executemany(
-        "INSERT INTO raw.quarantine (source, file_path, file_sha256, line_no, reason, record)"
-        " SELECT %s, %s, %s, %s, %s, body FROM landing_lines WHERE line_no = %s"
-        " ON CONFLICT (file_sha256, line_no) DO NOTHING",
-        [(source.name, shown, sha, line, reason, line) for line, reason in unreadable.items()],
+        return 0, 0
+    lines = sorted(unreadable)
+    cur.execute(
+        compile_reader_quarantine(_UNREADABLE_ROWS, suppression=suppression),
+        {**params, "bad_lines": lines, "bad_reasons": [unreadable[line] for line in lines]},
     )
+    quarantined, suppressed = cur.fetchone()
+    return quarantined, suppressed
 
 
 def record_ledger(cur, source: str, path: Path, shown: str, sha: str, result: FileLoad, loaded_at: datetime) -> None:
     """Remember a loaded file by content hash so the same bytes are never loaded twice."""
     cur.execute(
         "INSERT INTO raw.loaded_files (file_sha256, source, file_path, file_bytes, lines,"
-        " inserted, duplicates, quarantined, loaded_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+        " inserted, duplicates, quarantined, suppressed, do_not_track, loaded_at)"
+        " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
         " ON CONFLICT (file_sha256) DO NOTHING",
         (
             sha,
@@ -173,6 +199,8 @@ def record_ledger(cur, source: str, path: Path, shown: str, sha: str, result: Fi
             result.inserted,
             result.duplicates,
             result.quarantined,
+            result.suppressed,
+            result.do_not_track,
             loaded_at,
         ),
     )

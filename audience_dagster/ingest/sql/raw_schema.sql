@@ -16,8 +16,24 @@ CREATE TABLE IF NOT EXISTS raw.loaded_files (
     inserted      bigint      NOT NULL,
     duplicates    bigint      NOT NULL,
     quarantined   bigint      NOT NULL,
-    loaded_at     timestamptz NOT NULL DEFAULT now()
+    loaded_at     timestamptz NOT NULL DEFAULT now(),
+    suppressed    bigint      NOT NULL DEFAULT 0,  -- records of erased people: not stored at all
+    do_not_track  bigint      NOT NULL DEFAULT 0   -- Segment messages that said do-not-track
 );
+-- warehouses created before those two counts existed (checked first: ALTER TABLE would take an
+-- exclusive lock on every start)
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM information_schema.columns
+        WHERE table_schema = 'raw' AND table_name = 'loaded_files' AND column_name = 'do_not_track'
+    ) THEN
+        ALTER TABLE raw.loaded_files
+            ADD COLUMN IF NOT EXISTS suppressed   bigint NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS do_not_track bigint NOT NULL DEFAULT 0;
+    END IF;
+END
+$$;
 
 -- Records that could not be accepted, with where they came from and why.
 CREATE TABLE IF NOT EXISTS raw.quarantine (
@@ -99,4 +115,15 @@ CREATE TABLE IF NOT EXISTS raw.historical_orders (
     file_sha256   text          NOT NULL,
     line_no       bigint        NOT NULL,
     loaded_at     timestamptz   NOT NULL
+);
+
+-- Identifiers of erased people (audience_dagster/privacy): the type and the sha256 of the
+-- normalised value (privacy.identifier_sha256), never the value itself. Ingest reads it so a
+-- re-delivered record of an erased person is not stored again; erasure writes it.
+CREATE SCHEMA IF NOT EXISTS privacy;
+CREATE TABLE IF NOT EXISTS privacy.suppressed_identifiers (
+    identifier_type text        NOT NULL,
+    value_sha256    bytea       NOT NULL,
+    suppressed_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (value_sha256, identifier_type)  -- also finds a hash of any type
 );
