@@ -74,7 +74,7 @@ def export_person(
 
 def _consent(cur, person: Person, catalog, params, sections) -> dict[str, object]:
     """Consent flags of the profile rows, and every consent update received from Segment."""
-    profiles = sections.get("profile", {}).get("marts.audience_profiles", [])
+    profiles = sections.get("profile", {}).get("marts.audience_profile_base", [])
     flags = [{k: row.get(k) for k in CONSENT_COLUMNS if k in row} for row in profiles]
     updates: list = []
     spec = next((s for s in PERSONAL_TABLES if s.table == "raw.segment_messages"), None)

@@ -99,10 +99,12 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
         profile_columns=("profile_id",),
         locators=(column("anonymous_id", "anonymous_id"),),
     ),
+    # audience_profiles is a view of these two tables
+    PersonalTable("marts.profile_scores", "scores", profile_columns=("id",)),
     PersonalTable(
-        "marts.audience_profiles",
+        "marts.audience_profile_base",
         "profile",
-        profile_columns=("id", "profile_id"),
+        profile_columns=("id",),
         locators=(column("email", "email"), column("phone", "phone")),
     ),
     # identity
@@ -129,7 +131,7 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
         "identity.manual_operations",
         "manual_operations",
         profile_columns=("primary_profile_id", "secondary_profile_id"),
-        text_columns=("identifiers",),
+        text_columns=("identifiers", "other_identifiers"),
     ),
     PersonalTable(
         "identity.profiles",
@@ -144,6 +146,13 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
         "identity_links",
         typed_pairs=(TypedPair("left_type", "left_value"), TypedPair("right_type", "right_value")),
     ),
+    PersonalTable(
+        "intermediate.int_identity_identifiers",
+        "identifiers_seen",
+        typed_pairs=(TypedPair("identifier_type", "identifier_value"),),
+    ),
+    PersonalTable("intermediate.int_profile_attributes_latest", "profile_attributes", profile_columns=("profile_id",)),
+    PersonalTable("intermediate.int_profile_interests_ranked", "profile_interests", profile_columns=("profile_id",)),
     # raw
     PersonalTable(
         "raw.segment_messages",

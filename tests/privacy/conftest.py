@@ -227,7 +227,7 @@ CREATE TABLE intermediate.int_identity_edges (
     left_type text, left_value text, right_type text, right_value text, edge_source text,
     first_seen_at timestamptz, observations bigint
 );
-CREATE TABLE marts.audience_profiles (
+CREATE TABLE marts.audience_profile_base (
     id uuid PRIMARY KEY, email text UNIQUE, phone text, external_ids jsonb DEFAULT '{{}}',
     first_name text, gdpr_consent boolean DEFAULT false, gdpr_consent_date timestamptz,
     do_not_track boolean DEFAULT false
@@ -274,7 +274,7 @@ INSERT INTO intermediate.int_identity_edges VALUES
     ('shopify_customer_id', '6000000000001', 'phone', '415-555-0123', 'shopify.customer', '2026-01-05', 1),
     ('user_id', 'u_mary_000001', 'email', 'mary.jane.doe@mail.com', 'segment.identify', '2026-03-01', 1),
     ('device_id', 'dev-family-tablet', 'anonymous_id', 'anon-family-0001', 'segment.context.device', '2026-03-01', 2);
-INSERT INTO marts.audience_profiles (id, email, phone, first_name, gdpr_consent, do_not_track) VALUES
+INSERT INTO marts.audience_profile_base (id, email, phone, first_name, gdpr_consent, do_not_track) VALUES
     ('{JANE}', 'jane.doe@mail.com', '+14155550123', 'Jane', false, true),
     ('{MARY}', 'mary.jane.doe@mail.com', NULL, 'Mary', true, false);
 INSERT INTO marts.audience_events (profile_id, anonymous_id, event_type, created_at) VALUES
@@ -301,7 +301,7 @@ SCENARIO_TABLES = (
     "identity.profile_merges",
     "identity.manual_operations",
     "identity.profiles",
-    "marts.audience_profiles",
+    "marts.audience_profile_base",
     "marts.audience_events",
     "marts.predictions",
 )

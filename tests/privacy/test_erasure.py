@@ -152,7 +152,7 @@ def test_cli_erase_prints_counts_and_no_personal_data(scenario: Scenario, capsys
     out, err = capsys.readouterr()
     assert "outcome=erased" in out and "resolved_via=identity_map" in out and "profiles=2" in out
     assert "raw.segment_messages" in err and not mentions_jane(out + err)
-    assert one(scenario.url, "SELECT count(*) FROM marts.audience_profiles") == 1
+    assert one(scenario.url, "SELECT count(*) FROM marts.audience_profile_base") == 1
 
 
 def test_without_identity_tables_only_the_named_identifier_is_erased(raw_only: str, tmp_path: Path) -> None:
