@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from audience_dagster.errors import RuleError
+from audience_dagster.scoring.compute import SCORE_COLUMNS
 from audience_dagster.scoring.engagement import (
     DEPTH_EVENT_TYPES,
     DEPTH_POINTS,
@@ -28,31 +29,10 @@ from audience_dagster.scoring.lifecycle import ADVOCATE_MIN_ENGAGEMENT, ADVOCATE
 from audience_dagster.scoring.rules import BASE_SCORE, Rule, check_rule
 from audience_dagster.scoring.signals import HEALTH_BASE, LEAD_BASE
 
-SCORES_COMPUTED_HERE = frozenset(
-    {
-        "engagement_score",
-        "wtp_score",
-        "lead_score",
-        "health_score",
-        "lifecycle_stage",
-        "rfm_recency",
-        "rfm_frequency",
-        "rfm_monetary",
-    }
-    | {"rfm_segment", "predicted_ltv", "churn_risk", "next_purchase_probability"}
-)
-
-SCORE_OUTPUT = (
-    "engagement_score",
-    "wtp_score",
-    "lead_score",
-    "health_score",
-    "lifecycle_stage",
-    "rfm_recency",
-    "rfm_frequency",
-    "rfm_monetary",
-    "rfm_segment",
-)
+# what the statement writes, and the profile columns WTP rules may not read (computed with or
+# after WTP, or predictions)
+SCORE_OUTPUT = SCORE_COLUMNS
+SCORES_COMPUTED_HERE = frozenset(SCORE_COLUMNS) | {"predicted_ltv", "churn_risk", "next_purchase_probability"}
 
 LEAD_TERMS: tuple[tuple[str, str], ...] = (
     (
