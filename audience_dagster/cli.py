@@ -37,6 +37,8 @@ def key_values(figures: dict[str, object]) -> str:
 
     def fmt(value: object) -> str:
         if isinstance(value, float):
+            if 0.99 < value < 1:  # a ratio just below 1 must not print as 1
+                return f"{value:.6f}".rstrip("0")
             return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
         return str(value)
 
