@@ -17,7 +17,6 @@ Ends with ``speedup=<row-at-a-time seconds / set-based seconds>``. Prints figure
 
 from __future__ import annotations
 
-import io
 import os
 import resource
 import sys
@@ -31,6 +30,7 @@ from audience_dagster.identity.profile_ids import new_uuids
 from audience_dagster.scoring.engagement import DEPTH_POINTS
 from audience_dagster.scoring.warehouse import ensure_rules_table, run_scores
 from audience_dagster.warehouse.connection import bootstrap, connection
+from audience_dagster.warehouse.frames import copy_in
 
 BENCH_SCORES_DB = "audience_bench_scores"
 AS_OF = pd.Timestamp("2026-11-01T00:00:00Z")
@@ -101,13 +101,6 @@ def synthetic_profiles(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, 
         }
     )
     return profiles, events
-
-
-def _copy(cur, table: str, frame: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep=r"\N")
-    buffer.seek(0)
-    cur.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
 
 def set_based(url: str) -> dict[str, float]:
@@ -189,8 +182,8 @@ def run_scores_bench(profiles: int, sample: int, keep: bool, seed: int = 7) -> d
     frame, events = synthetic_profiles(profiles, rng)
     with connection(url) as conn, conn.cursor() as cur:
         cur.execute(SPEC_TABLES)
-        _copy(cur, "marts.audience_profile_base", frame)
-        _copy(cur, "marts.audience_events", events)
+        copy_in(cur, "marts.audience_profile_base", frame)
+        copy_in(cur, "marts.audience_events", events)
         cur.execute("CREATE INDEX ON marts.audience_events (profile_id, occurred_at)")
         cur.execute("ANALYZE marts.audience_profile_base; ANALYZE marts.audience_events")
         conn.commit()

@@ -12,7 +12,6 @@ manual operations take too.
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ from audience_dagster.identity.graph import ManualConstraints, Resolution, resol
 from audience_dagster.identity.normalize import normalize_emails, normalize_phones
 from audience_dagster.identity.profile_ids import REGISTRY_COLUMNS, Assignment, assign_profile_ids
 from audience_dagster.identity.rules import DEFAULT_RULES, IdentityRules
+from audience_dagster.warehouse.frames import copy_in, copy_out
 
 EDGES_TABLE = "intermediate.int_identity_edges"
 IDENTIFIERS_TABLE = "intermediate.int_identity_identifiers"
@@ -129,17 +129,9 @@ class IdentityRun:
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: read, resolve, assign, write
 
 
-def _copy_out(conn: psycopg2.extensions.connection, query: str) -> pd.DataFrame:
-    buffer = io.StringIO()
-    with conn.cursor() as cur:
-        cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)", buffer)
-    buffer.seek(0)
-    return pd.read_csv(buffer, dtype=str, keep_default_na=False, na_values=[])
-
-
 def read_edges(conn: psycopg2.extensions.connection) -> pd.DataFrame:
     """All identity edges, pulled with one COPY."""
-    return _copy_out(
+    return copy_out(
         conn,
         "SELECT left_type, left_value, right_type, right_value, edge_source, first_seen_at, last_seen_at"
         f" FROM {EDGES_TABLE}",
@@ -148,22 +140,23 @@ def read_edges(conn: psycopg2.extensions.connection) -> pd.DataFrame:
 
 def read_identifiers(conn: psycopg2.extensions.connection) -> pd.DataFrame:
     """Every identifier any record carries (the graph's nodes), pulled with one COPY."""
-    return _copy_out(
+    return copy_out(
         conn, f"SELECT identifier_type, identifier_value, first_seen_at, last_seen_at FROM {IDENTIFIERS_TABLE}"
     )
 
 
 def read_identity_map(conn: psycopg2.extensions.connection) -> pd.DataFrame:
     """``identity.identity_map`` as a frame (:data:`MAP_COLUMNS`; profile_id as str or None)."""
-    frame = _copy_out(conn, f"SELECT {', '.join(MAP_COLUMNS)} FROM identity.identity_map")
-    frame["profile_id"] = frame["profile_id"].replace("", None)
+    frame = copy_out(conn, f"SELECT {', '.join(MAP_COLUMNS)} FROM identity.identity_map")
+    frame["profile_id"] = frame["profile_id"].astype(object).where(frame["profile_id"].notna(), None)
     for column in ("shared_device", "blocked"):
         frame[column] = frame[column].eq("t")
     return frame
 
 
 def read_registry(conn: psycopg2.extensions.connection) -> pd.DataFrame:
-    frame = _copy_out(conn, f"SELECT {', '.join(REGISTRY_COLUMNS)} FROM identity.profiles").replace("", None)
+    frame = copy_out(conn, f"SELECT {', '.join(REGISTRY_COLUMNS)} FROM identity.profiles")
+    frame = frame.astype(object).where(frame.notna(), None)
     for column in ("created_at", "retired_at"):
         frame[column] = _times(frame[column].fillna("")).astype("datetime64[us, UTC]")
     return frame
@@ -229,7 +222,7 @@ def build_graph(edges: pd.DataFrame, identifiers: pd.DataFrame | None = None) ->
 
 def read_manual_operations(conn: psycopg2.extensions.connection) -> pd.DataFrame:
     """Active manual merges / unmerges, oldest first, identifiers exploded one per row."""
-    return _copy_out(
+    return copy_out(
         conn,
         "SELECT op_id, op_type, 'identifiers' AS side, jsonb_array_elements_text(identifiers) AS identifier"
         " FROM identity.manual_operations WHERE active"
@@ -385,11 +378,3 @@ class _Clock:
         now = time.perf_counter()
         self.laps[name] = now - self._last
         self._last = now
-
-
-def copy_in(cur, table: str, frame: pd.DataFrame) -> None:
-    """Append a frame to a table with one COPY (None/NaN/NaT become NULL)."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S.%f%z")
-    buffer.seek(0)
-    cur.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)", buffer)

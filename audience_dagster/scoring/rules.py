@@ -208,9 +208,8 @@ def _bound(value: object, kind: str, where: str):
 
 
 def applies(rule: Rule, profiles: pd.DataFrame) -> np.ndarray:
-    """Which profiles a rule applies to (``applies_to``; see the module docstring)."""
-    if rule.applies_to not in APPLIES_TO:
-        raise RuleError(f"WTP rule {rule.name!r}: applies_to {rule.applies_to!r} is not one of {APPLIES_TO}")
+    """Which profiles a rule applies to (``applies_to``, validated by :func:`check_rule`; see the
+    module docstring)."""
     if rule.applies_to == "all":
         return np.ones(len(profiles), dtype=bool)
     new = (profiles["total_orders"].fillna(0).to_numpy() == 0) & (profiles["total_sessions"].fillna(0).to_numpy() <= 1)
@@ -225,12 +224,10 @@ def score_with_rules(
 
     def points() -> Iterable[tuple[str, np.ndarray]]:
         for rule in sorted(rules, key=lambda r: r.priority):
+            hit = rule_matches(rule, profiles) & applies(rule, profiles)  # rule_matches validates the rule
             adjustment = rule.score_adjustment
             if rule.max_contribution is not None:
-                if rule.max_contribution < 0:
-                    raise RuleError(f"WTP rule {rule.name!r}: max_contribution must be >= 0")
                 adjustment = int(np.sign(adjustment)) * min(abs(adjustment), rule.max_contribution)
-            hit = rule_matches(rule, profiles) & applies(rule, profiles)
             yield rule.name, np.where(hit, adjustment, 0)
 
     return accumulate(profiles.index, base, points())

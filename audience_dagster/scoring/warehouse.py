@@ -18,7 +18,6 @@ independent evaluation the tests compare the SQL against.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from importlib import resources
@@ -31,11 +30,11 @@ from audience_dagster.scoring.engagement import ACTIVITY_SQL
 from audience_dagster.scoring.rules import DEFAULT_WTP_RULES, Rule, rules_from_frame
 from audience_dagster.scoring.signals import SIGNALS_SQL
 from audience_dagster.scoring.sql import compile_scores, term_names
+from audience_dagster.warehouse.frames import copy_out
 
 PROFILES = "marts.audience_profile_base"
 EVENTS = "marts.audience_events"
 RULES = "marts.wtp_scoring_rules"
-NULL = r"\N"
 # profile columns the scores read besides the fields the WTP rules name
 REQUIRED_COLUMNS = (
     "last_seen_at",
@@ -105,7 +104,7 @@ def ensure_rules_table(conn: psycopg2.extensions.connection) -> bool:
 
 def read_rules(conn: psycopg2.extensions.connection) -> list[Rule]:
     """Active rules in priority order; duplicate active names are an error (they explain scores)."""
-    frame = _copy_out(
+    frame = copy_out(
         conn,
         f"SELECT name, rule_type, field, operator, value::text AS value, score_adjustment, max_contribution,"
         f" priority, applies_to, status FROM {RULES}",
@@ -137,7 +136,7 @@ def read_profiles(conn: psycopg2.extensions.connection, fields: set[str]) -> pd.
     columns = sorted(set(REQUIRED_COLUMNS) | set(fields))
     select = [f"array_to_string({c}, chr(31)) AS {c}" if types[c] == "ARRAY" else c for c in columns]
     known = "(email IS NOT NULL OR phone IS NOT NULL OR coalesce(external_ids, '{}'::jsonb) <> '{}'::jsonb) AS known"
-    frame = _copy_out(conn, f"SELECT id, {', '.join(select)}, {known} FROM {PROFILES}").set_index("id")
+    frame = copy_out(conn, f"SELECT id, {', '.join(select)}, {known} FROM {PROFILES}").set_index("id")
     for column in columns:
         frame[column] = _typed(frame[column], types[column])
     frame["known"] = _typed(frame["known"], "boolean")
@@ -148,7 +147,7 @@ def read_activity(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> 
     """Per-profile event aggregates for engagement (30-day window) and the lead/health signals."""
     with conn.cursor() as cur:
         queries = [cur.mogrify(sql, {"as_of": as_of.to_pydatetime()}).decode() for sql in (ACTIVITY_SQL, SIGNALS_SQL)]
-    window, signals = (_copy_out(conn, q).set_index("profile_id") for q in queries)
+    window, signals = (copy_out(conn, q).set_index("profile_id") for q in queries)
     frame = window.join(signals, how="outer")
     for column in frame.columns:
         kind = "timestamp with time zone" if column.endswith("_at") else "boolean"
@@ -203,18 +202,3 @@ def _typed(values: pd.Series, data_type: str) -> pd.Series:
         split = values.str.split("\x1f")
         return split.where(values.fillna("x").ne(""), pd.Series([[]] * len(values), index=values.index))
     return values
-
-
-def _copy_out(conn: psycopg2.extensions.connection, query: str) -> pd.DataFrame:
-    buffer = io.StringIO()
-    with conn.cursor() as cur:
-        cur.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER, NULL '{NULL}')", buffer)
-    buffer.seek(0)
-    return pd.read_csv(buffer, dtype=str, keep_default_na=False, na_values=[NULL])
-
-
-def _copy_in(cur, table: str, frame: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep=NULL)
-    buffer.seek(0)
-    cur.copy_expert(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buffer)

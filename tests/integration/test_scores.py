@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audience_dagster.bench.scores import AS_OF, SPEC_TABLES, _copy, synthetic_profiles
+from audience_dagster.bench.scores import AS_OF, SPEC_TABLES, synthetic_profiles
 from audience_dagster.errors import RuleError
 from audience_dagster.scoring.compute import SCORE_COLUMNS, compute_scores
 from audience_dagster.scoring.warehouse import read_activity, read_profiles, read_rules, run_scores
 from audience_dagster.warehouse.connection import bootstrap, connection
+from audience_dagster.warehouse.frames import copy_in
 
 
 @pytest.fixture()
@@ -22,8 +23,8 @@ def scored_db(warehouse_url: str) -> str:
     profiles, events = synthetic_profiles(3_000, np.random.default_rng(11))
     with connection(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute(SPEC_TABLES)
-        _copy(cur, "marts.audience_profile_base", profiles)
-        _copy(cur, "marts.audience_events", events)
+        copy_in(cur, "marts.audience_profile_base", profiles)
+        copy_in(cur, "marts.audience_events", events)
     return warehouse_url
 
 
