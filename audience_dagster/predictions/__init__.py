@@ -1,0 +1,1 @@
+"""Predictions: churn risk, lifetime value, next purchase and upgrade per profile."""
