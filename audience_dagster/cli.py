@@ -248,6 +248,27 @@ def cmd_eval_identity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_predictions(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.eval_predictions import evaluate_cdnow, evaluate_sample
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime(parse_dbt=args.dataset == "cdnow")
+    figures = (
+        evaluate_cdnow() if args.dataset == "cdnow" else evaluate_sample(Path(args.sample) if args.sample else None)
+    )
+    print(key_values(figures))
+    return 0
+
+
+def cmd_bench_predictions(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.predictions import run_predictions_bench
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime(parse_dbt=False)
+    print(key_values(run_predictions_bench(profiles=args.profiles, keep=args.keep)))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from audience_dagster.bench.eval_ingest import evaluate_quarantine
 
@@ -421,6 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench_scores.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_scores.set_defaults(func=cmd_bench_scores)
 
+    bench_predictions = bench_sub.add_parser("predictions", help="train and score every prediction for N profiles")
+    bench_predictions.add_argument("--profiles", type=int, default=1_000_000)
+    bench_predictions.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    bench_predictions.set_defaults(func=cmd_bench_predictions)
+
     ident = sub.add_parser("identity", help="manual identity decisions, re-applied by every rebuild")
     ident_sub = ident.add_subparsers(dest="identity", required=True)
     merge = ident_sub.add_parser("merge", help="merge SECONDARY into PRIMARY (PRIMARY keeps its id)")
@@ -446,6 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev_identity = ev_sub.add_parser("identity", help="identity map vs. the true person behind every identifier")
     ev_identity.add_argument("--sample", help="sample folder (default: the demo sample)")
     ev_identity.set_defaults(func=cmd_eval_identity)
+    ev_predictions = ev_sub.add_parser(
+        "predictions", help="churn, next purchase, LTV, upgrade vs. purchases after the cutoff, beside BTYD"
+    )
+    ev_predictions.add_argument("--dataset", choices=("sample", "cdnow"), default="sample")
+    ev_predictions.add_argument("--sample", help="sample folder (default: the demo sample)")
+    ev_predictions.set_defaults(func=cmd_eval_predictions)
     add_privacy_commands(sub)
     return parser
 

@@ -10,6 +10,11 @@ hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
 | ``AUDIENCE_HOME`` | ``<project>/.audience`` | embedded data dir, Dagster home, samples |
 | ``AUDIENCE_LANDING_DIR`` | ``$AUDIENCE_HOME/sample/landing`` | where ingest reads files |
 | ``AUDIENCE_FUTURE_TOLERANCE_SECONDS`` | ``86400`` | clamp event times later than this past receipt |
+| ``AUDIENCE_MODELS_DIR`` | ``<project>/models`` | trained prediction models and their model cards |
+| ``AUDIENCE_CHURN_HORIZON_DAYS`` | ``90`` | churn = no purchase within this many days |
+| ``AUDIENCE_NEXT_PURCHASE_HORIZON_DAYS`` | ``30`` | next_purchase = a purchase within this many days |
+| ``AUDIENCE_LTV_HORIZON_DAYS`` | ``365`` | ltv = expected revenue over this many days |
+| ``AUDIENCE_UPGRADE_HORIZON_DAYS`` | ``90`` | upgrade = a move to a higher spend tier within this many days |
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class Settings:
     dagster_database_url: str | None
     landing_dir: Path
     future_tolerance_seconds: int
+    models_dir: Path = MODELS_DIR
+    horizons_days: dict[str, int] | None = None  # prediction type -> horizon; see load_settings
 
     @property
     def embedded(self) -> bool:
@@ -85,4 +92,21 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dagster_database_url=env.get("AUDIENCE_DAGSTER_DATABASE_URL") or None,
         landing_dir=Path(landing).expanduser().resolve() if landing else home / "sample" / "landing",
         future_tolerance_seconds=_int_env(env, "AUDIENCE_FUTURE_TOLERANCE_SECONDS", 86_400),
+        models_dir=Path(env["AUDIENCE_MODELS_DIR"]).expanduser().resolve()
+        if env.get("AUDIENCE_MODELS_DIR")
+        else MODELS_DIR,
+        horizons_days={
+            kind: _positive_days(env, f"AUDIENCE_{kind.upper()}_HORIZON_DAYS", default)
+            for kind, default in DEFAULT_HORIZONS_DAYS.items()
+        },
     )
+
+
+DEFAULT_HORIZONS_DAYS = {"churn": 90, "next_purchase": 30, "ltv": 365, "upgrade": 90}
+
+
+def _positive_days(env: dict[str, str], name: str, default: int) -> int:
+    days = _int_env(env, name, default)
+    if not 1 <= days <= 3650:
+        raise ConfigError(f"{name}={days}: give a horizon between 1 and 3650 days")
+    return days

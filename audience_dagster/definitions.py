@@ -13,6 +13,12 @@ from dagster_dbt import DbtCliResource
 from audience_dagster.config import load_settings
 from audience_dagster.identity.assets import identity_map
 from audience_dagster.ingest.assets import ingest_bookkeeping, raw_assets
+from audience_dagster.predictions.assets import (
+    PREDICTIONS_TABLE,
+    prediction_models,
+    profile_predictions,
+    weekly_training,
+)
 from audience_dagster.scoring.assets import PROFILE_SCORES_TABLE, SCORE_CHECKS, scores
 from audience_dagster.transform.dbt import audience_dbt_marts, audience_dbt_models
 from audience_dagster.transform.project import dbt_project
@@ -27,7 +33,7 @@ refresh_everything = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description=(
         "Ingest every new landing file, then rebuild every downstream model: staging, identity,"
-        " audience_events and the profiles, then every score."
+        " audience_events and the profiles, then every score, the prediction models and the predictions."
     ),
 )
 
@@ -54,10 +60,13 @@ defs = dg.Definitions(
         audience_dbt_marts,
         scores,
         PROFILE_SCORES_TABLE,
+        prediction_models,
+        profile_predictions,
+        PREDICTIONS_TABLE,
     ],
     asset_checks=SCORE_CHECKS,
     jobs=[refresh_everything],
-    schedules=[hourly_ingest],
+    schedules=[hourly_ingest, weekly_training],
     sensors=[automation],
     resources={
         "warehouse": WarehouseResource(

@@ -28,3 +28,9 @@ class RuleError(AudienceError):
 
 class IdentityError(AudienceError):
     """An identity operation (merge, unmerge) names an unknown profile or identifier, or makes no sense."""
+
+
+class ModelError(AudienceError):
+    """A predictive model cannot be fitted or applied: no or invalid input (NaN, negative values,
+    recency after the end of observation), too little data to identify its parameters, an
+    optimiser that did not converge, or a prediction asked of a model that was never fitted."""

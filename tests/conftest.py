@@ -32,8 +32,15 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> I
     admin.close()
     url = with_database(base_url, name)
     home = tmp_path_factory.mktemp("audience_home")
-    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "AUDIENCE_HOME", "AUDIENCE_LANDING_DIR")}
-    os.environ.update(DATABASE_URL=url, AUDIENCE_HOME=str(home), AUDIENCE_LANDING_DIR=str(home / "landing"))
+    saved = {
+        k: os.environ.get(k) for k in ("DATABASE_URL", "AUDIENCE_HOME", "AUDIENCE_LANDING_DIR", "AUDIENCE_MODELS_DIR")
+    }
+    os.environ.update(
+        DATABASE_URL=url,
+        AUDIENCE_HOME=str(home),
+        AUDIENCE_LANDING_DIR=str(home / "landing"),
+        AUDIENCE_MODELS_DIR=str(home / "models"),
+    )
     yield url
     for key, value in saved.items():
         if value is None:

@@ -44,7 +44,11 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
         assert first.success
         checks = [e for e in first.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
         assert len(checks) > 50  # dbt data tests + the quarantine checks
-        failed = [e.event_specific_data.check_name for e in checks if not e.event_specific_data.passed]
+        failed = [
+            e.event_specific_data.check_name
+            for e in checks
+            if not e.event_specific_data.passed and e.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
+        ]
         assert failed == []
         materialized = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
         assert {
@@ -52,7 +56,21 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
             "raw/shopify_orders",
             "staging/stg_segment__tracks",
             "staging/stg_shopify__order_line_items",
+            "predictions/prediction_models",
+            "predictions/profile_predictions",
         } <= materialized
+
+    # predictions for every profile, in the profile view too; the models and their cards on disk
+    with connection(empty_raw) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), count(churn_risk), count(predicted_ltv), count(next_purchase_probability)"
+            " FROM marts.audience_profiles"
+        )
+        profiles, churn, ltv, next_purchase = cur.fetchone()
+    assert profiles > 0 and churn == ltv == next_purchase == profiles
+    for kind in ("churn", "next_purchase", "ltv", "upgrade"):
+        latest = home / "models" / kind / "LATEST"
+        assert (latest.parent / latest.read_text() / "MODEL_CARD.md").exists()
 
     # the generator counts valid, distinct records: exactly what must land
     for table, key in (
@@ -122,6 +140,8 @@ def test_definitions_are_complete_and_automation_runs_by_default() -> None:
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
-        assert graph.get(key).group_name in {"ingest", "staging", "intermediate", "identity", "marts", "scoring"}, key
+        groups = {"ingest", "staging", "intermediate", "identity", "marts", "scoring", "predictions"}
+        assert graph.get(key).group_name in groups, key
     assert defs.resolve_schedule_def("hourly_ingest").default_status == dg.DefaultScheduleStatus.RUNNING
+    assert defs.resolve_schedule_def("weekly_model_training").default_status == dg.DefaultScheduleStatus.RUNNING
     assert defs.resolve_sensor_def("audience_automation").default_status == dg.DefaultSensorStatus.RUNNING

@@ -2,7 +2,8 @@
 
 -- The spec's audience_profiles in the spec's column order: the profile base (dbt) and the scores
 -- (marts.profile_scores, replaced by the scores asset at every run). Not scored yet -> the spec's
--- defaults. Predictions: null until the prediction step fills them.
+-- defaults. Predictions: from marts.predictions (replaced by the predictions asset), null until
+-- the first prediction run.
 
 with
 
@@ -12,6 +13,11 @@ base as (
 
 scores as (
     select * from {{ source('scoring', 'profile_scores') }}
+),
+
+predictions as (
+    select profile_id, prediction_type, predicted_value, predicted_at
+    from {{ source('predictions', 'predictions') }}
 )
 
 select
@@ -60,13 +66,17 @@ select
         scores.rfm_frequency,
         scores.rfm_monetary,
         scores.rfm_segment,
-        cast(null as numeric(10,2)) as predicted_ltv,
-        cast(null as numeric) as churn_risk,
-        cast(null as numeric) as next_purchase_probability,
+        cast(round(ltv.predicted_value, 2) as numeric(10,2)) as predicted_ltv,
+        churn.predicted_value as churn_risk,
+        next_purchase.predicted_value as next_purchase_probability,
         base.gdpr_consent,
         base.gdpr_consent_date,
         base.do_not_track,
         base.created_at,
-        greatest(base.updated_at, scores.scored_at) as updated_at
+        greatest(base.updated_at, scores.scored_at, churn.predicted_at) as updated_at
 from base
 left join scores on scores.id = base.id
+left join predictions as ltv on ltv.profile_id = base.id and ltv.prediction_type = 'ltv'
+left join predictions as churn on churn.profile_id = base.id and churn.prediction_type = 'churn'
+left join predictions as next_purchase
+    on next_purchase.profile_id = base.id and next_purchase.prediction_type = 'next_purchase'

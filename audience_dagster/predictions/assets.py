@@ -1,0 +1,168 @@
+"""Predictions as Dagster assets: weekly (and on demand) training, scoring whenever profiles change.
+
+* ``predictions/prediction_models`` trains the four prediction types as of the data's clock,
+  saves each under ``models/`` with its model card, shows the holdout figures (model beside
+  the BTYD baseline, calibration by decile, cumulative purchases expected vs actual) and
+  runs the quality gates of ``gates.py`` as blocking checks. A model that fails a gate is
+  saved for inspection but never promoted to ``LATEST``: scoring keeps the previous one. (A
+  model that is only its baseline reports a calibration miss as a warning and is promoted.)
+* ``predictions/profile_predictions`` scores every profile with the ``LATEST`` models into
+  ``marts.predictions`` (the spec's table; the ``audience_profiles`` view shows churn risk,
+  LTV and next-purchase probability from it).
+"""
+
+# No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
+
+import dagster as dg
+import pandas as pd
+from dagster import AssetExecutionContext
+
+from audience_dagster.config import load_settings
+from audience_dagster.predictions.artifacts import load_latest, promote, save_model
+from audience_dagster.predictions.gates import evaluate_gates
+from audience_dagster.predictions.pipeline import score_all, train_all
+from audience_dagster.predictions.targets import PREDICTION_TYPES, PROBABILITIES
+from audience_dagster.predictions.warehouse import prediction_summary, write_predictions
+from audience_dagster.warehouse.resource import WarehouseResource
+
+PROFILES_KEY = dg.AssetKey(["marts", "audience_profile_base"])
+EVENTS_KEY = dg.AssetKey(["marts", "audience_events"])
+MODELS_KEY = dg.AssetKey(["predictions", "prediction_models"])
+PREDICTIONS_KEY = dg.AssetKey(["predictions", "profile_predictions"])
+# the table the predictions asset writes, as dbt sees it (source predictions.predictions): declared
+# here so it sits in the predictions group, downstream of the scoring asset, upstream of the view
+PREDICTIONS_TABLE = dg.AssetSpec(
+    ["predictions", "predictions"],
+    deps=[PREDICTIONS_KEY],
+    group_name="predictions",
+    kinds={"postgres"},
+    description="marts.predictions (the spec's table), replaced by predictions/profile_predictions at every "
+    "scoring run; the audience_profiles view reads churn risk, LTV and next-purchase probability from it.",
+)
+GATES = ("beats_baseline", "calibrated")
+TRAINING_CRON = "0 3 * * 1"  # Mondays 03:00
+
+
+def _table(frame: pd.DataFrame) -> dg.MetadataValue:
+    header = "| " + " | ".join(frame.columns) + " |\n|" + " --- |" * len(frame.columns)
+    rows = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return dg.MetadataValue.md("\n".join([header, *rows]))
+
+
+def _cell(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _comparison(model) -> pd.DataFrame:
+    keys = ("auc", "brier", "ece", "customers_auc", "customers_brier", "customers_ece")
+    if model.prediction_type not in PROBABILITIES:
+        keys = ("mae", "gini", "total_predicted", "total_actual", "customers_mae", "customers_gini")
+    rows = [(k, model.metrics["model"].get(k), model.metrics["baseline"].get(k)) for k in keys]
+    return pd.DataFrame(rows, columns=["metric", "model", "btyd_baseline"])
+
+
+@dg.asset(
+    key=MODELS_KEY,
+    group_name="predictions",
+    kinds={"python", "scikit-learn"},
+    deps=[PROFILES_KEY, EVENTS_KEY],
+    check_specs=[
+        dg.AssetCheckSpec(f"{kind}_{gate}", asset=MODELS_KEY, blocking=True)
+        for kind in PREDICTION_TYPES
+        for gate in GATES
+    ],
+)
+def prediction_models(context: AssetExecutionContext, warehouse: WarehouseResource):
+    """Train churn, next_purchase, LTV and upgrade models with honest temporal splits (features
+    before a cutoff, labels after it), save them with model cards under `models/`, and gate
+    them against the BTYD baseline on a 20% holdout."""
+    settings = load_settings()
+    with warehouse.connection() as conn:
+        run = train_all(conn, settings.horizons_days)
+    metadata: dict[str, object] = {"as_of": run.as_of.isoformat(), **{k: round(v, 2) for k, v in run.seconds.items()}}
+    checks = []
+    for kind, model in run.models.items():
+        gates = evaluate_gates(model)
+        folder = save_model(model, settings.models_dir)
+        if all(g.passed or not g.blocking for g in gates):
+            promote(model, settings.models_dir)
+        else:
+            context.log.warning(f"{model.version} failed a gate and is not promoted; scoring keeps the previous model")
+        metadata[f"{kind}_version"] = model.version
+        metadata[f"{kind}_model_card"] = dg.MetadataValue.path(str(folder / "MODEL_CARD.md"))
+        if model.metrics:
+            metadata[f"{kind}_holdout"] = _table(_comparison(model))
+        if model.calibration:
+            metadata[f"{kind}_calibration_by_decile"] = _table(pd.DataFrame(model.calibration))
+        for gate in gates:
+            checks.append(
+                dg.AssetCheckResult(
+                    check_name=f"{kind}_{gate.name}",
+                    passed=gate.passed,
+                    severity=dg.AssetCheckSeverity.ERROR if gate.blocking else dg.AssetCheckSeverity.WARN,
+                    metadata={"detail": gate.detail, "version": model.version, "blocking": gate.blocking},
+                )
+            )
+    if run.cumulative is not None:
+        metadata["cumulative_repeat_purchases_expected_vs_actual"] = _table(run.cumulative)
+    for name, fit in run.btyd.items():
+        metadata[f"btyd_{name}_params"] = dg.MetadataValue.json({"bgnbd": fit.bgnbd, "gamma_gamma": fit.gamma_gamma})
+    yield dg.MaterializeResult(metadata=metadata)
+    yield from checks
+
+
+@dg.asset(
+    key=PREDICTIONS_KEY,
+    group_name="predictions",
+    kinds={"python", "scikit-learn", "postgres"},
+    deps=[MODELS_KEY, PROFILES_KEY, EVENTS_KEY],
+    automation_condition=dg.AutomationCondition.eager(),
+    check_specs=[dg.AssetCheckSpec("every_profile_predicted_in_range", asset=PREDICTIONS_KEY, blocking=True)],
+)
+def profile_predictions(context: AssetExecutionContext, warehouse: WarehouseResource):
+    """Score every profile with the promoted models into `marts.predictions`: value, confidence,
+    model version, the top drivers for that profile, predicted_at and valid_until."""
+    settings = load_settings()
+    models = load_latest(settings.models_dir)
+    with warehouse.connection() as conn:
+        frame, seconds = score_all(conn, models)
+        rows = write_predictions(conn, frame)
+        summary = prediction_summary(conn)
+        with conn.cursor() as cur:
+            cur.execute(CHECK_SQL)
+            missing, outside = cur.fetchone()
+    context.log.info(f"{rows:,} predictions written")
+    yield dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            **{k: round(v, 2) for k, v in seconds.items()},
+            "by_type": _table(
+                pd.DataFrame(summary, columns=["type", "profiles", "mean_value", "mean_confidence", "model_version"])
+            ),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name="every_profile_predicted_in_range",
+        passed=missing == 0 and outside == 0,
+        metadata={"profiles_missing_a_type": missing, "values_out_of_range": outside},
+    )
+
+
+CHECK_SQL = """
+SELECT
+    (SELECT count(*) FROM marts.audience_profile_base p
+     LEFT JOIN (SELECT profile_id, count(*) AS n FROM marts.predictions GROUP BY 1) x ON x.profile_id = p.id
+     WHERE coalesce(x.n, 0) <> 4),
+    (SELECT count(*) FROM marts.predictions
+     WHERE (prediction_type <> 'ltv' AND (predicted_value < 0 OR predicted_value > 1))
+        OR (prediction_type = 'ltv' AND predicted_value < 0)
+        OR confidence < 0 OR confidence > 1)
+"""
+
+weekly_training = dg.ScheduleDefinition(
+    name="weekly_model_training",
+    target=dg.AssetSelection.assets(MODELS_KEY),
+    cron_schedule=TRAINING_CRON,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Retrain the prediction models weekly; predictions follow by automation.",
+)

@@ -1,0 +1,80 @@
+"""Holdout metrics for probabilities and amounts (pure numpy / scikit-learn).
+
+* ``auc``: area under the ROC curve (0.5 = chance); ``brier``: mean squared error of the
+  probability; ``ece``: expected calibration error over ten equal-count bins — the
+  count-weighted mean gap between predicted and observed rates;
+* ``calibration_by_decile``: per decile of the prediction, its mean and the observed rate;
+* ``mae``: mean absolute error of an amount; ``normalized_gini``: how well an amount ranks
+  people, 1 = perfect order, 0 = random (Gini of the actuals sorted by prediction over the Gini
+  of the actuals sorted by themselves).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+
+def _deciles(predicted: np.ndarray, bins: int = 10) -> np.ndarray:
+    order = np.argsort(predicted, kind="stable")
+    decile = np.empty(len(predicted), dtype=np.int64)
+    decile[order] = np.arange(len(predicted)) * bins // max(len(predicted), 1)
+    return decile
+
+
+def calibration_by_decile(predicted: np.ndarray, actual: np.ndarray) -> pd.DataFrame:
+    """Per decile of ``predicted`` (1 = lowest): profiles, mean prediction, observed rate."""
+    frame = pd.DataFrame({"decile": _deciles(predicted) + 1, "predicted": predicted, "actual": actual})
+    table = frame.groupby("decile").agg(
+        profiles=("actual", "size"), mean_predicted=("predicted", "mean"), observed=("actual", "mean")
+    )
+    return table.reset_index()
+
+
+def expected_calibration_error(predicted: np.ndarray, actual: np.ndarray) -> float:
+    table = calibration_by_decile(predicted, actual)
+    gaps = (table["mean_predicted"] - table["observed"]).abs()
+    return float((gaps * table["profiles"]).sum() / table["profiles"].sum())
+
+
+def classification_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:
+    """auc, brier, ece, base rate and size; auc is NaN when only one class is present."""
+    predicted = np.asarray(predicted, dtype=float)
+    actual = np.asarray(actual, dtype=int)
+    both = 0 < actual.sum() < len(actual)
+    return {
+        "auc": float(roc_auc_score(actual, predicted)) if both else float("nan"),
+        "brier": float(brier_score_loss(actual, predicted)) if len(actual) else float("nan"),
+        "ece": expected_calibration_error(predicted, actual) if len(actual) else float("nan"),
+        "base_rate": float(actual.mean()) if len(actual) else float("nan"),
+        "profiles": float(len(actual)),
+    }
+
+
+def normalized_gini(predicted: np.ndarray, actual: np.ndarray) -> float:
+    def gini(order_by: np.ndarray) -> float:
+        ranked = actual[np.lexsort((np.arange(len(actual)), -order_by))]
+        cumulative = np.cumsum(ranked) / ranked.sum()
+        return float(cumulative.sum() / len(ranked) - (len(ranked) + 1) / (2 * len(ranked)))
+
+    actual = np.asarray(actual, dtype=float)
+    predicted = np.asarray(predicted, dtype=float)
+    if len(actual) == 0 or actual.sum() <= 0:
+        return float("nan")
+    return gini(predicted) / gini(actual)
+
+
+def regression_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:
+    """mae, normalized gini, totals predicted and actual (with the sampling standard error of
+    the actual total, ``sqrt(n) * std``), size."""
+    predicted = np.asarray(predicted, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    return {
+        "mae": float(np.abs(predicted - actual).mean()) if len(actual) else float("nan"),
+        "gini": normalized_gini(predicted, actual),
+        "total_predicted": float(predicted.sum()),
+        "total_actual": float(actual.sum()),
+        "total_actual_se": float(np.sqrt(len(actual)) * actual.std()) if len(actual) else float("nan"),
+        "profiles": float(len(actual)),
+    }

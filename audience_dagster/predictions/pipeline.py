@@ -1,0 +1,255 @@
+"""Train the four prediction types from the warehouse, and score every profile with them.
+
+``train_all``: features as of ``as_of - H`` (H the longest of the churn, next-purchase and
+upgrade horizons) with the purchases of the following days as labels train churn,
+next_purchase and upgrade; LTV trains as of ``as_of - L``, L = its horizon, or — when the
+history is shorter than horizon + ``MIN_HISTORY_DAYS`` — the longest window the history
+allows, stretched to the horizon by BG/NBD (the model card says so). With less history than
+that, a type is served by its baseline, unvalidated.
+
+``score_all``: features as of ``as_of`` for every profile, BG/NBD + Gamma-Gamma refitted on
+the customers as of then, each model applied; one frame in the spec's ``predictions`` columns.
+
+``as_of`` defaults to the data's own clock (:func:`data_as_of`): the time of the latest
+event, so a warehouse whose feeds stopped yesterday is not read as everyone having gone quiet.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import psycopg2.extensions
+
+from audience_dagster.errors import ModelError
+from audience_dagster.predictions.baseline import Baseline, BtydFit, btyd_features
+from audience_dagster.predictions.features import compile_features, compile_labels
+from audience_dagster.predictions.score import confidence, predict_with_drivers
+from audience_dagster.predictions.targets import PREDICTION_TYPES, make_targets, tier_edges
+from audience_dagster.predictions.train import SegmentModel, TrainedModel, train_prediction, versioned
+from audience_dagster.warehouse.frames import copy_out
+
+MIN_HISTORY_DAYS = 60
+MIN_LTV_LABEL_DAYS = 30
+SHORT_TYPES = ("churn", "next_purchase", "upgrade")
+
+
+def data_as_of(conn: psycopg2.extensions.connection) -> datetime:
+    """One second past the latest event (never later than now); now when there are no events."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT min(occurred_at), max(occurred_at) FROM marts.audience_events")
+        _, latest = cur.fetchone()
+    now = datetime.now(UTC)
+    if latest is None:
+        return now
+    return min(now, latest.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1))
+
+
+def history_start(conn: psycopg2.extensions.connection) -> datetime | None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT min(first_seen_at) FROM marts.audience_profile_base")
+        (first,) = cur.fetchone()
+    return None if first is None else first.astimezone(UTC)
+
+
+def read_features(conn: psycopg2.extensions.connection, cutoff: datetime) -> pd.DataFrame:
+    """Features of every profile first seen before ``cutoff``, as floats, indexed by profile id."""
+    sql, params = compile_features(cutoff)
+    with conn.cursor() as cur:
+        query = cur.mogrify(sql, params).decode()
+    frame = copy_out(conn, query).set_index("profile_id")
+    return frame.astype(float)
+
+
+def read_labels(conn: psycopg2.extensions.connection, cutoff: datetime, horizons_days: dict[str, int]) -> pd.DataFrame:
+    sql, params = compile_labels(cutoff, horizons_days)
+    with conn.cursor() as cur:
+        query = cur.mogrify(sql, params).decode()
+    return copy_out(conn, query).set_index("profile_id").astype(float)
+
+
+def read_purchase_days(conn: psycopg2.extensions.connection, cutoff: datetime, days: int) -> pd.DataFrame:
+    """(profile_id, day offset) of every purchase day in the ``days`` after ``cutoff``."""
+    with conn.cursor() as cur:
+        query = cur.mogrify(
+            """
+            SELECT profile_id::text AS profile_id,
+                   floor(extract(epoch FROM min(occurred_at) - %(c)s::timestamptz) / 86400.0) AS offset_days
+            FROM marts.audience_events
+            WHERE event_type = 'purchase' AND profile_id IS NOT NULL
+              AND occurred_at >= %(c)s AND occurred_at < %(c)s::timestamptz + %(span)s
+            GROUP BY profile_id, (occurred_at AT TIME ZONE 'UTC')::date
+            """,
+            {"c": cutoff, "span": timedelta(days=days)},
+        ).decode()
+    return copy_out(conn, query).astype({"offset_days": float})
+
+
+@dataclass
+class TrainingRun:
+    """Everything training produced: the models and what a data engineer wants to see."""
+
+    models: dict[str, TrainedModel]
+    as_of: datetime
+    btyd: dict[str, BtydFit] = field(default_factory=dict)  # per cutoff name
+    cumulative: pd.DataFrame | None = None  # BG/NBD expected vs actual repeat purchases, by week
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _dataset(
+    conn: psycopg2.extensions.connection, cutoff: datetime, horizons: dict[str, int], btyd_horizons: dict[str, int]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, BtydFit, np.ndarray]:
+    features = read_features(conn, cutoff)
+    btyd, fit = btyd_features(features, btyd_horizons)
+    edges = tier_edges(features["revenue_365d"])
+    targets = make_targets(features, read_labels(conn, cutoff, horizons), edges)
+    return features.join(btyd), targets, btyd, fit, edges
+
+
+def train_all(
+    conn: psycopg2.extensions.connection, horizons_days: dict[str, int], as_of: datetime | None = None
+) -> TrainingRun:
+    """Train every prediction type as of ``as_of`` (default: :func:`data_as_of`)."""
+    as_of = as_of or data_as_of(conn)
+    start = history_start(conn)
+    history = (as_of - start).total_seconds() / 86400 if start else 0.0
+    run = TrainingRun(models={}, as_of=as_of)
+    short = max(horizons_days[k] for k in SHORT_TYPES)
+    ltv_days = horizons_days["ltv"]
+    label_days = int(min(ltv_days, history - MIN_HISTORY_DAYS))
+    btyd_horizons = {**horizons_days, "ltv_label": max(label_days, 1)}
+
+    started = time.perf_counter()
+    if history - short >= MIN_HISTORY_DAYS:
+        cutoff = as_of - timedelta(days=short)
+        x, targets, btyd, fit, edges = _dataset(conn, cutoff, horizons_days, btyd_horizons)
+        run.btyd["short"] = fit
+        baseline = Baseline.from_training(x, targets, btyd_horizons, edges)
+        for kind in SHORT_TYPES:
+            run.models[kind] = train_prediction(kind, x, targets[kind], baseline, btyd, cutoff, horizons_days[kind])
+        run.cumulative = _cumulative(conn, x, fit, cutoff, horizons_days["churn"])
+    run.seconds["train_short_seconds"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    if label_days >= MIN_LTV_LABEL_DAYS:
+        cutoff = as_of - timedelta(days=label_days)
+        ltv_horizons = {**horizons_days, "ltv": label_days}
+        x, targets, btyd, fit, edges = _dataset(conn, cutoff, ltv_horizons, btyd_horizons)
+        run.btyd["ltv"] = fit
+        baseline = Baseline.from_training(x, targets, btyd_horizons, edges)
+        # the baseline of a shortened window is BTYD over that window
+        baseline.horizons_days = {**btyd_horizons, "ltv": label_days}
+        model = train_prediction("ltv", x, targets["ltv"], baseline, btyd, cutoff, label_days)
+        model.baseline.horizons_days = btyd_horizons
+        model.horizon_days = ltv_days
+        if label_days < ltv_days:
+            model.notes.append(
+                f"history allows {label_days} labelled days, not {ltv_days}: prospects' model predicts "
+                f"{label_days}-day revenue, stretched to {ltv_days} days by BG/NBD's expected purchases"
+            )
+            if model.segments["customers"].estimator is not None:
+                # a customer correction learnt over fewer days than the horizon does not carry over
+                # (measured on CDNOW: it did worse than BTYD); BTYD extrapolates by construction
+                rows = model.segments["customers"].training_rows
+                model.segments["customers"] = SegmentModel(method="btyd", training_rows=rows)
+                model.notes.append("customers: BTYD, as the labelled window is shorter than the horizon")
+            model.version = versioned(model).replace("ltv-", f"ltv-{label_days}d-", 1)
+        run.models["ltv"] = model
+    run.seconds["train_ltv_seconds"] = time.perf_counter() - started
+
+    for kind in PREDICTION_TYPES:
+        if kind not in run.models:
+            run.models[kind] = _unvalidated(kind, btyd_horizons, as_of, history)
+    return run
+
+
+def _unvalidated(kind: str, btyd_horizons: dict[str, int], as_of: datetime, history: float) -> TrainedModel:
+    """Too little history for any label: BTYD (customers) or nothing, with minimal confidence."""
+    baseline = Baseline(
+        btyd_horizons, noncustomer_rate={}, customer_rate={}, tier_upgrade_rate={}, tier_edges=np.array([])
+    )
+    stamp = datetime.now(UTC)
+    model = TrainedModel(
+        prediction_type=kind,
+        version=f"{kind}-c.btyd-p.none-unvalidated-{stamp:%Y%m%dT%H%M%S}",
+        horizon_days=btyd_horizons[kind],
+        label_days=0,
+        cutoff=as_of.isoformat(),
+        trained_at=stamp.isoformat(timespec="seconds"),
+        baseline=baseline,
+        segments={"customers": SegmentModel(method="btyd"), "prospects": SegmentModel(method="none")},
+    )
+    model.notes.append(
+        f"{history:.0f} days of history: too short to label a {btyd_horizons[kind]}-day horizon; BTYD for "
+        "customers (unvalidated), no prediction for anyone else"
+    )
+    return model
+
+
+def _cumulative(
+    conn: psycopg2.extensions.connection, x: pd.DataFrame, fit: BtydFit, cutoff: datetime, days: int
+) -> pd.DataFrame | None:
+    """Weekly cumulative repeat purchase days of the customers at ``cutoff``: BG/NBD's
+    expectation beside what happened."""
+    if fit.bg is None:
+        return None
+    customers = x[x["orders"] > 0]
+    happened = read_purchase_days(conn, cutoff, days)
+    happened = happened[happened["profile_id"].isin(customers.index)]
+    weeks = np.arange(7, days + 7, 7).clip(max=days)
+    args = (customers["btyd_frequency"], customers["btyd_recency_days"], customers["btyd_age_days"])
+    expected = [float(fit.bg.conditional_expected_number_of_purchases_up_to_time(t, *args).sum()) for t in weeks]
+    actual = [int((happened["offset_days"] < t).sum()) for t in weeks]
+    return pd.DataFrame({"day": weeks, "expected": np.round(expected, 1), "actual": actual})
+
+
+def scoring_features(
+    conn: psycopg2.extensions.connection, as_of: datetime, horizons: dict[str, int], seconds: dict[str, float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features of every profile as of ``as_of`` (inclusive) with BTYD refitted then."""
+    started = time.perf_counter()
+    x = read_features(conn, as_of + timedelta(microseconds=1))
+    seconds["features_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    btyd, _ = btyd_features(x, horizons)
+    seconds["btyd_seconds"] = time.perf_counter() - started
+    return x.join(btyd), btyd
+
+
+def score_all(
+    conn: psycopg2.extensions.connection, models: dict[str, TrainedModel], as_of: datetime | None = None
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Predictions of every type for every profile as of ``as_of``, in the spec's columns."""
+    if not models:
+        raise ModelError("no trained models: materialise predictions/prediction_models first")
+    as_of = as_of or data_as_of(conn)
+    seconds: dict[str, float] = {}
+    x, btyd = scoring_features(conn, as_of, next(iter(models.values())).baseline.horizons_days, seconds)
+    frames = []
+    started = time.perf_counter()
+    for kind, model in models.items():
+        missing = sorted(set(model.features) - set(x.columns))
+        if missing:
+            raise ModelError(f"model {model.version} needs features {missing} this scoring run lacks: retrain it")
+        values, used = predict_with_drivers(model, x, btyd)
+        conf = np.where(np.isnan(values), 0.0, confidence(model, x))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "profile_id": x.index,
+                    "prediction_type": kind,
+                    "predicted_value": np.round(values, 6 if kind != "ltv" else 2),
+                    "confidence": conf,
+                    "model_version": model.version,
+                    "features_used": used.to_numpy(),
+                    # constants per type, as text: formatting 4M timestamps in to_csv costs a minute
+                    "predicted_at": as_of.isoformat(),
+                    "valid_until": (as_of + timedelta(days=model.horizon_days)).isoformat(),
+                }
+            )
+        )
+    seconds["predict_seconds"] = time.perf_counter() - started
+    return pd.concat(frames, ignore_index=True), seconds

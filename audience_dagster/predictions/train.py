@@ -1,0 +1,377 @@
+"""Train one prediction type: a fitted scikit-learn model where the data supports one, else the
+BTYD baseline, else base rates — each saying so in its ``method`` and ``confidence``.
+
+Two segments are modelled apart, because they answer different questions: **customers**
+(a purchase before the cutoff: will they come back?) and **prospects** (none yet: will they
+convert?). For each, two scikit-learn candidates are fitted on 75% of its training rows and
+the one with the lower loss on the other 25% (log loss; Poisson deviance for LTV) is refitted
+on all of them (below ``REFIT_BELOW`` rows; above, its 75% fit is kept): a histogram
+gradient-boosting model, and a regularised linear model on log-scaled features clipped to
+their training range (logistic; Poisson for LTV) that contains the BTYD outputs among its
+inputs, so it can recalibrate the baseline when the data is small. The baseline itself is the
+third candidate: when it has the lowest validation loss, it serves the segment. A fitted
+model's outputs stay within the range it produced on its training rows.
+
+Training is temporal and honest: the frame holds features as of a cutoff (see
+``features.py``) and the targets hold what happened in the horizon after it. A fixed 20% of
+profiles (by a hash of the profile id) is held out; the model learns on the rest, and the
+holdout compares it with the BTYD baseline on the same people. The model that scores is the
+one trained on the 80%.
+
+Small data: in a segment with fewer than ``MIN_CLASS`` positive or negative training profiles
+(buyers for LTV) any fitted model would memorise noise, so the baseline serves that segment:
+BG/NBD + Gamma-Gamma for customers when they can be fitted, base rates otherwise.
+
+Confidence (0-1) per profile = skill x reliability x coverage:
+* skill: how well the segment's method ranks the segment's holdout, ``2 * AUC - 1`` (normalised Gini for LTV),
+  clipped to [0, 1]; base rates rank nobody, so their skill is 0;
+* reliability: ``n / (n + 50)`` with ``n`` the smaller class of the segment's holdout (buyers for LTV):
+  a skill measured on few examples counts for less; 0.1 when nothing could be measured;
+* coverage: ``0.5 + 0.5 * min(1, tenure / horizon)``: a profile seen for less than a horizon
+  has less history behind its prediction.
+
+Drivers (``features_used``): for the segment model's three most important features (mean absolute
+change of the holdout predictions when the feature is set to its training median), the change
+of *this* profile's prediction when that feature is set to the median, signed (zero effects
+left out). For the BTYD baseline the drivers are its inputs (purchase days, recency, age).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, PoissonRegressor
+from sklearn.metrics import log_loss, mean_poisson_deviance
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from audience_dagster.predictions.baseline import Baseline
+from audience_dagster.predictions.features import FEATURES
+from audience_dagster.predictions.metrics import calibration_by_decile, classification_metrics, regression_metrics
+from audience_dagster.predictions.targets import PROBABILITIES
+
+BASE_FEATURES = tuple(FEATURES)
+HOLDOUT_SHARE = 5  # one profile in five
+MIN_CLASS = 30
+MAX_TRAIN_ROWS = 150_000  # per segment, sampled with weights above it
+REFIT_BELOW = 50_000  # rows: below, the chosen candidate is refitted on all of them
+DRIVER_CANDIDATES = 3
+DRIVERS = 3
+RELIABILITY_PRIOR = 50.0
+UNMEASURED_RELIABILITY = 0.1
+ANCHOR_FLOOR = 1.0  # the smallest BTYD LTV (currency units) an anchored LTV model multiplies
+SEGMENTS = ("customers", "prospects")
+
+
+@dataclass
+class SegmentModel:
+    """How one segment (customers / prospects) is predicted."""
+
+    method: str  # gbm | linear | btyd | base-rate
+    estimator: object | None = None
+    features: list[str] = field(default_factory=list)
+    medians: dict[str, float] = field(default_factory=dict)
+    driver_candidates: list[str] = field(default_factory=list)
+    skill: float = 0.0
+    reliability: float = UNMEASURED_RELIABILITY
+    training_rows: int = 0
+    selection: dict[str, float] = field(default_factory=dict)  # candidate -> validation loss
+    anchored: bool = False  # LTV of customers: the estimator predicts a multiple of BTYD's LTV
+    output_range: tuple[float, float] = (-np.inf, np.inf)  # of its predictions on the training rows
+
+    def predict(self, kind: str, x: pd.DataFrame) -> np.ndarray:
+        """The estimator's output, kept inside what it produced on its training rows: a linear
+        model must not extrapolate to feature combinations training never showed."""
+        return np.clip(raw_predict(self.estimator, kind, x[self.features]), *self.output_range)
+
+
+@dataclass
+class TrainedModel:
+    """A trained prediction type: what scores, how it did on the holdout, and its provenance."""
+
+    prediction_type: str
+    version: str
+    horizon_days: int
+    label_days: int  # the horizon the labels covered (LTV may be shorter, then extended by BTYD)
+    cutoff: str
+    trained_at: str
+    baseline: Baseline
+    segments: dict[str, SegmentModel] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # model / baseline, per population
+    calibration: list[dict[str, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def method(self) -> str:
+        """e.g. ``customers:linear+prospects:gbm``."""
+        return "+".join(f"{name}:{seg.method}" for name, seg in self.segments.items())
+
+    @property
+    def features(self) -> list[str]:
+        """The fitted segments' features, plus BG/NBD's inputs when BTYD serves a segment."""
+        used = {f for seg in self.segments.values() for f in seg.features}
+        if any(seg.method == "btyd" for seg in self.segments.values()):
+            used |= {"btyd_frequency", "btyd_recency_days", "btyd_age_days", "btyd_monetary"}
+        return sorted(used)
+
+    @property
+    def training_rows(self) -> int:
+        return sum(seg.training_rows for seg in self.segments.values())
+
+
+def segment_masks(x: pd.DataFrame) -> dict[str, np.ndarray]:
+    customer = (x["orders"] > 0).to_numpy()
+    return {"customers": customer, "prospects": ~customer}
+
+
+def holdout_mask(index: pd.Index) -> np.ndarray:
+    """True for the fixed fifth of profiles held out (a hash of the id: stable across runs)."""
+    return (pd.util.hash_pandas_object(pd.Series(index), index=False).to_numpy() % HOLDOUT_SHARE) == 0
+
+
+def _capped(members: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """At most MAX_TRAIN_ROWS rows of a segment, re-weighted so probabilities stay calibrated."""
+    if len(members) <= MAX_TRAIN_ROWS:
+        return members, np.ones(len(members))
+    chosen = np.sort(rng.choice(members, MAX_TRAIN_ROWS, replace=False))
+    return chosen, np.full(MAX_TRAIN_ROWS, len(members) / MAX_TRAIN_ROWS)
+
+
+class ModelScale(TransformerMixin, BaseEstimator):
+    """The linear candidates' scale: every value clipped to the range seen in training (a
+    linear model must not extrapolate: scoring sees longer histories than the training
+    cutoff did), then probabilities (``btyd_p_*``) as logits and everything else on a signed
+    log scale (counts, amounts and days are heavy-tailed). NaN passes through."""
+
+    def fit(self, x: pd.DataFrame, y: object = None) -> ModelScale:
+        self.logit_ = np.array([str(c).startswith("btyd_p_") for c in x.columns])
+        values = np.asarray(x, dtype=float)
+        seen = np.isfinite(values).any(axis=0)
+        self.low_ = np.where(seen, np.nanmin(np.where(np.isfinite(values), values, np.inf), axis=0), -np.inf)
+        self.high_ = np.where(seen, np.nanmax(np.where(np.isfinite(values), values, -np.inf), axis=0), np.inf)
+        return self
+
+    def transform(self, x: pd.DataFrame) -> np.ndarray:
+        values = np.clip(np.asarray(x, dtype=float), self.low_, self.high_)
+        p = np.clip(values[:, self.logit_], 1e-4, 1 - 1e-4)
+        values[:, self.logit_] = np.log(p / (1 - p))
+        other = values[:, ~self.logit_]
+        values[:, ~self.logit_] = np.sign(other) * np.log1p(np.abs(other))
+        return values
+
+
+def _candidates(kind: str, rows: int) -> dict[str, object]:
+    boosted = dict(
+        learning_rate=0.1,
+        max_iter=200,
+        max_leaf_nodes=15 if rows < 20_000 else 31,
+        min_samples_leaf=int(max(10, min(100, rows // 100))),
+        l2_regularization=1.0,
+        early_stopping=rows >= 2_000,
+        n_iter_no_change=10,
+        random_state=0,
+    )
+    prepare = (ModelScale(), SimpleImputer(strategy="median"), StandardScaler())
+    if kind in PROBABILITIES:
+        return {
+            "gbm": HistGradientBoostingClassifier(**boosted),
+            "linear": make_pipeline(*prepare, LogisticRegression(C=0.1, solver="newton-cholesky", max_iter=300)),
+        }
+    return {
+        "gbm": HistGradientBoostingRegressor(loss="poisson", **boosted),
+        "linear": make_pipeline(*prepare, PoissonRegressor(alpha=1e-3, solver="newton-cholesky", max_iter=300)),
+    }
+
+
+def _fit(estimator: object, x: pd.DataFrame, y: np.ndarray, weights: np.ndarray) -> None:
+    if len(weights) and np.all(weights == weights[0]):
+        weights = None  # uniform (a segment is sampled evenly): and weighted binning is slow
+    if isinstance(estimator, Pipeline):
+        estimator.fit(x, y, **{f"{estimator.steps[-1][0]}__sample_weight": weights})
+    else:
+        estimator.fit(x, y, sample_weight=weights)
+
+
+def raw_predict(estimator: object, kind: str, x: pd.DataFrame) -> np.ndarray:
+    if kind in PROBABILITIES:
+        return estimator.predict_proba(x)[:, 1]
+    return estimator.predict(x)
+
+
+def _loss(kind: str, actual: np.ndarray, predicted: np.ndarray, weights: np.ndarray) -> float:
+    if kind in PROBABILITIES:
+        return float(log_loss(actual, np.clip(predicted, 1e-6, 1 - 1e-6), sample_weight=weights, labels=[0, 1]))
+    return float(mean_poisson_deviance(actual, np.maximum(predicted, 1e-9), sample_weight=weights))
+
+
+def _metrics(kind: str, predicted: np.ndarray, actual: np.ndarray, customer: np.ndarray) -> dict[str, float]:
+    measure = classification_metrics if kind in PROBABILITIES else regression_metrics
+    out = dict(measure(predicted, actual))
+    out.update({f"customers_{k}": v for k, v in measure(predicted[customer], actual[customer]).items()})
+    out.update({f"prospects_{k}": v for k, v in measure(predicted[~customer], actual[~customer]).items()})
+    return out
+
+
+def _skill(kind: str, predicted: np.ndarray, actual: np.ndarray) -> float:
+    figures = (classification_metrics if kind in PROBABILITIES else regression_metrics)(predicted, actual)
+    value = 2 * figures["auc"] - 1 if kind in PROBABILITIES else figures["gini"]
+    return float(np.clip(value, 0.0, 1.0)) if np.isfinite(value) else 0.0
+
+
+def _reliability(kind: str, actual: np.ndarray) -> float:
+    if len(actual) == 0:
+        return UNMEASURED_RELIABILITY
+    n = float((actual > 0).sum() if kind == "ltv" else min(actual.sum(), len(actual) - actual.sum()))
+    return n / (n + RELIABILITY_PRIOR)
+
+
+def _fit_segment(
+    kind: str,
+    x: pd.DataFrame,
+    actual: np.ndarray,
+    train: np.ndarray,
+    baseline: np.ndarray,
+    baseline_method: str,
+    anchor: np.ndarray | None = None,
+) -> SegmentModel:
+    """Choose between the candidates on an inner split of ``train`` rows, refit the winner on all.
+
+    The baseline (BTYD, or the base rate) competes too: when neither fitted candidate has a
+    lower validation loss than it, the segment is served by the baseline.
+
+    With an ``anchor`` (BTYD's LTV over the labelled window, for customers) the candidates learn
+    the ratio actual / anchor with weights ``anchor`` — a Poisson model with offset
+    log(anchor) — so the prediction is BTYD's LTV times a learnt correction, and keeps BTYD's
+    extrapolation to the horizon and to longer histories."""
+    rng = np.random.default_rng(0)
+    rows, weights = _capped(np.flatnonzero(train), rng)
+    varying = x.iloc[rows].nunique() >= 2  # a constant column teaches nothing (and breaks binning)
+    features = list(x.columns[varying])
+    data = x.iloc[rows][features]
+    target = actual[rows]
+    if anchor is not None:
+        scale = np.maximum(anchor[rows], ANCHOR_FLOOR)
+        target, weights = target / scale, weights * scale
+    inner = rng.random(len(rows)) < 0.75
+    reference = np.ones(len(rows)) if anchor is not None else baseline[rows]
+    losses, fitted = {}, {}
+    if np.isfinite(reference[~inner]).all():
+        losses[baseline_method] = _loss(kind, target[~inner], reference[~inner], weights[~inner])
+    for name, estimator in _candidates(kind, len(rows)).items():
+        if kind in PROBABILITIES and len(np.unique(target[inner])) < 2:
+            continue
+        fitted[name] = estimator
+        _fit(estimator, data[inner], target[inner], weights[inner])
+        losses[name] = _loss(kind, target[~inner], raw_predict(estimator, kind, data[~inner]), weights[~inner])
+    best = min(losses, key=losses.get)
+    if best not in fitted:
+        return SegmentModel(method=best, training_rows=len(rows), selection=losses)
+    estimator = fitted[best]
+    if len(rows) < REFIT_BELOW:  # with plenty of rows, the 25% left out changes little
+        estimator = _candidates(kind, len(rows))[best]
+        _fit(estimator, data, target, weights)
+    medians = {c: float(v) for c, v in data.median().fillna(0).items()}
+    seen = raw_predict(estimator, kind, data)
+    return SegmentModel(
+        method=best,
+        estimator=estimator,
+        features=features,
+        medians=medians,
+        training_rows=len(rows),
+        selection=losses,
+        anchored=anchor is not None,
+        output_range=(float(seen.min()), float(seen.max())),
+    )
+
+
+def ltv_anchor(x: pd.DataFrame, days: int) -> np.ndarray | None:
+    """BTYD's LTV over ``days`` per row, or None when BTYD could not be fitted."""
+    column = x.get(f"btyd_ltv_{days}d")
+    if column is None or not np.isfinite(column.to_numpy(float)[(x["orders"] > 0).to_numpy()]).any():
+        return None
+    return column.to_numpy(float)
+
+
+def train_prediction(
+    kind: str,
+    x: pd.DataFrame,
+    y: pd.Series,
+    baseline: Baseline,
+    btyd: pd.DataFrame,
+    cutoff: datetime,
+    label_days: int,
+) -> TrainedModel:
+    """Train ``kind`` on features ``x`` (as of ``cutoff``) and targets ``y`` (the ``label_days``
+    after it), compare with the baseline on the holdout, and return what will score."""
+    trained_at = datetime.now(UTC)
+    actual = y.to_numpy(float)
+    holdout = holdout_mask(x.index)
+    customer = (x["orders"] > 0).to_numpy()
+    base_pred, base_uses = baseline.predict(kind, x, btyd)
+    model = TrainedModel(
+        prediction_type=kind,
+        version="",
+        horizon_days=baseline.horizons_days[kind],
+        label_days=label_days,
+        cutoff=cutoff.isoformat(),
+        trained_at=trained_at.isoformat(timespec="seconds"),
+        baseline=baseline,
+    )
+    predicted = base_pred.copy()
+    for name, mask in segment_masks(x).items():
+        train, test = mask & ~holdout, mask & holdout
+        positives = int((actual[train] > 0).sum())
+        negatives = int((actual[train] <= 0).sum()) if kind in PROBABILITIES else MIN_CLASS
+        if positives < MIN_CLASS or negatives < MIN_CLASS:
+            method = "btyd" if base_uses[mask].any() else "base-rate"
+            segment = SegmentModel(method=method, training_rows=int(train.sum()))
+            model.notes.append(
+                f"{name}: {positives} positive and {negatives} negative training profiles (< {MIN_CLASS}): "
+                f"served by the {method} baseline"
+            )
+        else:
+            anchor = ltv_anchor(x, label_days) if kind == "ltv" and name == "customers" else None
+            method = "btyd" if base_uses[mask].any() else "base-rate"
+            segment = _fit_segment(kind, x, actual, train, base_pred, method, anchor)
+            if segment.estimator is not None and test.any():
+                predicted[test] = segment.predict(kind, x.loc[test])
+                if anchor is not None:
+                    predicted[test] *= np.maximum(anchor[test], ANCHOR_FLOOR)
+                segment.driver_candidates = _important_features(segment, kind, x.loc[test])
+        if segment.method != "base-rate":
+            segment.skill = _skill(kind, predicted[test], actual[test])
+        segment.reliability = _reliability(kind, actual[test])
+        model.segments[name] = segment
+    if holdout.any():
+        model.metrics["baseline"] = _metrics(kind, base_pred[holdout], actual[holdout], customer[holdout])
+        model.metrics["model"] = _metrics(kind, predicted[holdout], actual[holdout], customer[holdout])
+        if kind in PROBABILITIES:
+            model.calibration = calibration_by_decile(predicted[holdout], actual[holdout]).to_dict("records")
+    model.version = versioned(model)
+    return model
+
+
+def versioned(model: TrainedModel) -> str:
+    """``<type>-c.<customers' method>-p.<prospects' method>-<trained at>``."""
+    stamp = datetime.fromisoformat(model.trained_at).strftime("%Y%m%dT%H%M%S")
+    segments = model.segments
+    return f"{model.prediction_type}-c.{segments['customers'].method}-p.{segments['prospects'].method}-{stamp}"
+
+
+def _important_features(segment: SegmentModel, kind: str, x: pd.DataFrame) -> list[str]:
+    sample = x[segment.features].sample(min(len(x), 5_000), random_state=0)
+    base = segment.predict(kind, sample)
+    scale = np.abs(base).mean() or 1.0
+    importance = {}
+    for column in sample.columns:
+        changed = sample.copy()
+        changed[column] = segment.medians.get(column, 0.0)
+        importance[column] = float(np.abs(segment.predict(kind, changed) - base).mean() / scale)
+    ranked = sorted(importance, key=importance.get, reverse=True)
+    return [c for c in ranked[:DRIVER_CANDIDATES] if importance[c] > 0]

@@ -1,0 +1,145 @@
+"""Predictions on the embedded PostgreSQL: features as of a cutoff (no leakage), hand-checked
+features, the whole train → score → write path, small data and short histories."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audience_dagster.bench.predictions import AS_OF, TABLES, load_synthetic, synthetic_warehouse
+from audience_dagster.config import DEFAULT_HORIZONS_DAYS
+from audience_dagster.predictions.pipeline import read_features, read_labels, score_all, train_all
+from audience_dagster.predictions.warehouse import write_predictions
+from audience_dagster.warehouse.connection import bootstrap, connection
+from audience_dagster.warehouse.frames import copy_in
+
+pytestmark = pytest.mark.integration
+NOW = AS_OF.to_pydatetime()
+HORIZONS = dict(DEFAULT_HORIZONS_DAYS)
+
+
+@pytest.fixture()
+def fresh(warehouse_url: str) -> str:
+    with connection(warehouse_url) as conn, conn.cursor() as cur:
+        cur.execute("DROP SCHEMA IF EXISTS marts CASCADE")
+    bootstrap(warehouse_url)
+    with connection(warehouse_url) as conn, conn.cursor() as cur:
+        cur.execute(TABLES)
+    return warehouse_url
+
+
+def events(rows: list[tuple]) -> pd.DataFrame:
+    columns = ["profile_id", "event_type", "occurred_at", "session_sequence", "revenue", "properties"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({"session_sequence": "Int64"})
+
+
+def test_features_by_hand_and_no_post_cutoff_data_reaches_them(fresh: str) -> None:
+    cutoff = datetime(2026, 6, 1, tzinfo=UTC)
+    ada, bob = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
+    day = timedelta(days=1)
+    before = events(
+        [
+            (ada, "purchase", cutoff - 100 * day, None, 40.0, '{"total_discounts": 0}'),
+            (ada, "purchase", cutoff - 40 * day, None, 60.0, '{"total_discounts": 6.5}'),
+            (ada, "purchase", cutoff - 40 * day + timedelta(hours=2), None, 20.0, "{}"),
+            (ada, "purchase", cutoff - 10 * day, None, 80.0, "{}"),
+            (ada, "page_view", cutoff - 5 * day, 1, None, "{}"),
+            (ada, "page_view", cutoff - 5 * day + timedelta(minutes=1), 2, None, "{}"),
+            (ada, "email_open", cutoff - 50 * day, None, None, "{}"),
+            (ada, "email_unsubscribe", cutoff - 200 * day, None, None, "{}"),
+            (bob, "page_view", cutoff - 3 * day, 1, None, "{}"),
+        ]
+    )
+    after = events(
+        [
+            (ada, "purchase", cutoff + day, None, 500.0, '{"total_discounts": 50}'),
+            (ada, "page_view", cutoff + 2 * day, 1, None, "{}"),
+            (bob, "purchase", cutoff + 20 * day, None, 30.0, "{}"),
+        ]
+    )
+    profiles = pd.DataFrame({"id": [ada, bob], "first_seen_at": [cutoff - 300 * day, cutoff - 3 * day]})
+    with connection(fresh) as conn, conn.cursor() as cur:
+        copy_in(cur, "marts.audience_profile_base", profiles)
+        copy_in(cur, "marts.audience_events", before)
+    with connection(fresh) as conn:
+        first = read_features(conn, cutoff)
+    a = first.loc[ada]
+    assert a["orders"] == 4 and a["revenue"] == 200 and a["max_order_value"] == 80
+    assert a["btyd_frequency"] == 2  # three purchase days
+    assert a["btyd_recency_days"] == pytest.approx(90) and a["btyd_age_days"] == pytest.approx(100)
+    assert a["btyd_monetary"] == pytest.approx((80 + 80) / 2)  # the repeat days: 60+20, 80
+    assert a["ipt_mean_days"] == pytest.approx(45) and a["days_since_last_order"] == pytest.approx(10)
+    assert a["orders_90d"] == 3 and a["revenue_90d"] == 160 and a["discount_share"] == pytest.approx(0.25)
+    assert a["sessions_30d"] == 1 and a["pageviews_90d"] == 2 and a["email_opens_90d"] == 1
+    assert a["email_unsubscribed"] == 1 and a["tenure_days"] == pytest.approx(300)
+    assert first.loc[bob, "orders"] == 0 and np.isnan(first.loc[bob, "days_since_last_order"])
+    # the future arrives: the features as of the cutoff do not move, the labels do
+    with connection(fresh) as conn, conn.cursor() as cur:
+        copy_in(cur, "marts.audience_events", after)
+        cur.execute("UPDATE marts.audience_profile_base SET first_seen_at = first_seen_at")
+    with connection(fresh) as conn:
+        second = read_features(conn, cutoff)
+        labels = read_labels(conn, cutoff, HORIZONS)
+    pd.testing.assert_frame_equal(first.sort_index(), second.sort_index())
+    assert labels.loc[ada, "orders_next"] == 1 and labels.loc[ada, "revenue_ltv"] == 500
+    assert labels.loc[bob, "orders_next"] == 1 and labels.loc[bob, "orders_churn"] == 1
+    # and a profile first seen after the cutoff is not a training row at all
+    with connection(fresh) as conn:
+        assert len(read_features(conn, cutoff - 10 * day)) == 1
+
+
+def test_train_score_and_write_every_prediction_for_every_profile(fresh: str) -> None:
+    profiles, history = synthetic_warehouse(4_000, np.random.default_rng(5))
+    load_synthetic(fresh, profiles, history)
+    with connection(fresh) as conn:
+        run = train_all(conn, HORIZONS, NOW)
+        assert set(run.models) == {"churn", "next_purchase", "ltv", "upgrade"}
+        assert run.cumulative is not None and run.cumulative["actual"].iloc[-1] > 0
+        frame, _ = score_all(conn, run.models, NOW)
+        for attempt in range(2):  # replacing is idempotent
+            assert write_predictions(conn, frame) == 4 * 4_000
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT prediction_type, count(*), count(DISTINCT profile_id), min(predicted_value), max(predicted_value),"
+                " min(confidence), max(confidence), bool_and(valid_until > predicted_at) FROM marts.predictions GROUP BY 1"
+            )
+            rows = {r[0]: r[1:] for r in cur.fetchall()}
+            cur.execute("SELECT features_used FROM marts.predictions WHERE features_used <> '{}'::jsonb LIMIT 50")
+            used = [r[0] for r in cur.fetchall()]
+            cur.execute(
+                "SELECT extract(day FROM valid_until - predicted_at) FROM marts.predictions "
+                "WHERE prediction_type = 'next_purchase' LIMIT 1"
+            )
+            assert cur.fetchone()[0] == 30
+    assert set(rows) == {"churn", "next_purchase", "ltv", "upgrade"}
+    for kind, (n, distinct, low, high, conf_low, conf_high, valid) in rows.items():
+        assert n == distinct == 4_000, kind
+        assert low >= 0 and (kind == "ltv" or high <= 1), kind
+        assert 0 <= conf_low <= conf_high <= 1 and valid, kind
+    assert used and all(isinstance(u, dict) and 1 <= len(u) <= 3 for u in used)
+    churn = frame[frame["prediction_type"] == "churn"].set_index("profile_id")["predicted_value"]
+    customers = profiles["id"].isin(history.loc[history["event_type"] == "purchase", "profile_id"])
+    # customers (who may come back) are less certain to churn than people who never bought
+    assert churn[profiles.loc[customers, "id"]].mean() < churn[profiles.loc[~customers, "id"]].mean()
+
+
+def test_thirty_profiles_and_a_short_history_still_predict_and_say_so(fresh: str) -> None:
+    profiles, history = synthetic_warehouse(30, np.random.default_rng(9), history_days=40)
+    load_synthetic(fresh, profiles, history)
+    with connection(fresh) as conn:
+        run = train_all(conn, HORIZONS, NOW)
+        frame, _ = score_all(conn, run.models, NOW)
+        write_predictions(conn, frame)
+    for model in run.models.values():
+        assert "unvalidated" in model.version and model.notes
+    assert len(frame) == 4 * 30
+    assert (frame["confidence"] <= 0.1).all()
+    prospects = frame["features_used"] == "{}"
+    # BTYD speaks for customers (when it can be fitted at all); nobody else gets a made-up number
+    assert frame.loc[prospects & (frame["prediction_type"] == "upgrade"), "predicted_value"].isna().all()
+    assert json.loads(frame["features_used"].iloc[0]) is not None

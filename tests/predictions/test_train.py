@@ -1,0 +1,129 @@
+"""Training and scoring without a database: feature frames drawn from a BG/NBD world."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audience_dagster.errors import ModelError
+from audience_dagster.predictions.artifacts import load_latest, promote, save_model
+from audience_dagster.predictions.baseline import Baseline, btyd_features
+from audience_dagster.predictions.btyd import simulate_bgnbd
+from audience_dagster.predictions.features import FEATURES
+from audience_dagster.predictions.score import confidence, drivers, predict_values
+from audience_dagster.predictions.targets import PREDICTION_TYPES
+from audience_dagster.predictions.train import train_prediction
+
+HORIZONS = {"churn": 90, "next_purchase": 30, "ltv": 365, "upgrade": 90}
+CUTOFF = datetime(2026, 8, 1, tzinfo=UTC)
+
+
+def world(customers: int, prospects: int, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features and targets: customers follow BG/NBD in days; prospects convert at ~2%."""
+    rng = np.random.default_rng(seed)
+    age = rng.uniform(10, 400, customers)
+    sim = simulate_bgnbd(0.6, 40.0, 0.8, 2.5, age, rng)
+    spend = rng.gamma(3.0, 20.0, customers)
+    n = customers + prospects
+    x = pd.DataFrame(0.0, index=[f"p{i:06d}" for i in range(n)], columns=list(FEATURES))
+    c = slice(0, customers)
+    x.iloc[c, x.columns.get_loc("orders")] = sim["frequency"] + 1
+    x.iloc[c, x.columns.get_loc("btyd_frequency")] = sim["frequency"]
+    x.iloc[c, x.columns.get_loc("btyd_recency_days")] = sim["recency"]
+    x.iloc[c, x.columns.get_loc("btyd_age_days")] = age
+    x.iloc[c, x.columns.get_loc("btyd_monetary")] = np.where(sim["frequency"] > 0, spend, 0)
+    x.iloc[c, x.columns.get_loc("avg_order_value")] = spend
+    x.iloc[c, x.columns.get_loc("revenue")] = spend * (sim["frequency"] + 1)
+    x.iloc[c, x.columns.get_loc("revenue_365d")] = spend * (sim["frequency"] + 1)
+    x.iloc[c, x.columns.get_loc("days_since_last_order")] = age - sim["recency"]
+    x["tenure_days"] = rng.uniform(10, 500, n)
+    x["events_90d"] = rng.poisson(3, n)
+    gap = np.concatenate([sim["next_purchase"].to_numpy() - age, np.where(rng.random(prospects) < 0.02, 20.0, np.inf)])
+    y = pd.DataFrame(
+        {
+            "churn": (gap > 90).astype(int),
+            "next_purchase": (gap <= 30).astype(int),
+            "ltv": np.where(gap <= 365, np.concatenate([spend, np.full(prospects, 50.0)]), 0.0),
+            "upgrade": ((gap <= 90) & (rng.random(n) < 0.5)).astype(int),
+        },
+        index=x.index,
+    )
+    return x, y
+
+
+def train_everything(x: pd.DataFrame, y: pd.DataFrame) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    btyd, _ = btyd_features(x, HORIZONS)
+    frame = x.join(btyd)
+    baseline = Baseline.from_training(frame, y, HORIZONS, np.array([50.0, 100.0, 200.0]))
+    models = {k: train_prediction(k, frame, y[k], baseline, btyd, CUTOFF, HORIZONS[k]) for k in PREDICTION_TYPES}
+    return models, frame, btyd
+
+
+def test_enough_data_trains_fitted_models_with_honest_holdout_figures() -> None:
+    models, frame, btyd = train_everything(*world(3_000, 3_000))
+    churn = models["churn"]
+    assert churn.segments["customers"].method in {"gbm", "linear", "btyd"}
+    assert set(churn.segments["customers"].selection) == {"gbm", "linear", "btyd"}
+    assert churn.metrics["model"]["customers_profiles"] > 400  # the fifth held out
+    assert churn.metrics["model"]["customers_auc"] > 0.7
+    for kind, model in models.items():
+        values = predict_values(model, frame, btyd)
+        assert np.isfinite(values).all(), kind
+        assert (values >= 0).all() and (kind == "ltv" or (values <= 1).all()), kind
+        conf = confidence(model, frame)
+        assert ((conf >= 0) & (conf <= 1)).all()
+        texts = drivers(model, frame, btyd)
+        parsed = [json.loads(t) for t in texts.iloc[:200]]
+        assert all(len(p) <= 3 for p in parsed)
+    assert model.version.startswith("upgrade-c.") and "-p." in model.version
+
+
+def test_tens_of_customers_fall_back_to_btyd_or_base_rates_with_low_confidence() -> None:
+    x, y = world(45, 60)
+    models, frame, btyd = train_everything(x, y)
+    for kind, model in models.items():
+        assert {s.method for s in model.segments.values()} <= {"btyd", "base-rate"}, kind
+        assert any("served by the" in note for note in model.notes)
+        values = predict_values(model, frame, btyd)
+        assert np.isfinite(values).all()
+        assert confidence(model, frame).max() <= 0.25  # few holdout examples: little reliability
+    customers = frame["orders"] > 0
+    churn = predict_values(models["churn"], frame, btyd)
+    # BTYD speaks for each customer; every prospect gets the same base rate
+    assert len(np.unique(np.round(churn[customers.to_numpy()], 6))) > 1
+    assert len(np.unique(churn[~customers.to_numpy()])) == 1
+    one_time = (frame["btyd_frequency"] == 0) & customers
+    # the trap: P(alive) is 1 for one-time buyers, yet their churn risk is not 0
+    assert (frame.loc[one_time, "btyd_p_alive"] == 1).all()
+    assert (churn[one_time.to_numpy()] > 0.3).all()
+
+
+def test_a_dozen_customers_too_few_for_btyd_get_base_rates_never_a_crash() -> None:
+    models, frame, btyd = train_everything(*world(12, 30))
+    for kind, model in models.items():
+        assert {s.method for s in model.segments.values()} == {"base-rate"}, kind
+        assert "c.base-rate-p.base-rate" in model.version
+        assert np.isfinite(predict_values(model, frame, btyd)).all()
+        assert (confidence(model, frame) == 0).all()  # base rates rank nobody
+
+
+def test_models_round_trip_through_their_folder_and_only_promoted_ones_score(tmp_path) -> None:
+    models, frame, btyd = train_everything(*world(800, 800))
+    with pytest.raises(ModelError, match="no trained churn model"):
+        load_latest(tmp_path)
+    for model in models.values():
+        folder = save_model(model, tmp_path)
+        card = json.loads((folder / "card.json").read_text())
+        assert card["version"] == model.version and card["features"] and "holdout_metrics" in card
+        assert (folder / "MODEL_CARD.md").read_text().startswith(f"# Model card: {model.version}")
+    with pytest.raises(ModelError):
+        load_latest(tmp_path)  # saved, not promoted
+    for model in models.values():
+        promote(model, tmp_path)
+    loaded = load_latest(tmp_path)
+    for kind, model in models.items():
+        assert np.allclose(predict_values(loaded[kind], frame, btyd), predict_values(model, frame, btyd))
