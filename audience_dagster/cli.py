@@ -210,6 +210,16 @@ def cmd_bench_scores(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_segments(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.segments import run_segments_bench
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime(parse_dbt=False)
+    figures = run_segments_bench(profiles=args.profiles, events_per_profile=args.events_per_profile, keep=args.keep)
+    print(key_values(figures))
+    return 0
+
+
 def cmd_identity_merge(args: argparse.Namespace) -> int:
     from audience_dagster.identity.operations import merge_profiles
     from audience_dagster.runtime import prepare_runtime
@@ -420,6 +430,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_scores.add_argument("--sample", type=int, default=2_000, help="profiles timed row-at-a-time")
     bench_scores.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_scores.set_defaults(func=cmd_bench_scores)
+
+    bench_segments = bench_sub.add_parser("segments", help="refresh every shipped segment over N profiles")
+    bench_segments.add_argument("--profiles", type=int, default=1_000_000)
+    bench_segments.add_argument("--events-per-profile", type=int, default=25, help="events topped up to N per profile")
+    bench_segments.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    bench_segments.set_defaults(func=cmd_bench_segments)
 
     ident = sub.add_parser("identity", help="manual identity decisions, re-applied by every rebuild")
     ident_sub = ident.add_subparsers(dest="identity", required=True)

@@ -28,3 +28,11 @@ class RuleError(AudienceError):
 
 class IdentityError(AudienceError):
     """An identity operation (merge, unmerge) names an unknown profile or identifier, or makes no sense."""
+
+
+class SegmentError(AudienceError):
+    """A segment or cohort definition cannot be compiled or refreshed; the message names its slug."""
+
+    def __init__(self, slug: str, message: str) -> None:
+        super().__init__(f"segment {slug!r}: {message}")
+        self.slug = slug
