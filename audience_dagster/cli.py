@@ -210,6 +210,16 @@ def cmd_bench_scores(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_segments(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.segments import run_segments_bench
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime(parse_dbt=False)
+    figures = run_segments_bench(profiles=args.profiles, events_per_profile=args.events_per_profile, keep=args.keep)
+    print(key_values(figures))
+    return 0
+
+
 def cmd_identity_merge(args: argparse.Namespace) -> int:
     from audience_dagster.identity.operations import merge_profiles
     from audience_dagster.runtime import prepare_runtime
@@ -347,6 +357,64 @@ def cmd_privacy_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_segments_add_members(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.segments.warehouse import add_members
+    from audience_dagster.warehouse.connection import connection
+
+    warehouse = prepare_runtime(parse_dbt=False)
+    expires = datetime.fromisoformat(args.expires_at) if args.expires_at else None
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    with connection(warehouse.url) as conn:
+        figures = add_members(
+            conn,
+            args.slug,
+            profile_ids=args.profile_id,
+            emails=args.email,
+            source=args.source,
+            expires_at=expires,
+            as_of=datetime.now(UTC),
+        )
+    print(key_values(figures))
+    return 0
+
+
+def cmd_segments_refresh(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.segments.warehouse import refresh_segments
+    from audience_dagster.warehouse.connection import connection
+
+    warehouse = prepare_runtime(parse_dbt=False)
+    with connection(warehouse.url) as conn:
+        results = refresh_segments(conn, datetime.now(UTC), args.slugs or None)
+    for r in results:
+        print(r.error or f"{r.slug}: members={r.members} entered={r.entered} exited={r.exited} seconds={r.seconds:.3f}")
+    failed = sum(1 for r in results if r.error)
+    print(key_values({"segments": len(results), "failed": failed}))
+    return 1 if failed else 0
+
+
+def add_segment_commands(sub: argparse._SubParsersAction) -> None:
+    """``audience segments add-members|refresh``."""
+    segments = sub.add_parser("segments", help="manual segment members and on-demand refreshes")
+    segments_sub = segments.add_subparsers(dest="segments", required=True)
+    add = segments_sub.add_parser("add-members", help="add profiles to a segment by email or profile id")
+    add.add_argument("slug")
+    add.add_argument("--email", action="append", default=[])
+    add.add_argument("--profile-id", action="append", default=[])
+    add.add_argument("--source", choices=["manual", "import"], default="manual")
+    add.add_argument("--expires-at", help="ISO time after which a refresh removes them")
+    add.set_defaults(func=cmd_segments_add_members)
+    refresh = segments_sub.add_parser("refresh", help="refresh segments now (default: every active auto-refresh one)")
+    refresh.add_argument("slugs", nargs="*")
+    refresh.set_defaults(func=cmd_segments_refresh)
+
+
 def add_privacy_commands(sub: argparse._SubParsersAction) -> None:
     """``audience privacy erase|export|bench``."""
     privacy = sub.add_parser("privacy", help="erase or export everything held about a person")
@@ -447,6 +515,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_predictions.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_predictions.set_defaults(func=cmd_bench_predictions)
 
+    bench_segments = bench_sub.add_parser("segments", help="refresh every shipped segment over N profiles")
+    bench_segments.add_argument("--profiles", type=int, default=1_000_000)
+    bench_segments.add_argument("--events-per-profile", type=int, default=25, help="events topped up to N per profile")
+    bench_segments.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    bench_segments.set_defaults(func=cmd_bench_segments)
+
     ident = sub.add_parser("identity", help="manual identity decisions, re-applied by every rebuild")
     ident_sub = ident.add_subparsers(dest="identity", required=True)
     merge = ident_sub.add_parser("merge", help="merge SECONDARY into PRIMARY (PRIMARY keeps its id)")
@@ -479,6 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev_predictions.add_argument("--sample", help="sample folder (default: the demo sample)")
     ev_predictions.set_defaults(func=cmd_eval_predictions)
     add_privacy_commands(sub)
+    add_segment_commands(sub)
     return parser
 
 

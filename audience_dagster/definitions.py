@@ -20,7 +20,8 @@ from audience_dagster.predictions.assets import (
     weekly_training,
 )
 from audience_dagster.scoring.assets import PROFILE_SCORES_TABLE, SCORE_CHECKS, scores
-from audience_dagster.transform.dbt import audience_dbt_marts, audience_dbt_models
+from audience_dagster.segments.assets import SEGMENT_ASSETS, segment_refresh_job, segment_schedule
+from audience_dagster.transform.dbt import audience_dbt_marts, audience_dbt_models, audience_dbt_reports
 from audience_dagster.transform.project import dbt_project
 from audience_dagster.warehouse.connection import export_env, resolve_warehouse
 from audience_dagster.warehouse.resource import LandingZone, WarehouseResource
@@ -63,11 +64,13 @@ defs = dg.Definitions(
         prediction_models,
         profile_predictions,
         PREDICTIONS_TABLE,
+        *SEGMENT_ASSETS,
+        audience_dbt_reports,
     ],
     asset_checks=SCORE_CHECKS,
-    jobs=[refresh_everything],
+    jobs=[refresh_everything, segment_refresh_job],
     schedules=[hourly_ingest, weekly_training],
-    sensors=[automation],
+    sensors=[automation, segment_schedule],
     resources={
         "warehouse": WarehouseResource(
             url=dg.EnvVar("AUDIENCE_WAREHOUSE_URL"),

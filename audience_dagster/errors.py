@@ -34,3 +34,11 @@ class ModelError(AudienceError):
     """A predictive model cannot be fitted or applied: no or invalid input (NaN, negative values,
     recency after the end of observation), too little data to identify its parameters, an
     optimiser that did not converge, or a prediction asked of a model that was never fitted."""
+
+
+class SegmentError(AudienceError):
+    """A segment or cohort definition cannot be compiled or refreshed; the message names its slug."""
+
+    def __init__(self, slug: str, message: str) -> None:
+        super().__init__(f"segment {slug!r}: {message}")
+        self.slug = slug

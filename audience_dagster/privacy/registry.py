@@ -92,6 +92,8 @@ SEGMENT_EMAILS = (("traits", "email"), ("context", "traits", "email"), ("propert
 PERSONAL_TABLES: tuple[PersonalTable, ...] = (
     # marts (spec tables: profile_id, or id for audience_profiles)
     PersonalTable("marts.segment_membership", "segments", profile_columns=("profile_id",)),
+    PersonalTable("marts.segment_membership_changes", "segment_history", profile_columns=("profile_id",)),
+    PersonalTable("marts.cohort_membership", "cohorts", profile_columns=("profile_id",)),
     PersonalTable("marts.predictions", "predictions", profile_columns=("profile_id",)),
     PersonalTable(
         "marts.audience_events",

@@ -20,6 +20,8 @@ from audience_dagster.transform.project import dbt_project
 
 # dbt selection of everything downstream of the identity sources (the identity asset's tables)
 IDENTITY_DOWNSTREAM = "source:identity+"
+# the analyst reports read what the segments assets write (Python, downstream of the marts)
+REPORTS = "path:models/marts/reports"
 
 
 class AudienceDbtTranslator(DagsterDbtTranslator):
@@ -51,8 +53,21 @@ def audience_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> 
     project=dbt_project,
     dagster_dbt_translator=AudienceDbtTranslator(),
     select=IDENTITY_DOWNSTREAM,
+    exclude=REPORTS,
 )
 def audience_dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """`dbt build` of the models that read the identity map: the event pipeline,
     audience_events (partitioned by month) and audience_profiles, with their tests."""
+    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=AudienceDbtTranslator(),
+    select=REPORTS,
+)
+def audience_dbt_reports(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """`dbt build` of the analyst reports (the spec's four queries, segment performance, the
+    cohort retention matrix), downstream of the segments and cohorts assets."""
     yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()

@@ -141,7 +141,8 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def bootstrap(url: str) -> None:
-    """Create the raw schema, ledger, quarantine, helper functions, the scores and predictions tables (idempotent)."""
+    """Create the raw schema, ledger, quarantine, helper functions and the scores, predictions,
+    segments and cohorts tables (idempotent)."""
     ddl = resources.files("audience_dagster.ingest").joinpath("sql/raw_schema.sql").read_text()
     functions = resources.files("audience_dagster.ingest").joinpath("sql/functions.sql")
     with connection(url) as conn, conn.cursor() as cur:
@@ -157,3 +158,4 @@ def bootstrap(url: str) -> None:
         cur.execute(functions.read_text())
         cur.execute(resources.files("audience_dagster.scoring").joinpath("sql/scores_schema.sql").read_text())
         cur.execute(resources.files("audience_dagster.predictions").joinpath("sql/predictions_schema.sql").read_text())
+        cur.execute(resources.files("audience_dagster.segments").joinpath("sql/segments_schema.sql").read_text())

@@ -101,12 +101,13 @@ def test_train_score_and_write_every_prediction_for_every_profile(fresh: str) ->
         assert set(run.models) == {"churn", "next_purchase", "ltv", "upgrade"}
         assert run.cumulative is not None and run.cumulative["actual"].iloc[-1] > 0
         frame, _ = score_all(conn, run.models, NOW)
-        for attempt in range(2):  # replacing is idempotent
+        for _attempt in range(2):  # replacing is idempotent
             assert write_predictions(conn, frame) == 4 * 4_000
         with conn.cursor() as cur:
             cur.execute(
-                "SELECT prediction_type, count(*), count(DISTINCT profile_id), min(predicted_value), max(predicted_value),"
-                " min(confidence), max(confidence), bool_and(valid_until > predicted_at) FROM marts.predictions GROUP BY 1"
+                "SELECT prediction_type, count(*), count(DISTINCT profile_id), min(predicted_value),"
+                " max(predicted_value), min(confidence), max(confidence), bool_and(valid_until > predicted_at)"
+                " FROM marts.predictions GROUP BY 1"
             )
             rows = {r[0]: r[1:] for r in cur.fetchall()}
             cur.execute("SELECT features_used FROM marts.predictions WHERE features_used <> '{}'::jsonb LIMIT 50")

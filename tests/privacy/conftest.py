@@ -240,9 +240,6 @@ CREATE TABLE marts.audience_events_2026_01 PARTITION OF marts.audience_events
     FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
 CREATE TABLE marts.audience_events_2026_02 PARTITION OF marts.audience_events
     FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
-CREATE TABLE marts.predictions (
-    id uuid DEFAULT gen_random_uuid(), profile_id uuid NOT NULL, prediction_type text, predicted_value numeric
-);
 
 INSERT INTO identity.profiles (profile_id, status, merged_into, retired_at, current_profile_id) VALUES
     ('{JANE}', 'active', NULL, NULL, '{JANE}'),
@@ -285,6 +282,21 @@ INSERT INTO marts.audience_events (profile_id, anonymous_id, event_type, created
     (NULL, 'anon-family-0001', 'page_view', '2026-02-12');
 INSERT INTO marts.predictions (profile_id, prediction_type, predicted_value) VALUES
     ('{JANE}', 'churn', 0.2), ('{MARY}', 'churn', 0.4);
+-- segments and cohorts (tables created by bootstrap)
+INSERT INTO marts.micro_segments (id, name, slug, segment_type)
+    VALUES ('55555555-5555-4555-8555-555555555555', 'VIP', 'vip', 'manual');
+INSERT INTO marts.segment_membership (profile_id, segment_id, source) VALUES
+    ('{JANE}', '55555555-5555-4555-8555-555555555555', 'manual'),
+    ('{MARY}', '55555555-5555-4555-8555-555555555555', 'import');
+INSERT INTO marts.segment_membership_changes (segment_id, profile_id, change, source, reason, changed_at) VALUES
+    ('55555555-5555-4555-8555-555555555555', '{JANE}', 'entered', 'manual', 'manual', '2026-03-01'),
+    ('55555555-5555-4555-8555-555555555555', '{JANE_OLD}', 'exited', 'automatic', 'refresh', '2026-02-01'),
+    ('55555555-5555-4555-8555-555555555555', '{MARY}', 'entered', 'import', 'import', '2026-03-01');
+INSERT INTO marts.cohort_definitions (id, name, cohort_type, entry_criteria)
+    VALUES ('66666666-6666-4666-8666-666666666666', 'All', 'acquisition', '{{"date_field": "first_seen_at"}}');
+INSERT INTO marts.cohort_membership (cohort_id, profile_id, cohort_period_start, entered_at) VALUES
+    ('66666666-6666-4666-8666-666666666666', '{JANE}', '2026-01-01', '2026-01-10'),
+    ('66666666-6666-4666-8666-666666666666', '{MARY}', '2026-01-01', '2026-01-10');
 """
 
 # every table the scenario fills, for the checks
@@ -304,6 +316,9 @@ SCENARIO_TABLES = (
     "marts.audience_profile_base",
     "marts.audience_events",
     "marts.predictions",
+    "marts.segment_membership",
+    "marts.segment_membership_changes",
+    "marts.cohort_membership",
 )
 
 

@@ -64,7 +64,7 @@ def test_erasure_removes_exactly_the_persons_rows_from_every_table(scenario: Sce
     assert merges[1][1] == {"scrubbed": "erasure"}
     assert result.rows_updated == {"identity.profile_merges": 1, "identity.profiles": 2}
     assert (result.outcome, result.resolved_via, result.profiles) == ("erased", "identity_map", 2)
-    assert "marts.segment_membership" in result.skipped_tables
+    assert "marts.segment_membership" not in result.skipped_tables  # erased like every other table
 
 
 def test_suppression_list_and_request_log_hold_hashes_and_counts_only(scenario: Scenario) -> None:

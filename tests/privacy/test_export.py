@@ -45,7 +45,7 @@ def test_export_holds_every_row_erasure_would_touch_and_nothing_else(scenario: S
     assert update["refuses_every_category"] and update["message_id"] == "j5"
     assert document["consent"]["do_not_track_by_latest_update"] is True
     assert document["suppression"] == {"suppressed": False, "identifier_types": {}}
-    assert "marts.segment_membership" in document["skipped_tables"]
+    assert "marts.segment_membership" not in document["skipped_tables"]
 
 
 def test_another_persons_export_holds_only_their_rows(scenario: Scenario) -> None:

@@ -1,0 +1,31 @@
+{{ config(materialized='view') }}
+
+-- The spec's "Segment Performance" query: active segments with members, best revenue first.
+
+with
+
+segments as (
+    select * from {{ source('segments', 'micro_segments') }}
+),
+
+membership as (
+    select * from {{ source('segments', 'segment_membership') }}
+),
+
+profiles as (
+    select * from {{ ref('audience_profiles') }}
+)
+
+select
+    segments.id as segment_id,
+    segments.name as segment,
+    segments.member_count,
+    round(avg(profiles.wtp_score), 1) as avg_wtp,
+    round(avg(profiles.total_revenue), 2) as avg_revenue,
+    round(avg(profiles.engagement_score), 1) as avg_engagement
+from segments
+join membership on segments.id = membership.segment_id
+join profiles on membership.profile_id = profiles.id
+where segments.status = 'active'
+group by segments.id, segments.name, segments.member_count
+order by avg_revenue desc nulls last
