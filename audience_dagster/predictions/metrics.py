@@ -62,7 +62,8 @@ def normalized_gini(predicted: np.ndarray, actual: np.ndarray) -> float:
     predicted = np.asarray(predicted, dtype=float)
     if len(actual) == 0 or actual.sum() <= 0:
         return float("nan")
-    return gini(predicted) / gini(actual)
+    best = gini(actual)
+    return gini(predicted) / best if best > 0 else float("nan")  # one buyer: no order to get right
 
 
 def regression_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:

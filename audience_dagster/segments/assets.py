@@ -3,7 +3,7 @@
 * ``segments/micro_segments`` + ``segments/cohort_definitions``: the YAML files synced into the
   spec's tables (rows only in the tables are left alone);
 * ``segments/segment_membership``: refreshes the active segments (config ``slugs``; default all
-  with ``auto_refresh``) — eagerly after the profiles or events change, and per segment by the
+  with ``auto_refresh``) — eagerly after the profiles, events or predictions change, and per segment by the
   ``segment_schedule`` sensor when its ``refresh_frequency`` has passed. A failing segment is
   rolled back alone; the blocking check ``every_segment_refreshed`` then fails the run, naming it;
 * ``segments/cohort_membership``: every active cohort's members.
@@ -32,6 +32,7 @@ EVENTS_KEY = dg.AssetKey(["marts", "audience_events"])
 SEGMENTS_KEY = dg.AssetKey(["segments", "micro_segments"])
 COHORTS_KEY = dg.AssetKey(["segments", "cohort_definitions"])
 MEMBERSHIP_KEY = dg.AssetKey(["segments", "segment_membership"])
+PREDICTIONS_TABLE_KEY = dg.AssetKey(["predictions", "predictions"])  # ML segments read it
 COHORT_MEMBERSHIP_KEY = dg.AssetKey(["segments", "cohort_membership"])
 
 
@@ -103,7 +104,7 @@ class SegmentRefreshConfig(dg.Config):
 
 @dg.asset(
     key=MEMBERSHIP_KEY,
-    deps=[SEGMENTS_KEY, PROFILES_KEY, EVENTS_KEY],
+    deps=[SEGMENTS_KEY, PROFILES_KEY, EVENTS_KEY, PREDICTIONS_TABLE_KEY],
     group_name="segments",
     kinds={"python", "postgres"},
     automation_condition=dg.AutomationCondition.eager(),

@@ -43,6 +43,7 @@ def test_normalized_gini_is_one_for_a_perfect_order_and_negative_when_reversed()
     actual = np.array([0.0, 0.0, 10.0, 40.0])
     assert normalized_gini(actual, actual) == pytest.approx(1.0)
     assert normalized_gini(-actual, actual) < 0
+    assert math.isnan(normalized_gini(np.array([1.0, 2.0]), np.array([5.0, 5.0])))  # equal buyers: nothing to rank
     figures = regression_metrics(np.array([1.0, 1.0, 9.0, 30.0]), actual)
     assert figures["mae"] == pytest.approx((1 + 1 + 1 + 10) / 4)
     assert figures["total_predicted"] == 41.0 and figures["total_actual"] == 50.0
