@@ -15,6 +15,7 @@ hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
 | ``AUDIENCE_NEXT_PURCHASE_HORIZON_DAYS`` | ``30`` | next_purchase = a purchase within this many days |
 | ``AUDIENCE_LTV_HORIZON_DAYS`` | ``365`` | ltv = expected revenue over this many days |
 | ``AUDIENCE_UPGRADE_HORIZON_DAYS`` | ``90`` | upgrade = a move to a higher spend tier within this many days |
+| ``AUDIENCE_TRAINING_CRON`` | ``0 3 * * 1`` | when the prediction models retrain (weekly, Mondays 03:00 UTC) |
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Settings:
     future_tolerance_seconds: int
     models_dir: Path = MODELS_DIR
     horizons_days: dict[str, int] | None = None  # prediction type -> horizon; see load_settings
+    training_cron: str = "0 3 * * 1"
 
     @property
     def embedded(self) -> bool:
@@ -99,7 +101,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             kind: _positive_days(env, f"AUDIENCE_{kind.upper()}_HORIZON_DAYS", default)
             for kind, default in DEFAULT_HORIZONS_DAYS.items()
         },
+        training_cron=_cron(env.get("AUDIENCE_TRAINING_CRON") or "0 3 * * 1"),
     )
+
+
+def _cron(value: str) -> str:
+    if len(value.split()) != 5:
+        raise ConfigError(f"AUDIENCE_TRAINING_CRON={value!r}: give five cron fields, e.g. '0 3 * * 1'")
+    return value
 
 
 DEFAULT_HORIZONS_DAYS = {"churn": 90, "next_purchase": 30, "ltv": 365, "upgrade": 90}

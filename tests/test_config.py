@@ -64,3 +64,15 @@ def test_dagster_home_uses_postgres_storage(tmp_path, monkeypatch) -> None:
     import os
 
     assert os.environ["DAGSTER_HOME"] == str(home)
+
+
+def test_prediction_settings_and_their_errors() -> None:
+    from audience_dagster.config import load_settings
+
+    settings = load_settings({"AUDIENCE_CHURN_HORIZON_DAYS": "60", "AUDIENCE_MODELS_DIR": "/tmp/m"})
+    assert settings.horizons_days == {"churn": 60, "next_purchase": 30, "ltv": 365, "upgrade": 90}
+    assert str(settings.models_dir) == "/tmp/m" and settings.training_cron == "0 3 * * 1"
+    with pytest.raises(ConfigError, match="AUDIENCE_LTV_HORIZON_DAYS=0"):
+        load_settings({"AUDIENCE_LTV_HORIZON_DAYS": "0"})
+    with pytest.raises(ConfigError, match="five cron fields"):
+        load_settings({"AUDIENCE_TRAINING_CRON": "weekly"})

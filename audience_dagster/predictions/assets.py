@@ -40,7 +40,6 @@ PREDICTIONS_TABLE = dg.AssetSpec(
     "scoring run; the audience_profiles view reads churn risk, LTV and next-purchase probability from it.",
 )
 GATES = ("beats_baseline", "calibrated")
-TRAINING_CRON = "0 3 * * 1"  # Mondays 03:00
 
 
 def _table(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -162,7 +161,7 @@ SELECT
 weekly_training = dg.ScheduleDefinition(
     name="weekly_model_training",
     target=dg.AssetSelection.assets(MODELS_KEY),
-    cron_schedule=TRAINING_CRON,
+    cron_schedule=load_settings().training_cron,  # AUDIENCE_TRAINING_CRON, weekly by default
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Retrain the prediction models weekly; predictions follow by automation.",
 )
