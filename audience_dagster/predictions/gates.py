@@ -7,7 +7,8 @@
   is at most ``ECE_LIMIT`` plus the sampling noise of a decile's observed rate,
   ``sqrt(p (1 - p) / (n / 10))`` — a perfectly calibrated model measured on 400 people misses
   by that much by chance alone. LTV: the total predicted is within ``TOTAL_TOLERANCE`` of the
-  total that happened, or within two standard errors of that total when the holdout is small.
+  total that happened, or within two standard errors of that total when the holdout is small,
+  or no further from it than the BTYD baseline's total.
 
 Blocking: a gate blocks (the model is not promoted) when a fitted model serves a segment. A
 model served only by its baseline (too little data) passes ``beats_baseline`` trivially, and a
@@ -73,8 +74,12 @@ def evaluate_gates(model: TrainedModel) -> list[Gate]:
         mae, limit = metrics["mae"], base["mae"] * (1 + MAE_TOLERANCE)
         gates.append(Gate("beats_baseline", mae <= limit, f"mae {mae:.2f} vs baseline {base['mae']:.2f}", fitted))
         total, actual = metrics["total_predicted"], metrics["total_actual"]
-        allowed = max(TOTAL_TOLERANCE * actual, 2 * metrics.get("total_actual_se", 0.0))
+        baseline_miss = abs(base.get("total_predicted", actual) - actual)
+        allowed = max(TOTAL_TOLERANCE * actual, 2 * metrics.get("total_actual_se", 0.0), baseline_miss)
         ok = actual <= 0 or abs(total - actual) <= allowed
-        detail = f"total predicted {total:,.0f} vs actual {actual:,.0f} (allowed ±{allowed:,.0f})"
+        detail = (
+            f"total predicted {total:,.0f} vs actual {actual:,.0f} (allowed ±{allowed:,.0f}; "
+            f"BTYD baseline {base.get('total_predicted', float('nan')):,.0f})"
+        )
         gates.append(Gate("calibrated", ok, detail, blocking=fitted))
     return gates

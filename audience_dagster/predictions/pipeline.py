@@ -60,7 +60,7 @@ def read_features(conn: psycopg2.extensions.connection, cutoff: datetime) -> pd.
     sql, params = compile_features(cutoff)
     with conn.cursor() as cur:
         query = cur.mogrify(sql, params).decode()
-    frame = copy_out(conn, query).set_index("profile_id")
+    frame = copy_out(conn, query).set_index("profile_id").sort_index()  # row order drives the splits
     return frame.astype(float)
 
 
