@@ -3,9 +3,11 @@
 * ``predictions/prediction_models`` trains the four prediction types as of the data's clock,
   saves each under ``models/`` with its model card, shows the holdout figures (model beside
   the BTYD baseline, calibration by decile, cumulative purchases expected vs actual) and
-  runs the quality gates of ``gates.py`` as blocking checks. A model that fails a gate is
-  saved for inspection but never promoted to ``LATEST``: scoring keeps the previous one. (A
-  model that is only its baseline reports a calibration miss as a warning and is promoted.)
+  runs the quality gates of ``gates.py`` as checks (ERROR severity). A model that fails a gate
+  is saved for inspection but never promoted to ``LATEST``: its BTYD / base-rate baseline from
+  the same run is promoted instead (version suffix ``-gated``), so a bad model never scores
+  and scoring never lacks a model. (A model that is only its baseline reports a calibration
+  miss as a warning.)
 * ``predictions/profile_predictions`` scores every profile with the ``LATEST`` models into
   ``marts.predictions`` (the spec's table; the ``audience_profiles`` view shows churn risk,
   LTV and next-purchase probability from it).
@@ -19,7 +21,7 @@ from dagster import AssetExecutionContext
 
 from audience_dagster.config import load_settings
 from audience_dagster.predictions.artifacts import load_latest, promote, save_model
-from audience_dagster.predictions.gates import evaluate_gates
+from audience_dagster.predictions.gates import baseline_only, evaluate_gates
 from audience_dagster.predictions.pipeline import score_all, train_all
 from audience_dagster.predictions.targets import PREDICTION_TYPES, PROBABILITIES
 from audience_dagster.predictions.warehouse import prediction_summary, write_predictions
@@ -65,11 +67,7 @@ def _comparison(model) -> pd.DataFrame:
     group_name="predictions",
     kinds={"python", "scikit-learn"},
     deps=[PROFILES_KEY, EVENTS_KEY],
-    check_specs=[
-        dg.AssetCheckSpec(f"{kind}_{gate}", asset=MODELS_KEY, blocking=True)
-        for kind in PREDICTION_TYPES
-        for gate in GATES
-    ],
+    check_specs=[dg.AssetCheckSpec(f"{kind}_{gate}", asset=MODELS_KEY) for kind in PREDICTION_TYPES for gate in GATES],
 )
 def prediction_models(context: AssetExecutionContext, warehouse: WarehouseResource):
     """Train churn, next_purchase, LTV and upgrade models with honest temporal splits (features
@@ -86,7 +84,11 @@ def prediction_models(context: AssetExecutionContext, warehouse: WarehouseResour
         if all(g.passed or not g.blocking for g in gates):
             promote(model, settings.models_dir)
         else:
-            context.log.warning(f"{model.version} failed a gate and is not promoted; scoring keeps the previous model")
+            fallback = baseline_only(model)
+            save_model(fallback, settings.models_dir)
+            promote(fallback, settings.models_dir)
+            context.log.warning(f"{model.version} failed a gate: not promoted, {fallback.version} serves")
+            metadata[f"{kind}_serving"] = fallback.version
         metadata[f"{kind}_version"] = model.version
         metadata[f"{kind}_model_card"] = dg.MetadataValue.path(str(folder / "MODEL_CARD.md"))
         if model.metrics:

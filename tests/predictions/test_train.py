@@ -14,6 +14,7 @@ from audience_dagster.predictions.artifacts import load_latest, promote, save_mo
 from audience_dagster.predictions.baseline import Baseline, btyd_features
 from audience_dagster.predictions.btyd import simulate_bgnbd
 from audience_dagster.predictions.features import FEATURES
+from audience_dagster.predictions.gates import baseline_only
 from audience_dagster.predictions.score import confidence, drivers, predict_values
 from audience_dagster.predictions.targets import PREDICTION_TYPES
 from audience_dagster.predictions.train import train_prediction
@@ -80,6 +81,15 @@ def test_enough_data_trains_fitted_models_with_honest_holdout_figures() -> None:
         parsed = [json.loads(t) for t in texts.iloc[:200]]
         assert all(len(p) <= 3 for p in parsed)
     assert model.version.startswith("upgrade-c.") and "-p." in model.version
+    # a model that fails a gate is replaced by its baseline from the same run
+    fallback = baseline_only(churn)
+    assert fallback.version.endswith("-gated") and {s.method for s in fallback.segments.values()} == {
+        "btyd",
+        "base-rate",
+    }
+    expected, _ = churn.baseline.predict("churn", frame, btyd)
+    assert np.allclose(predict_values(fallback, frame, btyd), np.clip(expected, 0, 1))
+    assert predict_values(churn, frame, btyd).tolist() != predict_values(fallback, frame, btyd).tolist()
 
 
 def test_tens_of_customers_fall_back_to_btyd_or_base_rates_with_low_confidence() -> None:
