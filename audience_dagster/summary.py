@@ -9,14 +9,15 @@ RAW_TABLES = ("segment_messages", "sendgrid_events", "shopify_orders", "social_e
 
 def warehouse_counts(url: str) -> dict[str, int]:
     """Row counts of the raw tables, the quarantine, every staging view, the identity map and
-    registry, and the marts (events, profiles, scores, predictions) present."""
+    registry, and the marts (events, profiles, scores, predictions, segments, cohorts) present."""
     with connection(url) as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables"
             " WHERE table_schema IN ('raw', 'staging')"
             " OR (table_schema, table_name) IN (('identity', 'identity_map'), ('identity', 'profiles'),"
             " ('marts', 'audience_events'), ('marts', 'audience_profiles'), ('marts', 'profile_scores'),"
-            " ('marts', 'predictions'))"
+            " ('marts', 'predictions'), ('marts', 'micro_segments'), ('marts', 'segment_membership'),"
+            " ('marts', 'cohort_membership'))"
             " ORDER BY array_position(ARRAY['raw', 'staging', 'identity', 'marts'], table_schema::text), table_name"
         )
         names = [row[0] for row in cur.fetchall() if not row[0].endswith("loaded_files")]
