@@ -69,7 +69,7 @@ def _within(days: int, column: str = "occurred_at") -> str:
 
 
 FEATURES_SQL = f"""
-WITH events AS (
+WITH events AS NOT MATERIALIZED (
     SELECT profile_id, event_type, occurred_at, session_sequence, revenue, properties
     FROM {EVENTS}
     WHERE occurred_at < %(cutoff)s::timestamptz AND profile_id IS NOT NULL
