@@ -122,13 +122,6 @@ class SegmentRefresh:
 def sync_segments(conn: psycopg2.extensions.connection, segments: Sequence[SegmentDefinition]) -> int:
     """Upsert the definitions by slug (``managed_by = 'yaml'``); returns rows written. Membership,
     counts and segments only in the table are left alone."""
-    columns = ", ".join(SEGMENT_COLUMNS)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in SEGMENT_COLUMNS)
-    sql = f"""
-        INSERT INTO {SEGMENTS} (slug, {columns}, managed_by)
-        VALUES (%s, {", ".join(["%s"] * len(SEGMENT_COLUMNS))}, 'yaml')
-        ON CONFLICT (slug) DO UPDATE SET {updates}, managed_by = 'yaml', updated_at = now()
-    """
     rows = [
         (
             s.slug,
@@ -149,20 +142,10 @@ def sync_segments(conn: psycopg2.extensions.connection, segments: Sequence[Segme
         )
         for s in segments
     ]
-    with conn.cursor() as cur:
-        cur.executemany(sql, rows)
-    conn.commit()
-    return len(rows)
+    return _upsert_by_slug(conn, SEGMENTS, SEGMENT_COLUMNS, rows)
 
 
 def sync_cohorts(conn: psycopg2.extensions.connection, cohorts: Sequence[CohortDefinition]) -> int:
-    columns = ", ".join(COHORT_COLUMNS)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COHORT_COLUMNS)
-    sql = f"""
-        INSERT INTO {COHORTS} (slug, {columns}, managed_by)
-        VALUES (%s, {", ".join(["%s"] * len(COHORT_COLUMNS))}, 'yaml')
-        ON CONFLICT (slug) DO UPDATE SET {updates}, managed_by = 'yaml', updated_at = now()
-    """
     rows = [
         (
             c.slug,
@@ -177,6 +160,17 @@ def sync_cohorts(conn: psycopg2.extensions.connection, cohorts: Sequence[CohortD
         )
         for c in cohorts
     ]
+    return _upsert_by_slug(conn, COHORTS, COHORT_COLUMNS, rows)
+
+
+def _upsert_by_slug(conn: psycopg2.extensions.connection, table: str, columns: Sequence[str], rows: list[tuple]) -> int:
+    """Insert or update definition rows (slug first, then ``columns``) as ``managed_by = 'yaml'``."""
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
+    sql = f"""
+        INSERT INTO {table} (slug, {", ".join(columns)}, managed_by)
+        VALUES (%s, {", ".join(["%s"] * len(columns))}, 'yaml')
+        ON CONFLICT (slug) DO UPDATE SET {updates}, managed_by = 'yaml', updated_at = now()
+    """
     with conn.cursor() as cur:
         cur.executemany(sql, rows)
     conn.commit()
