@@ -25,7 +25,7 @@ import pandas as pd
 from audience_dagster.errors import AudienceError
 from audience_dagster.predictions.btyd import BetaGeoFitter, GammaGammaFitter
 
-BTYD_COLUMNS = ("btyd_p_alive", "btyd_expected_purchases", "btyd_p_no_purchase", "btyd_order_value", "btyd_ltv")
+BGNBD_INPUTS = ("btyd_frequency", "btyd_recency_days", "btyd_age_days")  # x, t_x, T in days
 
 
 @dataclass
@@ -55,9 +55,7 @@ def fit_btyd(frame: pd.DataFrame) -> BtydFit:
     fit = BtydFit()
     for penalizer in PENALIZERS:
         try:
-            fit.bg = BetaGeoFitter(penalizer_coef=penalizer).fit(
-                customers["btyd_frequency"], customers["btyd_recency_days"], customers["btyd_age_days"]
-            )
+            fit.bg = BetaGeoFitter(penalizer_coef=penalizer).fit(*(customers[c] for c in BGNBD_INPUTS))
             fit.bgnbd = {k: float(v) for k, v in fit.bg.params_.items()} | {"penalizer_coef": penalizer}
             break
         except AudienceError as exc:

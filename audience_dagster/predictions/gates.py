@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, replace
 
 from audience_dagster.predictions.targets import PROBABILITIES
-from audience_dagster.predictions.train import SegmentModel, TrainedModel, versioned
+from audience_dagster.predictions.train import SegmentModel, TrainedModel, segment_skill, versioned
 
 AUC_TOLERANCE = 0.01
 MAE_TOLERANCE = 0.02
@@ -93,13 +93,10 @@ def baseline_only(model: TrainedModel) -> TrainedModel:
     """What serves when ``model`` fails a gate: the same training run with every segment served
     by its baseline (BTYD for customers, base rates for prospects), version marked ``gated``."""
     metrics = model.metrics.get("baseline", {})
-    kind_key = "auc" if model.prediction_type in PROBABILITIES else "gini"
     segments = {}
     for name, segment in model.segments.items():
         method = "btyd" if name == "customers" else "base-rate"
-        measured = metrics.get(f"{name}_{kind_key}", float("nan"))
-        skill = (2 * measured - 1) if kind_key == "auc" else measured
-        skill = min(max(skill, 0.0), 1.0) if method == "btyd" and math.isfinite(skill) else 0.0
+        skill = segment_skill(model.prediction_type, metrics, name) if method == "btyd" else 0.0
         segments[name] = SegmentModel(
             method=method, training_rows=segment.training_rows, skill=skill, reliability=segment.reliability
         )

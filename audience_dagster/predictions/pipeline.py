@@ -17,7 +17,7 @@ event, so a warehouse whose feeds stopped yesterday is not read as everyone havi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -139,12 +139,11 @@ def train_all(
         ltv_horizons = {**horizons_days, "ltv": label_days}
         x, targets, btyd, fit, edges = _dataset(conn, cutoff, ltv_horizons, btyd_horizons)
         run.btyd["ltv"] = fit
-        baseline = Baseline.from_training(x, targets, btyd_horizons, edges)
-        # the baseline of a shortened window is BTYD over that window
-        baseline.horizons_days = {**btyd_horizons, "ltv": label_days}
-        model = train_prediction("ltv", x, targets["ltv"], baseline, btyd, cutoff, label_days)
-        model.baseline.horizons_days = btyd_horizons
-        model.horizon_days = ltv_days
+        serving = Baseline.from_training(x, targets, btyd_horizons, edges)
+        # on the holdout the baseline predicts the labelled window; once trained, the horizon
+        labelled = replace(serving, horizons_days={**btyd_horizons, "ltv": label_days})
+        model = train_prediction("ltv", x, targets["ltv"], labelled, btyd, cutoff, label_days)
+        model.baseline, model.horizon_days = serving, ltv_days
         if label_days < ltv_days:
             model.notes.append(
                 f"history allows {label_days} labelled days, not {ltv_days}: prospects' model predicts "
@@ -171,17 +170,17 @@ def _unvalidated(kind: str, btyd_horizons: dict[str, int], as_of: datetime, hist
     baseline = Baseline(
         btyd_horizons, noncustomer_rate={}, customer_rate={}, tier_upgrade_rate={}, tier_edges=np.array([])
     )
-    stamp = datetime.now(UTC)
     model = TrainedModel(
         prediction_type=kind,
-        version=f"{kind}-c.btyd-p.none-unvalidated-{stamp:%Y%m%dT%H%M%S}",
+        version="",
         horizon_days=btyd_horizons[kind],
         label_days=0,
         cutoff=as_of.isoformat(),
-        trained_at=stamp.isoformat(timespec="seconds"),
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         baseline=baseline,
         segments={"customers": SegmentModel(method="btyd"), "prospects": SegmentModel(method="none")},
     )
+    model.version = versioned(model) + "-unvalidated"
     model.notes.append(
         f"{history:.0f} days of history: too short to label a {btyd_horizons[kind]}-day horizon; BTYD for "
         "customers (unvalidated), no prediction for anyone else"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from audience_dagster.predictions.baseline import BGNBD_INPUTS
 from audience_dagster.predictions.targets import PROBABILITIES
 from audience_dagster.predictions.train import (
     ANCHOR_FLOOR,
@@ -15,8 +16,6 @@ from audience_dagster.predictions.train import (
     ltv_anchor,
     segment_masks,
 )
-
-BTYD_INPUTS = ("btyd_frequency", "btyd_recency_days", "btyd_age_days")
 
 
 def predict_values(model: TrainedModel, x: pd.DataFrame, btyd: pd.DataFrame) -> np.ndarray:
@@ -53,7 +52,7 @@ def predict_with_drivers(
                     features[feature] = kept
                 used[mask] = _json_top(segment.driver_candidates, effects)
         elif with_drivers and segment.method == "btyd" and kind != "upgrade" and name == "customers":
-            used[mask] = _json_values(BTYD_INPUTS, x.loc[mask, list(BTYD_INPUTS)].to_numpy(float))
+            used[mask] = _json_values(BGNBD_INPUTS, x.loc[mask, list(BGNBD_INPUTS)].to_numpy(float))
     if kind in PROBABILITIES:
         return np.clip(values, 0.0, 1.0), used
     return np.maximum(values, 0.0), used

@@ -51,7 +51,7 @@ from sklearn.metrics import log_loss, mean_poisson_deviance
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from audience_dagster.predictions.baseline import Baseline
+from audience_dagster.predictions.baseline import BGNBD_INPUTS, Baseline
 from audience_dagster.predictions.features import FEATURES
 from audience_dagster.predictions.metrics import calibration_by_decile, classification_metrics, regression_metrics
 from audience_dagster.predictions.targets import PROBABILITIES
@@ -117,7 +117,7 @@ class TrainedModel:
         """The fitted segments' features, plus BG/NBD's inputs when BTYD serves a segment."""
         used = {f for seg in self.segments.values() for f in seg.features}
         if any(seg.method == "btyd" for seg in self.segments.values()):
-            used |= {"btyd_frequency", "btyd_recency_days", "btyd_age_days", "btyd_monetary"}
+            used |= {*BGNBD_INPUTS, "btyd_monetary"}
         return sorted(used)
 
     @property
@@ -218,9 +218,13 @@ def _metrics(kind: str, predicted: np.ndarray, actual: np.ndarray, customer: np.
     return out
 
 
-def _skill(kind: str, predicted: np.ndarray, actual: np.ndarray) -> float:
-    figures = (classification_metrics if kind in PROBABILITIES else regression_metrics)(predicted, actual)
-    value = 2 * figures["auc"] - 1 if kind in PROBABILITIES else figures["gini"]
+def segment_skill(kind: str, metrics: dict[str, float], segment: str) -> float:
+    """How well a segment's predictions rank its holdout, from the holdout metrics of
+    :func:`_metrics`: ``2 * AUC - 1`` (normalised Gini for LTV), clipped to [0, 1]; 0 unmeasured."""
+    if kind in PROBABILITIES:
+        value = 2 * metrics.get(f"{segment}_auc", float("nan")) - 1
+    else:
+        value = metrics.get(f"{segment}_gini", float("nan"))
     return float(np.clip(value, 0.0, 1.0)) if np.isfinite(value) else 0.0
 
 
@@ -328,8 +332,8 @@ def train_prediction(
         train, test = mask & ~holdout, mask & holdout
         positives = int((actual[train] > 0).sum())
         negatives = int((actual[train] <= 0).sum()) if kind in PROBABILITIES else MIN_CLASS
+        method = "btyd" if base_uses[mask].any() else "base-rate"
         if positives < MIN_CLASS or negatives < MIN_CLASS:
-            method = "btyd" if base_uses[mask].any() else "base-rate"
             segment = SegmentModel(method=method, training_rows=int(train.sum()))
             model.notes.append(
                 f"{name}: {positives} positive and {negatives} negative training profiles (< {MIN_CLASS}): "
@@ -337,15 +341,12 @@ def train_prediction(
             )
         else:
             anchor = ltv_anchor(x, label_days) if kind == "ltv" and name == "customers" else None
-            method = "btyd" if base_uses[mask].any() else "base-rate"
             segment = _fit_segment(kind, x, actual, train, base_pred, method, anchor)
             if segment.estimator is not None and test.any():
                 predicted[test] = segment.predict(kind, x.loc[test])
                 if anchor is not None:
                     predicted[test] *= np.maximum(anchor[test], ANCHOR_FLOOR)
                 segment.driver_candidates = _important_features(segment, kind, x.loc[test])
-        if segment.method != "base-rate":
-            segment.skill = _skill(kind, predicted[test], actual[test])
         segment.reliability = _reliability(kind, actual[test])
         model.segments[name] = segment
     if holdout.any():
@@ -353,6 +354,9 @@ def train_prediction(
         model.metrics["model"] = _metrics(kind, predicted[holdout], actual[holdout], customer[holdout])
         if kind in PROBABILITIES:
             model.calibration = calibration_by_decile(predicted[holdout], actual[holdout]).to_dict("records")
+    for name, segment in model.segments.items():  # base rates rank nobody
+        if segment.method != "base-rate":
+            segment.skill = segment_skill(kind, model.metrics.get("model", {}), name)
     model.version = versioned(model)
     return model
 
