@@ -279,6 +279,16 @@ def cmd_bench_predictions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_robustness(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.eval_robustness import evaluate_robustness
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime(parse_dbt=False)
+    figures = evaluate_robustness(people=args.people, seed=args.seed, keep=args.keep)
+    print(key_values(figures))
+    return 0 if figures["lost"] == figures["wrong"] == figures["crashed_files"] == 0 and figures["refresh_ok"] else 1
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from audience_dagster.bench.eval_ingest import evaluate_quarantine
 
@@ -552,6 +562,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev_predictions.add_argument("--dataset", choices=("sample", "cdnow"), default="sample")
     ev_predictions.add_argument("--sample", help="sample folder (default: the demo sample)")
     ev_predictions.set_defaults(func=cmd_eval_predictions)
+    ev_robust = ev_sub.add_parser(
+        "robustness", help="hostile corpus + corrupt files beside a small sample: the whole refresh, twice"
+    )
+    ev_robust.add_argument("--people", type=int, default=300)
+    ev_robust.add_argument("--seed", type=int, default=11)
+    ev_robust.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    ev_robust.set_defaults(func=cmd_eval_robustness)
     add_privacy_commands(sub)
     add_segment_commands(sub)
     return parser

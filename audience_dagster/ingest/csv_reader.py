@@ -35,6 +35,7 @@ class CsvRows:
 
     lines: int = 0  # physical lines, header included
     blank: int = 0  # blank lines: not records
+    continued: int = 0  # lines that continue a quoted field of the record before them
     bad: dict[int, tuple[str, str]] = field(default_factory=dict)  # line -> (reason, record text)
 
 
@@ -117,4 +118,5 @@ def read_rows(
         elif len(fields) != width:
             report.bad[number] = (f"wrong number of fields: expected {width}, got {len(fields)}", record)
         else:
+            report.continued += len(parts) - 1
             yield number, fields

@@ -248,7 +248,7 @@ def _load_orders(conn: psycopg2.extensions.connection, path: Path, shown: str, f
             already_quarantined=again + bad_again,
             suppressed=suppressed + bad_suppressed,
             do_not_track=do_not_track,
-            blank=report.blank + 1,  # the header is not a record
+            blank=report.blank + report.continued + 1,  # nor is the header
         )
         record_ledger(cur, SOURCE, path, shown, sha, result, loaded_at)
     conn.commit()

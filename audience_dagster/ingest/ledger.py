@@ -34,7 +34,7 @@ def claim_file(cur, source: str, sha: str) -> bool:
 
 _LEDGER_COLUMNS = (
     "source, file_sha256, file_path, file_bytes, lines, inserted, duplicates, quarantined, already_quarantined,"
-    " suppressed, do_not_track, loaded_at, status, reason"
+    " suppressed, do_not_track, blank_lines, loaded_at, status, reason"
 )
 
 
@@ -42,12 +42,14 @@ def record_ledger(cur, source: str, path: Path, shown: str, sha: str, result: Fi
     """Remember a loaded file by (source, content hash) so the same bytes are never loaded twice
     (a row of an earlier rejection of the same bytes becomes this load)."""
     cur.execute(
-        f"INSERT INTO raw.loaded_files ({_LEDGER_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'loaded',NULL)"
+        f"INSERT INTO raw.loaded_files ({_LEDGER_COLUMNS})"
+        " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'loaded',NULL)"
         " ON CONFLICT (source, file_sha256) DO UPDATE SET"
         " file_path = EXCLUDED.file_path, file_bytes = EXCLUDED.file_bytes, lines = EXCLUDED.lines,"
         " inserted = EXCLUDED.inserted, duplicates = EXCLUDED.duplicates, quarantined = EXCLUDED.quarantined,"
         " already_quarantined = EXCLUDED.already_quarantined, suppressed = EXCLUDED.suppressed,"
-        " do_not_track = EXCLUDED.do_not_track, loaded_at = EXCLUDED.loaded_at, status = 'loaded', reason = NULL,"
+        " do_not_track = EXCLUDED.do_not_track, blank_lines = EXCLUDED.blank_lines,"
+        " loaded_at = EXCLUDED.loaded_at, status = 'loaded', reason = NULL,"
         " attempts = raw.loaded_files.attempts + 1",
         (
             source,
@@ -61,6 +63,7 @@ def record_ledger(cur, source: str, path: Path, shown: str, sha: str, result: Fi
             result.already_quarantined,
             result.suppressed,
             result.do_not_track,
+            result.blank,
             loaded_at,
         ),
     )
@@ -73,7 +76,7 @@ def record_rejection(cur, source: str, path: Path, shown: str, sha: str, reason:
     except OSError:
         size = 0
     cur.execute(
-        f"INSERT INTO raw.loaded_files ({_LEDGER_COLUMNS}) VALUES (%s,%s,%s,%s,0,0,0,0,0,0,0,now(),'rejected',%s)"
+        f"INSERT INTO raw.loaded_files ({_LEDGER_COLUMNS}) VALUES (%s,%s,%s,%s,0,0,0,0,0,0,0,0,now(),'rejected',%s)"
         " ON CONFLICT (source, file_sha256) DO UPDATE SET file_path = EXCLUDED.file_path, reason = EXCLUDED.reason,"
         " loaded_at = EXCLUDED.loaded_at, attempts = raw.loaded_files.attempts + 1"
         " WHERE raw.loaded_files.status = 'rejected'",

@@ -71,7 +71,7 @@ class FileLoad:
     suppressed: int = 0  # records of erased people: not stored, not quarantined
     do_not_track: int = 0  # Segment messages that asked not to be tracked: not stored
     already_quarantined: int = 0  # bad records quarantined before (the same text, another file)
-    blank: int = 0  # blank lines: not records
+    blank: int = 0  # lines that are not records: blank, a CSV header, a quoted field's continuation
     rejected: str | None = None  # why the whole file could not be loaded (recorded in the ledger)
     strict: bool = False  # loaded by the strict statement after the fast one raised
     seconds: float = 0.0

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS raw.loaded_files (
     suppressed          bigint      NOT NULL DEFAULT 0,  -- records of erased people: not stored at all
     do_not_track        bigint      NOT NULL DEFAULT 0,  -- Segment messages that said do-not-track
     already_quarantined bigint      NOT NULL DEFAULT 0,  -- bad records quarantined before (same text)
+    blank_lines         bigint      NOT NULL DEFAULT 0,  -- not records: blank, a CSV header or continuation
     status              text        NOT NULL DEFAULT 'loaded' CHECK (status IN ('loaded', 'rejected')),
     reason              text,                             -- why a rejected file could not be loaded
     attempts            integer     NOT NULL DEFAULT 1,
@@ -47,6 +48,7 @@ BEGIN
     ) THEN
         ALTER TABLE raw.loaded_files
             ADD COLUMN IF NOT EXISTS already_quarantined bigint NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS blank_lines bigint NOT NULL DEFAULT 0,
             ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'loaded' CHECK (status IN ('loaded', 'rejected')),
             ADD COLUMN IF NOT EXISTS reason text,
             ADD COLUMN IF NOT EXISTS attempts integer NOT NULL DEFAULT 1;
