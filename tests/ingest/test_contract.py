@@ -121,3 +121,12 @@ def test_every_dedup_guarantee_keeps_one_row_per_key(empty_raw: str, tmp_path: P
         assert report.total("quarantined") == 0, source
         for f in report.files:
             assert f.duplicates >= 1 and f.inserted + f.duplicates == 2, (source, f)
+
+
+def test_docs_hold_the_contract_as_it_is() -> None:
+    from audience_dagster.config import PROJECT_ROOT
+    from audience_dagster.ingest.contract import render_contract
+
+    text = (PROJECT_ROOT / "docs" / "ingestion.md").read_text()
+    table = text.split("<!-- contract:start -->\n", 1)[1].split("<!-- contract:end -->", 1)[0]
+    assert table == render_contract(), "regenerate the table in docs/ingestion.md from render_contract()"
