@@ -158,9 +158,14 @@ def cmd_import_orders(args: argparse.Namespace) -> int:
     from audience_dagster.warehouse.connection import connection
 
     warehouse = prepare_runtime(parse_dbt=False)
+    rejected = 0
     with connection(warehouse.url) as conn:
         for name in args.files:
             load = load_orders_csv(conn, Path(name))
+            if load.rejected:
+                print(f"{name}: REJECTED, nothing imported: {load.rejected}")
+                rejected += 1
+                continue
             state = (
                 "already imported"
                 if load.skipped
@@ -170,7 +175,7 @@ def cmd_import_orders(args: argparse.Namespace) -> int:
                 )
             )
             print(f"{name}: {state}")
-    return 0
+    return 1 if rejected else 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

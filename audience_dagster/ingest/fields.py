@@ -107,6 +107,22 @@ def json_array(*path: str) -> FieldCheck:
     return FieldCheck(path, "array", types=("array",))
 
 
+# kind -> (reason when it does not parse, the range condition over its parsed value, the range)
+PARSED = {
+    "integer": (
+        "'wrong type: {name} must be an integer, got ' || {got}",
+        "({column} BETWEEN {low} AND {high})",
+        "must be {low} to {high}",
+    ),
+    "money": (
+        "'wrong type: {name} must be a decimal, got ' || {got}",
+        f"(round({{column}}, 2) BETWEEN 0 AND {MAX_MONEY})",
+        f"must be 0 to {MAX_MONEY}",
+    ),
+    "timestamp": ("'unparseable {name}: ' || {got}", "raw.timestamp_in_range({column})", "1970 to 2199"),
+}
+
+
 def json_path(path: tuple[str, ...], *, as_text: bool = False, record: str = "o") -> str:
     """``o -> 'a'`` / ``o #> '{a,b}'`` (``->>`` / ``#>>`` with ``as_text``). Paths come from the
     static definitions, never from input."""
@@ -164,37 +180,16 @@ def compile_field(check: FieldCheck) -> list[tuple[str, str]]:
                 f"'{check.name} too long: ' || octet_length({text}) || ' bytes (limit {MAX_IDENTIFIER_BYTES})'",
             )
         )
-    elif check.kind == "integer":
-        number = check.column
+    elif check.kind in PARSED:
+        # the value parsed once in the fields step: unparseable, then out of range
+        unparseable, in_range, bounds = PARSED[check.kind]
+        column = check.column
+        low, high = (check.low, check.high) if check.kind == "integer" else (None, None)
         pairs += [
+            (f"{present} AND {column} IS NULL", unparseable.format(name=check.name, got=sample(text))),
             (
-                f"{present} AND {number} IS NULL",
-                f"'wrong type: {check.name} must be an integer, got ' || {sample(text)}",
-            ),
-            (
-                f"{number} NOT BETWEEN {check.low} AND {check.high}",
-                f"'{check.name} out of range: ' || {sample(text)} || ' (must be {check.low} to {check.high})'",
-            ),
-        ]
-    elif check.kind == "money":
-        number = check.column
-        pairs += [
-            (
-                f"{present} AND {number} IS NULL",
-                f"'wrong type: {check.name} must be a decimal, got ' || {sample(text)}",
-            ),
-            (
-                f"NOT round({number}, 2) BETWEEN 0 AND {MAX_MONEY}",
-                f"'{check.name} out of range: ' || {sample(text)} || ' (must be 0 to {MAX_MONEY})'",
-            ),
-        ]
-    elif check.kind == "timestamp":
-        stamp = check.column
-        pairs += [
-            (f"{present} AND {stamp} IS NULL", f"'unparseable {check.name}: ' || {sample(text)}"),
-            (
-                f"NOT raw.timestamp_in_range({stamp})",
-                f"'{check.name} out of range: ' || {sample(text)} || ' (1970 to 2199)'",
+                "NOT " + in_range.format(column=column, low=low, high=high),
+                f"'{check.name} out of range: ' || {sample(text)} || ' ({bounds.format(low=low, high=high)})'",
             ),
         ]
     if check.when:
