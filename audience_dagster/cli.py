@@ -158,9 +158,14 @@ def cmd_import_orders(args: argparse.Namespace) -> int:
     from audience_dagster.warehouse.connection import connection
 
     warehouse = prepare_runtime(parse_dbt=False)
+    rejected = 0
     with connection(warehouse.url) as conn:
         for name in args.files:
             load = load_orders_csv(conn, Path(name))
+            if load.rejected:
+                print(f"{name}: REJECTED, nothing imported: {load.rejected}")
+                rejected += 1
+                continue
             state = (
                 "already imported"
                 if load.skipped
@@ -170,7 +175,7 @@ def cmd_import_orders(args: argparse.Namespace) -> int:
                 )
             )
             print(f"{name}: {state}")
-    return 0
+    return 1 if rejected else 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -277,6 +282,16 @@ def cmd_bench_predictions(args: argparse.Namespace) -> int:
     prepare_runtime(parse_dbt=False)
     print(key_values(run_predictions_bench(profiles=args.profiles, keep=args.keep)))
     return 0
+
+
+def cmd_eval_robustness(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.eval_robustness import evaluate_robustness
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime(parse_dbt=False)
+    figures = evaluate_robustness(people=args.people, seed=args.seed, keep=args.keep)
+    print(key_values(figures))
+    return 0 if figures["lost"] == figures["wrong"] == figures["crashed_files"] == 0 and figures["refresh_ok"] else 1
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -552,6 +567,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev_predictions.add_argument("--dataset", choices=("sample", "cdnow"), default="sample")
     ev_predictions.add_argument("--sample", help="sample folder (default: the demo sample)")
     ev_predictions.set_defaults(func=cmd_eval_predictions)
+    ev_robust = ev_sub.add_parser(
+        "robustness", help="hostile corpus + corrupt files beside a small sample: the whole refresh, twice"
+    )
+    ev_robust.add_argument("--people", type=int, default=300)
+    ev_robust.add_argument("--seed", type=int, default=11)
+    ev_robust.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    ev_robust.set_defaults(func=cmd_eval_robustness)
     add_privacy_commands(sub)
     add_segment_commands(sub)
     return parser

@@ -34,6 +34,16 @@ def quarantine_by_source(url: str) -> dict[str, int]:
         return {source: int(n) for source, n in cur.fetchall()}
 
 
+def rejected_files(url: str) -> list[tuple[str, str, str, int]]:
+    """(source, file, reason, attempts) of the landing files the ledger holds as rejected."""
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT source, file_path, reason, attempts FROM raw.loaded_files WHERE status = 'rejected'"
+            " ORDER BY source, file_path"
+        )
+        return cur.fetchall()
+
+
 def print_summary(url: str) -> None:
     counts = warehouse_counts(url)
     print(f"\nWarehouse: {redact(url)}")
@@ -46,3 +56,8 @@ def print_summary(url: str) -> None:
             "Quarantined records by source (see staging.stg_ingest__quarantined_records): "
             + ", ".join(f"{s}={n}" for s, n in quarantine.items())
         )
+    rejected = rejected_files(url)
+    if rejected:
+        print(f"REJECTED FILES ({len(rejected)}; nothing of them was loaded, see raw.loaded_files):")
+        for source, path, reason, attempts in rejected:
+            print(f"  {source}: {path} (tried {attempts}x): {reason}")

@@ -2,6 +2,8 @@
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
 
+from functools import partial
+
 import dagster as dg
 from dagster import AssetExecutionContext
 
@@ -16,14 +18,17 @@ QUARANTINE_WARN_SHARE = 0.01
 def describe_file_load(load: FileLoad) -> str:
     if load.skipped:
         return f"{load.path}: already loaded (same content hash), skipped"
+    if load.rejected:
+        return f"{load.path}: REJECTED — {load.rejected}"
     privacy = "".join(
         f", {count} {label}"
         for count, label in ((load.suppressed, "suppressed (erased people)"), (load.do_not_track, "do-not-track"))
         if count
     )
+    again = f", {load.already_quarantined} quarantined before" if load.already_quarantined else ""
     return (
         f"{load.path}: {load.inserted} new rows, {load.duplicates} duplicates, "
-        f"{load.quarantined} quarantined{privacy} in {load.seconds:.1f}s"
+        f"{load.quarantined} quarantined{again}{privacy} in {load.seconds:.1f}s"
     )
 
 
@@ -48,6 +53,8 @@ def _result(report: SourceLoad, table: str, warehouse: WarehouseResource, key: d
             "rows_inserted": report.total("inserted"),
             "duplicates_skipped": report.total("duplicates"),
             "quarantined": quarantined,
+            "already_quarantined": report.total("already_quarantined"),
+            "files_rejected": len(report.rejected),
             "suppressed_erased_people": report.total("suppressed"),
             "do_not_track_not_stored": report.total("do_not_track"),
             "seconds": round(report.seconds, 2),
@@ -64,18 +71,45 @@ def _result(report: SourceLoad, table: str, warehouse: WarehouseResource, key: d
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={"quarantined": quarantined, "records": records, "share": round(share, 5)},
                 description="Share of this run's records sent to raw.quarantine",
-            )
+            ),
+            _rejected_files_result(report, key),
         ],
     )
 
 
-def _check_spec(key: dg.AssetKey) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(
-        "quarantine_share_below_1pct",
-        asset=key,
-        description="Warns when more than 1% of a run's records are quarantined "
-        "(look at raw.quarantine / stg_ingest__quarantined_records).",
+def _rejected_files_result(report: SourceLoad, key: dg.AssetKey) -> dg.AssetCheckResult:
+    rejected = report.rejected
+    rows = "\n".join(f"| {f.path} | {f.rejected} |" for f in rejected)
+    return dg.AssetCheckResult(
+        check_name="no_rejected_files",
+        asset_key=key,
+        passed=not rejected,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "files_rejected": len(rejected),
+            "rejected": dg.MetadataValue.md("| file | reason |\n| --- | --- |\n" + rows if rows else "none"),
+        },
+        description="Files of this run that could not be loaded at all (recorded as rejected in raw.loaded_files)",
     )
+
+
+def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "quarantine_share_below_1pct",
+            asset=key,
+            description="Warns when more than 1% of a run's records are quarantined "
+            "(look at raw.quarantine / stg_ingest__quarantined_records).",
+        ),
+        dg.AssetCheckSpec(
+            "no_rejected_files",
+            asset=key,
+            description="Fails (red, not blocking: the other files and everything downstream still run) when a "
+            "file of the run could not be loaded at all — a corrupt gzip, an unreadable file, a CSV without the "
+            "required columns. The file is recorded as rejected in raw.loaded_files with the reason and tried "
+            "again at the next run; replace it with a readable one.",
+        ),
+    ]
 
 
 def build_raw_asset(source: Source) -> dg.AssetsDefinition:
@@ -89,12 +123,13 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
         description=(
             f"{source.description}, loaded from `<landing>/{source.landing_subdir}/*.jsonl` "
             f"into `{source.table}` with COPY and one set-based validation statement per file. "
-            f"Deduplicated on `{source.key}`; files already loaded (by content hash) are "
-            "skipped; malformed records go to `raw.quarantine` with file, line and reason. "
+            f"Deduplicated on `{source.key}`; files already loaded (by source and content hash) are "
+            "skipped; malformed records go to `raw.quarantine` with file, line and reason; a file that "
+            "cannot be read at all is recorded as rejected (check `no_rejected_files`). "
             "Records of erased people (`privacy.suppressed_identifiers`) and do-not-track "
             "Segment messages are counted, not stored."
         ),
-        check_specs=[_check_spec(key)],
+        check_specs=_check_specs(key),
     )
     def _raw_asset(
         context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZone
@@ -119,7 +154,7 @@ HISTORICAL_ORDERS_KEY = dg.AssetKey(["raw", "historical_orders"])
     key=HISTORICAL_ORDERS_KEY,
     group_name="ingest",
     kinds={"python", "postgres"},
-    check_specs=[_check_spec(HISTORICAL_ORDERS_KEY)],
+    check_specs=_check_specs(HISTORICAL_ORDERS_KEY),
 )
 def raw_historical_orders(
     context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZone
@@ -132,7 +167,7 @@ def raw_historical_orders(
         "historical_orders",
         landing.root / "historical_orders",
         "csv",
-        load_orders_csv,
+        partial(load_orders_csv, future_tolerance=warehouse.future_tolerance),
         workers=landing.load_workers,
         progress=lambda f: context.log.info(describe_file_load(f)),
     )
@@ -157,7 +192,8 @@ ingest_bookkeeping = [
     ),
     _bookkeeping(
         "loaded_files",
-        "Ledger of loaded landing files by content hash (what makes re-loading a file a no-op), with per-file counts.",
+        "Ledger of landing files by source and content hash (what makes re-loading a file a no-op), with "
+        "per-file counts; files that could not be read are `rejected` with the reason.",
     ),
 ]
 

@@ -11,9 +11,14 @@ Accepted columns (header names are case-insensitive; the first alias found wins)
 | amount | total, total_price, revenue, value, order_total | yes: 12.50, "$1,234.50" (not "12,50") |
 | currency | currency_code | no |
 
-Rows that break the CSV structure are quarantined by the reader; the rest are validated
-set-based in SQL, like the JSON sources. Re-importing the same file adds nothing. Rows of erased
-people (their customer id or email is suppressed) are counted, not stored.
+Rows that break the CSV structure (invalid UTF-8, a NUL byte, an unterminated quote, a record
+over 128 KiB, the wrong number of fields) are quarantined by the strict reader
+(:mod:`.csv_reader`), each alone; the rest are validated set-based in SQL, like the JSON
+sources: dates from 1970 up to now (plus the future tolerance), amounts from 0 to what
+``numeric(14,2)`` holds after rounding, ids and emails of at most 256 bytes, currencies of
+three letters. Re-importing the same file adds nothing. A file whose header lacks the required
+columns is rejected as a whole (in the ledger, with the reason). Rows of erased people (their
+customer id or email is suppressed) are counted, not stored.
 """
 
 from __future__ import annotations
@@ -21,16 +26,20 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg2.extensions
 
 from audience_dagster.errors import IngestError
+from audience_dagster.ingest.csv_reader import CsvRows, read_rows
+from audience_dagster.ingest.fields import MAX_IDENTIFIER_BYTES, MAX_MONEY
 from audience_dagster.ingest.landing import file_sha256, open_landing
-from audience_dagster.ingest.loader import FileLoad, claim_file, record_ledger, suppression_active
-from audience_dagster.ingest.sources import compile_reader_quarantine, land_checked, suppression_key_columns
+from audience_dagster.ingest.ledger import claim_file, record_ledger
+from audience_dagster.ingest.loader import FileLoad, contained, suppression_active
+from audience_dagster.ingest.statements import compile_reader_quarantine, land_checked, suppression_key_columns
 
 SOURCE = "historical_orders"
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -87,11 +96,24 @@ checked AS MATERIALIZED (
         CASE
             WHEN coalesce(order_date_text, '') = '' THEN 'missing required field: order_date'
             WHEN ordered_at IS NULL THEN 'unparseable order_date: ' || quote_literal(left(order_date_text, 40))
+            WHEN NOT raw.timestamp_in_range(ordered_at)
+                THEN 'order_date out of range: ' || quote_literal(left(order_date_text, 40)) || ' (1970 to 2199)'
+            WHEN ordered_at > %(loaded_at)s::timestamptz + %(future_tolerance)s
+                THEN 'order_date in the future: ' || quote_literal(left(order_date_text, 40))
             WHEN coalesce(amount_text, '') = '' THEN 'missing required field: amount'
             WHEN amount IS NULL THEN 'wrong type: amount must be a number, got ' || quote_literal(left(amount_text, 40))
             WHEN amount < 0 THEN 'negative amount: refunds are not orders'
-            WHEN amount >= 1e12 THEN 'amount out of range: ' || quote_literal(left(amount_text, 40))
+            WHEN round(amount, 2) > __MAX_MONEY__
+                THEN 'amount out of range: ' || quote_literal(left(amount_text, 40)) || ' (must be 0 to __MAX_MONEY__)'
             WHEN customer_id IS NULL AND email IS NULL THEN 'order names no customer: needs customer_id or email'
+            WHEN octet_length(order_id) > __MAX_ID__
+                THEN 'order_id too long: ' || octet_length(order_id) || ' bytes (limit __MAX_ID__)'
+            WHEN octet_length(customer_id) > __MAX_ID__
+                THEN 'customer_id too long: ' || octet_length(customer_id) || ' bytes (limit __MAX_ID__)'
+            WHEN octet_length(email) > __MAX_ID__
+                THEN 'email too long: ' || octet_length(email) || ' bytes (limit __MAX_ID__)'
+            WHEN currency !~ '^[A-Z]{3}$'
+                THEN 'wrong type: currency must be a 3-letter ISO 4217 code, got ' || quote_literal(left(currency, 40))
         END AS reason,
         false AS do_not_track{suppression_keys},
         coalesce(
@@ -103,7 +125,7 @@ checked AS MATERIALIZED (
         ) AS order_key
     FROM typed
 ),
-"""
+""".replace("__MAX_MONEY__", MAX_MONEY).replace("__MAX_ID__", str(MAX_IDENTIFIER_BYTES))
 
 
 def compile_orders_load(*, suppression: bool = False) -> str:
@@ -147,83 +169,104 @@ def map_header(header: list[str]) -> dict[str, int]:
     return found
 
 
-def split_rows(
-    text: io.TextIOBase, positions: dict[str, int], width: int
-) -> tuple[io.StringIO, dict[int, tuple[str, str]], int]:
-    """CSV rows → (COPY buffer of well-formed rows, {line: (reason, record)}, lines read).
+def split_rows(lines: Iterable[bytes | str], positions: dict[str, int], width: int) -> tuple[io.StringIO, CsvRows]:
+    """Data lines of an orders CSV → (COPY buffer of the good rows, what the reader found).
 
-    Line numbers count the header as line 1 (as a spreadsheet shows them).
+    The buffer holds one CSV row per good record: line number, the record as read, then the
+    columns of ``COLUMNS`` in order (empty when the file has no such column).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    bad: dict[int, tuple[str, str]] = {}
-    reader = csv.reader(text)
+    report = CsvRows()
     order = list(COLUMNS)
-    line = 1
-    for row in reader:
-        line = reader.line_num + 1  # the header was line 1
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != width:
-            bad[line] = (f"wrong number of fields: expected {width}, got {len(row)}", ",".join(row))
-            continue
-        record = ",".join(row)
-        writer.writerow([line, record, *(row[positions[c]] if c in positions else "" for c in order)])
+    encoded = (line.encode("utf-8") if isinstance(line, str) else line for line in lines)
+    for line, row in read_rows(encoded, width, report):
+        writer.writerow([line, ",".join(row), *(row[positions[c]] if c in positions else "" for c in order)])
     out.seek(0)
-    return out, bad, line
+    return out, report
 
 
-def load_orders_csv(conn: psycopg2.extensions.connection, path: Path, display_path: str | None = None) -> FileLoad:
-    """Load one orders CSV in one transaction (committed here); idempotent by content hash."""
+def read_header(handle) -> list[str]:
+    """The header row (UTF-8, a byte-order mark allowed); :class:`IngestError` if unreadable."""
+    first = handle.readline()
+    try:
+        text = first.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"the header line is not UTF-8 (byte {exc.start + 1}); save the file as UTF-8") from None
+    if "\x00" in text or not text.strip():
+        raise IngestError("the first line must be a header naming the columns; it is empty or holds a NUL byte")
+    return next(csv.reader([text]), [])
+
+
+def load_orders_csv(
+    conn: psycopg2.extensions.connection,
+    path: Path,
+    display_path: str | None = None,
+    *,
+    future_tolerance: timedelta = timedelta(days=1),
+) -> FileLoad:
+    """Load one orders CSV in one transaction (committed here); idempotent by content hash. A
+    file that cannot be read as orders (header, gzip, I/O) is recorded as rejected, not raised."""
+    shown = display_path or str(path)
+    return contained(conn, SOURCE, path, shown, lambda: _load_orders(conn, path, shown, future_tolerance))
+
+
+def _load_orders(conn: psycopg2.extensions.connection, path: Path, shown: str, future_tolerance: timedelta) -> FileLoad:
     started = time.perf_counter()
     sha = file_sha256(path)
-    shown = display_path or str(path)
     loaded_at = datetime.now(UTC)
     with conn.cursor() as cur:
-        if not claim_file(cur, sha):
+        if not claim_file(cur, SOURCE, sha):
             conn.rollback()
             return FileLoad(path=shown, sha256=sha, skipped=True)
         suppression = suppression_active(cur)
-        with open_landing(path) as raw_handle:
-            text = io.TextIOWrapper(raw_handle, encoding="utf-8", errors="replace", newline="")
-            header = next(csv.reader([text.readline()]), [])
-            try:
-                positions = map_header(header)
-            except IngestError as exc:
-                lines = sum(1 for _ in text) + 1
-                reason = f"whole file rejected ({lines - 1} data lines): {exc}"
-                bad, buffer = {1: (reason, ",".join(header))}, io.StringIO()
-            else:
-                buffer, bad, lines = split_rows(text, positions, len(header))
+        with open_landing(path) as handle:
+            header = read_header(handle)
+            positions = map_header(header)
+            buffer, report = split_rows(handle, positions, len(header))
         cur.execute(_LANDING_TABLE)
         cur.copy_expert("COPY landing_orders FROM STDIN WITH (FORMAT csv)", buffer)
-        params = {"source": SOURCE, "file_path": shown, "file_sha256": sha, "loaded_at": loaded_at}
-        bad_quarantined = bad_suppressed = 0
-        if bad:
-            cur.execute(
-                compile_reader_quarantine(_REJECTED_ROWS, suppression=suppression),
-                {
-                    **params,
-                    "bad_lines": list(bad),
-                    "bad_reasons": [reason for reason, _ in bad.values()],
-                    "bad_records": [record for _, record in bad.values()],
-                },
-            )
-            bad_quarantined, bad_suppressed = cur.fetchone()
+        params = {
+            "source": SOURCE,
+            "file_path": shown,
+            "file_sha256": sha,
+            "loaded_at": loaded_at,
+            "future_tolerance": future_tolerance,
+        }
+        bad_quarantined, bad_again, bad_suppressed = _quarantine_bad_rows(cur, params, report, suppression)
         cur.execute(compile_orders_load(suppression=suppression), params)
-        records, valid, inserted, quarantined, suppressed, do_not_track = cur.fetchone()
+        records, valid, inserted, quarantined, again, suppressed, do_not_track = cur.fetchone()
         result = FileLoad(
             path=shown,
             sha256=sha,
             skipped=False,
-            lines=lines,
-            records=records + len(bad),
+            lines=report.lines,
+            records=records + len(report.bad),
             inserted=inserted,
             duplicates=valid - inserted,
             quarantined=quarantined + bad_quarantined,
+            already_quarantined=again + bad_again,
             suppressed=suppressed + bad_suppressed,
             do_not_track=do_not_track,
+            blank=report.blank + report.continued + 1,  # nor is the header
         )
         record_ledger(cur, SOURCE, path, shown, sha, result, loaded_at)
     conn.commit()
     return replace(result, seconds=time.perf_counter() - started)
+
+
+def _quarantine_bad_rows(cur, params: dict, report: CsvRows, suppression: bool) -> tuple[int, int, int]:
+    """Quarantine the rows the reader set aside; (quarantined, already_quarantined, suppressed)."""
+    if not report.bad:
+        return 0, 0, 0
+    cur.execute(
+        compile_reader_quarantine(_REJECTED_ROWS, suppression=suppression),
+        {
+            **params,
+            "bad_lines": list(report.bad),
+            "bad_reasons": [reason for reason, _ in report.bad.values()],
+            "bad_records": [record for _, record in report.bad.values()],
+        },
+    )
+    quarantined, again, suppressed = cur.fetchone()
+    return quarantined, again, suppressed

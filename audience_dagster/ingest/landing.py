@@ -3,8 +3,11 @@
 Pure logic, no database: finding files, hashing them, and escaping their lines so that each
 physical line arrives in PostgreSQL verbatim as one ``text`` value, in order, whatever it
 contains. Validation happens afterwards, set-based, in SQL. Lines that cannot even be sent as
-text (invalid UTF-8, NUL bytes) are sent with replacement characters and reported by line
-number so the SQL side quarantines them with the right reason.
+text (invalid UTF-8, NUL bytes) are sent with replacement characters, and lines longer than
+:data:`MAX_RECORD_BYTES` are sent cut to :data:`KEPT_BYTES_OF_OVERSIZED`; all are reported by
+line number so the SQL side quarantines them with the right reason. Nothing here raises on
+what a file holds; reading a broken file (a truncated gzip) raises ``OSError``/``EOFError``,
+which the loader records as the file's rejection.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK_BYTES = 8 << 20
+MAX_RECORD_BYTES = 1 << 20  # a record longer than 1 MiB is quarantined, not parsed
+KEPT_BYTES_OF_OVERSIZED = 64 << 10  # what raw.quarantine keeps of it (the file keeps the rest)
 _SUFFIXES = {"jsonl": (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz"), "csv": (".csv", ".csv.gz")}
 
 
@@ -70,25 +75,47 @@ class LineStream:
 
     def _generate(self) -> Iterator[bytes]:
         carry = b""
+        oversized = 0  # bytes of the current line seen so far once it passed MAX_RECORD_BYTES
         while True:
             block = self.source.read(self.chunk_bytes)
             if not block:
                 break
+            if oversized:  # skipping the rest of a line too long to keep
+                cut = block.find(b"\n")
+                if cut < 0:
+                    oversized += len(block)
+                    continue
+                yield self._oversized(carry, oversized + cut)
+                carry, oversized, block = b"", 0, block[cut + 1 :]
             block = carry + block
             cut = block.rfind(b"\n")
             if cut < 0:
                 carry = block
+                if len(carry) > MAX_RECORD_BYTES:
+                    carry, oversized = carry[:KEPT_BYTES_OF_OVERSIZED], len(carry)
                 continue
             carry = block[cut + 1 :]
+            if len(carry) > MAX_RECORD_BYTES:
+                carry, oversized = carry[:KEPT_BYTES_OF_OVERSIZED], len(carry)
             yield self._prepare(block[: cut + 1])
-        if carry:
+        if oversized:
+            yield self._oversized(carry, oversized)
+        elif carry:
             yield self._prepare(carry + b"\n")
+
+    def _oversized(self, head: bytes, size: int) -> bytes:
+        """One line too long to keep: its head, flagged with its size."""
+        self.lines += 1
+        self.unreadable[self.lines] = f"record too large: {size} bytes (limit {MAX_RECORD_BYTES})"
+        head = head[:KEPT_BYTES_OF_OVERSIZED].replace(b"\x00", b"\\u0000").replace(b"\n", b" ")
+        return escape_copy_text(head.decode("utf-8", "replace").encode("utf-8") + b"\n")
 
     def _prepare(self, block: bytes) -> bytes:
         """Whole lines, ending in b'\\n' → escaped bytes; counts lines, flags bad ones."""
         first_line = self.lines + 1
         self.lines += block.count(b"\n")
-        if b"\x00" in block or not _is_utf8(block):
+        long_line = len(block) > MAX_RECORD_BYTES and max(map(len, block.split(b"\n"))) > MAX_RECORD_BYTES
+        if long_line or b"\x00" in block or not _is_utf8(block):
             block = self._repair(block, first_line)
         return escape_copy_text(block)
 
@@ -96,11 +123,14 @@ class LineStream:
         repaired: list[bytes] = []
         for offset, line in enumerate(block.split(b"\n")[:-1]):
             reason = None
+            if len(line) > MAX_RECORD_BYTES:
+                reason = f"record too large: {len(line)} bytes (limit {MAX_RECORD_BYTES})"
+                line = line[:KEPT_BYTES_OF_OVERSIZED]
             if b"\x00" in line:
-                reason = "NUL byte in record"
+                reason = reason or "NUL byte in record"
                 line = line.replace(b"\x00", b"\\u0000")
             if not _is_utf8(line):
-                reason = "invalid UTF-8 in record"
+                reason = reason or "invalid UTF-8 in record"
                 line = line.decode("utf-8", "replace").encode("utf-8")
             if reason:
                 self.unreadable[first_line + offset] = reason

@@ -1,19 +1,28 @@
 """Load landing files into the raw tables: COPY, then one set-based statement per file.
 
 Each file is one transaction: COPY its lines into a temporary table, validate and land them
-(``sources.compile_load_statement``), record it in ``raw.loaded_files``. A file whose content
-hash is already in the ledger is skipped, and every raw table dedups on its natural key, so
-loading anything twice adds nothing. Bad records go to ``raw.quarantine`` with file, line and
-reason; a run never stops on them. Records of erased people (``privacy.suppressed_identifiers``)
-and do-not-track Segment messages are counted in the ledger and not stored.
+(``statements.compile_load_statement``), record it in ``raw.loaded_files``. A file whose
+(source, content hash) is already in the ledger as loaded is skipped, and every raw table
+dedups on its natural key, so loading anything twice adds nothing. Bad records go to
+``raw.quarantine`` with file, line and reason; a run never stops on them. Records of erased
+people (``privacy.suppressed_identifiers``) and do-not-track Segment messages are counted in
+the ledger and not stored.
+
+A file that fails as a whole — a corrupt or truncated gzip, an I/O error, anything else that
+raises — is rolled back and recorded in the ledger as ``rejected`` with the reason; the other
+files and sources load on, and the file is tried again at the next run (a corrected file has
+new content and loads). If the fast load statement raises on a value PostgreSQL cannot parse
+(a JSON number beyond numeric, SQLSTATE class 22/54), the same file is re-run once with every
+line validated as jsonb first (``strict``), which never raises on content.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -22,14 +31,21 @@ from pathlib import Path
 import psycopg2.errors
 import psycopg2.extensions
 
-from audience_dagster.errors import IngestError
 from audience_dagster.ingest.landing import (
     LineStream,
     file_sha256,
     find_landing_files,
     open_landing,
 )
-from audience_dagster.ingest.sources import Source, compile_load_statement, compile_reader_quarantine
+from audience_dagster.ingest.ledger import (
+    claim_file,
+    describe_failure,
+    quarantine_reasons,
+    record_ledger,
+    record_rejection,
+)
+from audience_dagster.ingest.sources import Source
+from audience_dagster.ingest.statements import compile_load_statement, compile_reader_quarantine
 from audience_dagster.warehouse.connection import connect, connection
 
 _LANDING_TABLE = """
@@ -54,7 +70,24 @@ class FileLoad:
     quarantined: int = 0
     suppressed: int = 0  # records of erased people: not stored, not quarantined
     do_not_track: int = 0  # Segment messages that asked not to be tracked: not stored
+    already_quarantined: int = 0  # bad records quarantined before (the same text, another file)
+    blank: int = 0  # lines that are not records: blank, a CSV header, a quoted field's continuation
+    rejected: str | None = None  # why the whole file could not be loaded (recorded in the ledger)
+    strict: bool = False  # loaded by the strict statement after the fast one raised
     seconds: float = 0.0
+
+    @property
+    def accounted(self) -> int:
+        """Lines with a known outcome: ``lines`` when nothing was lost."""
+        return (
+            self.inserted
+            + self.duplicates
+            + self.quarantined
+            + self.already_quarantined
+            + self.suppressed
+            + self.do_not_track
+            + self.blank
+        )
 
 
 @dataclass
@@ -77,6 +110,10 @@ class SourceLoad:
     def files_skipped(self) -> int:
         return sum(f.skipped for f in self.files)
 
+    @property
+    def rejected(self) -> list[FileLoad]:
+        return [f for f in self.files if f.rejected]
+
 
 def load_file(
     conn: psycopg2.extensions.connection,
@@ -86,31 +123,30 @@ def load_file(
     future_tolerance: timedelta,
     display_path: str | None = None,
 ) -> FileLoad:
-    """Load one JSON-lines file of ``source`` in one transaction (committed here)."""
+    """Load one JSON-lines file of ``source`` in one transaction (committed here). A file that
+    fails as a whole is recorded as rejected (see the module docstring), not raised."""
+    shown = display_path or str(path)
+    return contained(
+        conn, source.name, path, shown, lambda: _load_json_file(conn, source, path, shown, future_tolerance)
+    )
+
+
+def _load_json_file(
+    conn: psycopg2.extensions.connection, source: Source, path: Path, shown: str, future_tolerance: timedelta
+) -> FileLoad:
     started = time.perf_counter()
     sha = file_sha256(path)
-    shown = display_path or str(path)
     with conn.cursor() as cur:
-        if not claim_file(cur, sha):
+        if not claim_file(cur, source.name, sha):
             conn.rollback()
             return FileLoad(path=shown, sha256=sha, skipped=True)
         suppression = suppression_active(cur)
         # Memoize would hash whole jsonb values per row to cache the LATERAL steps (+50%)
         cur.execute("SET LOCAL enable_memoize = off")
         cur.execute(_LANDING_TABLE)
-        try:
-            with open_landing(path) as handle:
-                stream = LineStream(handle)
-                cur.copy_expert("COPY landing_lines (body) FROM STDIN", stream)
-        # unreadable, or a corrupt/truncated .gz (psycopg2 reports errors raised by the stream's
-        # read() during COPY as QueryCanceled)
-        except (OSError, EOFError, psycopg2.errors.QueryCanceled) as exc:
-            conn.rollback()
-            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise IngestError(
-                f"cannot read landing file {shown}: {detail}; nothing of it was "
-                "loaded — replace the file and re-run (it is not in the ledger)"
-            ) from exc
+        with open_landing(path) as handle:
+            stream = LineStream(handle)
+            cur.copy_expert("COPY landing_lines (body) FROM STDIN", stream)
         loaded_at = datetime.now(UTC)
         params = {
             "source": source.name,
@@ -120,9 +156,9 @@ def load_file(
             "future_tolerance": future_tolerance,
             "skip_lines": sorted(stream.unreadable),
         }
-        bad_quarantined, bad_suppressed = _quarantine_unreadable(cur, params, stream.unreadable, suppression)
-        cur.execute(compile_load_statement(source, suppression=suppression), params)
-        records, valid, inserted, quarantined, suppressed, do_not_track = cur.fetchone()
+        bad_quarantined, bad_again, bad_suppressed = _quarantine_unreadable(cur, params, stream.unreadable, suppression)
+        counts, strict = run_load_statement(cur, source, params, suppression)
+        records, valid, inserted, quarantined, again, suppressed, do_not_track = counts
         result = FileLoad(
             path=shown,
             sha256=sha,
@@ -132,23 +168,57 @@ def load_file(
             inserted=inserted,
             duplicates=valid - inserted,
             quarantined=quarantined + bad_quarantined,
+            already_quarantined=again + bad_again,
             suppressed=suppressed + bad_suppressed,
             do_not_track=do_not_track,
+            blank=stream.lines - records - len(stream.unreadable),
+            strict=strict,
         )
         record_ledger(cur, source.name, path, shown, sha, result, loaded_at)
     conn.commit()
     return replace(result, seconds=time.perf_counter() - started)
 
 
-def claim_file(cur, sha: str) -> bool:
-    """Lock this file's content hash for the transaction; False if it was already loaded.
+def run_load_statement(cur, source: Source, params: dict, suppression: bool) -> tuple[tuple, bool]:
+    """Run the load statement; if it raises on a value PostgreSQL cannot parse (class 22 data
+    exceptions, class 54 limits), roll back to before it and run the strict variant. Returns
+    (the statement's row, whether the strict one ran)."""
+    cur.execute("SAVEPOINT load_statement")
+    try:
+        cur.execute(compile_load_statement(source, suppression=suppression), params)
+        return cur.fetchone(), False
+    except psycopg2.Error as exc:
+        if (exc.pgcode or "")[:2] not in ("22", "54"):
+            raise
+        cur.execute("ROLLBACK TO SAVEPOINT load_statement")
+    cur.execute(compile_load_statement(source, suppression=suppression, strict=True), params)
+    return cur.fetchone(), True
 
-    Lock first, then look in the ledger: two loaders racing on the same file serialise, and
-    the second one finds the ledger entry the first committed.
-    """
-    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (sha,))
-    cur.execute("SELECT 1 FROM raw.loaded_files WHERE file_sha256 = %s", (sha,))
-    return cur.fetchone() is None
+
+def contained(
+    conn: psycopg2.extensions.connection, source: str, path: Path, shown: str, load: Callable[[], FileLoad]
+) -> FileLoad:
+    """``load()``, or — when it raises — the file recorded as rejected (rolled back, reason in the
+    ledger). Only a failure to record the rejection itself (the warehouse is gone) raises."""
+    started = time.perf_counter()
+    try:
+        return load()
+    except Exception as exc:  # noqa: BLE001 - any failure of one file is that file's rejection
+        conn.rollback()
+        reason = describe_failure(exc)
+        sha = _sha_or_path_key(path)
+        with conn.cursor() as cur:
+            record_rejection(cur, source, path, shown, sha, reason)
+        conn.commit()
+        return FileLoad(path=shown, sha256=sha, skipped=False, rejected=reason, seconds=time.perf_counter() - started)
+
+
+def _sha_or_path_key(path: Path) -> str:
+    """The file's content hash, or (unreadable) a key derived from its path."""
+    try:
+        return file_sha256(path)
+    except OSError:
+        return "unreadable:" + hashlib.sha256(str(path).encode()).hexdigest()
 
 
 def suppression_active(cur) -> bool:
@@ -170,54 +240,17 @@ _UNREADABLE_ROWS = (
 )
 
 
-def _quarantine_unreadable(cur, params: dict, unreadable: dict[int, str], suppression: bool) -> tuple[int, int]:
-    """Quarantine the lines the reader flagged; (quarantined, suppressed)."""
+def _quarantine_unreadable(cur, params: dict, unreadable: dict[int, str], suppression: bool) -> tuple[int, int, int]:
+    """Quarantine the lines the reader flagged; (quarantined, already_quarantined, suppressed)."""
     if not unreadable:
-        return 0, 0
+        return 0, 0, 0
     lines = sorted(unreadable)
     cur.execute(
         compile_reader_quarantine(_UNREADABLE_ROWS, suppression=suppression),
         {**params, "bad_lines": lines, "bad_reasons": [unreadable[line] for line in lines]},
     )
-    quarantined, suppressed = cur.fetchone()
-    return quarantined, suppressed
-
-
-def record_ledger(cur, source: str, path: Path, shown: str, sha: str, result: FileLoad, loaded_at: datetime) -> None:
-    """Remember a loaded file by content hash so the same bytes are never loaded twice."""
-    cur.execute(
-        "INSERT INTO raw.loaded_files (file_sha256, source, file_path, file_bytes, lines,"
-        " inserted, duplicates, quarantined, suppressed, do_not_track, loaded_at)"
-        " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
-        " ON CONFLICT (file_sha256) DO NOTHING",
-        (
-            sha,
-            source,
-            shown,
-            path.stat().st_size,
-            result.lines,
-            result.inserted,
-            result.duplicates,
-            result.quarantined,
-            result.suppressed,
-            result.do_not_track,
-            loaded_at,
-        ),
-    )
-
-
-def quarantine_reasons(conn: psycopg2.extensions.connection, shas: Iterable[str]) -> Counter[str]:
-    """How many records each quarantine reason took, over the given files."""
-    shas = list(shas)
-    if not shas:
-        return Counter()
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT regexp_replace(reason, ': .*$', ''), count(*) FROM raw.quarantine"
-            " WHERE file_sha256 = ANY(%s) GROUP BY 1",
-            (shas,),
-        )
-        return Counter(dict(cur.fetchall()))
+    quarantined, again, suppressed = cur.fetchone()
+    return quarantined, again, suppressed
 
 
 FileLoader = Callable[[psycopg2.extensions.connection, Path, str], FileLoad]
@@ -246,7 +279,7 @@ def load_directory(
     lock = threading.Lock()
 
     def run(path: Path) -> FileLoad:
-        if not hasattr(local, "conn"):
+        if getattr(local, "conn", None) is None or local.conn.closed:
             local.conn = connect(url)
             with lock:
                 opened.append(local.conn)
@@ -254,7 +287,18 @@ def load_directory(
             shown = str(path.relative_to(directory.parent))
         except ValueError:
             shown = str(path)
-        loaded = load_one(local.conn, path, shown)
+        try:
+            loaded = load_one(local.conn, path, shown)
+        except psycopg2.Error as exc:  # the connection broke: record the rejection on a fresh one
+            local.conn.close()
+            local.conn = None
+            failure = exc.__context__ or exc  # what broke the load, not the failed rollback after it
+
+            def fail() -> FileLoad:
+                raise failure
+
+            with connection(url) as conn:
+                loaded = contained(conn, source_name, path, shown, fail)
         if progress:
             with lock:
                 progress(loaded)
@@ -269,7 +313,8 @@ def load_directory(
             )
     finally:
         for conn in opened:
-            conn.close()
+            if not conn.closed:
+                conn.close()
     report.seconds = time.perf_counter() - started
     return report
 

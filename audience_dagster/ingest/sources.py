@@ -1,20 +1,26 @@
-"""The touchpoints we ingest and the set-based SQL that validates and lands one file of each.
+"""The touchpoints we ingest: where their files are, what a record must hold, where it lands.
 
-Pure: this module only builds SQL text from the static source definitions below (no user
-input reaches it; values are bound parameters). One statement per file does everything:
-parse every line as JSON, extract and type the required fields, decide a quarantine reason per
-record (first failing check wins), insert the bad ones into ``raw.quarantine`` and the good
-ones into the raw table with ``ON CONFLICT DO NOTHING`` on the source's natural key.
-
-Privacy (see README "Privacy"): compiled with ``suppression=True`` (the loader does so when
-``privacy.suppressed_identifiers`` is not empty), records naming an erased person's identifier
-are neither stored nor quarantined, only counted; a Segment message whose own context says
-do-not-track is counted and not stored, except a consent update.
+Pure: static definitions (no user input reaches them). Each :class:`Source` says which fields
+its load statement extracts, which checks quarantine a record (``checks``, then the
+:mod:`~audience_dagster.ingest.fields` checks, then ``late_checks``; first failing check wins)
+and which raw columns a good record fills. :mod:`~audience_dagster.ingest.statements` compiles
+them into the one set-based statement per file. What every check guarantees downstream is the
+contract in docs/ingestion.md (``ingest/contract.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from audience_dagster.ingest import fields as fc
+from audience_dagster.ingest.fields import FieldCheck, compile_fields, sample
+from audience_dagster.ingest.statements import (  # noqa: F401 - re-exported: the public API of ingest
+    compile_load_statement,
+    compile_reader_quarantine,
+    compile_suppression,
+    land_checked,
+    suppression_key_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -40,23 +46,41 @@ class Source:
     identifiers: tuple[tuple[str, str], ...] = ()
     # condition over fields/o: the record asked not to be tracked (counted, not stored)
     do_not_track: str = "false"
+    # the typed fields every model reads (ingest/fields.py), checked after `checks`
+    field_checks: tuple[FieldCheck, ...] = ()
+    # checks that need the typed fields, after the field checks
+    late_checks: tuple[tuple[str, str], ...] = ()
+    # CTEs between the per-record checks (`checked_fields`) and the landing (`checked`): checks
+    # across records, e.g. a Shopify line item id another order already holds
+    post_checks: str = ""
+    # data-modifying CTEs after the landing (`landed` returns the landed keys as `key`)
+    landing_extras: str = ""
 
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        return self.fields + compile_fields(self.field_checks)[0]
 
-def _missing(key: str) -> str:
-    return f"coalesce(o->>'{key}', '') = ''"
+    @property
+    def extracts(self) -> tuple[str, ...]:
+        """The jsonb values the field checks read (``x.j_<path>``), once per record."""
+        return compile_fields(self.field_checks)[1]
 
-
-def _not_type(path: str, *types: str) -> str:
-    allowed = ", ".join(f"'{t}'" for t in (*types, "null"))
-    return f"(o {path} IS NOT NULL AND jsonb_typeof(o {path}) NOT IN ({allowed}))"
-
-
-def _sample(expr: str) -> str:
-    """A short quoted excerpt of an offending value for the quarantine reason."""
-    return f"quote_literal(left({expr}, 40))"
+    @property
+    def all_checks(self) -> tuple[tuple[str, str], ...]:
+        return self.checks + compile_fields(self.field_checks)[2] + self.late_checks
 
 
 _EPOCH_MAX = "32503680000"  # 3000-01-01: beyond it to_timestamp() would raise
+BIGINT_MAX = 9223372036854775807
+INT_MAX = 2147483647
+
+
+def _future(column: str, raw: str) -> tuple[str, str]:
+    return (
+        f"{column} > %(loaded_at)s::timestamptz + %(future_tolerance)s",
+        f"'{raw} in the future: ' || {sample(f'o->>{raw!r}')}",
+    )
+
 
 CONSENT_EVENT = "Segment Consent Preference Updated"
 # A message is do-not-track when its own context says so: `context.doNotTrack` true or "1", or
@@ -68,6 +92,12 @@ SEGMENT_DO_NOT_TRACK = (
     f" (o->>'type' IS DISTINCT FROM 'track' OR o->>'event' IS DISTINCT FROM '{CONSENT_EVENT}')"
     " AND (o #>> '{context,doNotTrack}' IN ('true', '1')"
     " OR privacy.refuses_every_category(o #> '{context,consent,categoryPreferences}')) END"
+)
+_TRACK, _ALIAS, _GROUP, _IDENTIFY = (f"message_type = '{t}'" for t in ("track", "alias", "group", "identify"))
+_BLANK = f"coalesce(btrim(o->>'{{}}', {fc.WHITESPACE}), '') = ''"
+# both clocks must be sane before Segment's skew correction subtracts one from the other
+_SKEW_CORRECTABLE = (
+    "sent_at IS NOT NULL AND raw.timestamp_in_range(sent_at) AND raw.timestamp_in_range(original_timestamp)"
 )
 
 SEGMENT = Source(
@@ -90,33 +120,63 @@ SEGMENT = Source(
         # Segment sets receivedAt on arrival; a message without one arrives now (at load)
         "coalesce(received_parsed, %(loaded_at)s::timestamptz) AS received_at",
         # Segment's clock-skew correction: timestamp = receivedAt - (sentAt - originalTimestamp)
-        "CASE WHEN sent_at IS NOT NULL"
+        f"CASE WHEN {_SKEW_CORRECTABLE} AND raw.timestamp_in_range(received_parsed) IS NOT FALSE"
         " THEN coalesce(received_parsed, %(loaded_at)s::timestamptz) - (sent_at - original_timestamp)"
         " ELSE original_timestamp END AS corrected",
     ),
     checks=(
-        (_missing("type"), "'missing required field: type'"),
+        (_BLANK.format("type"), "'missing required field: type'"),
         (
             "o->>'type' NOT IN ('track', 'page', 'screen', 'identify', 'alias', 'group')",
-            "'unknown message type: ' || " + _sample("o->>'type'"),
+            "'unknown message type: ' || " + sample("o->>'type'"),
         ),
-        (_missing("messageId"), "'missing required field: messageId'"),
-        (_not_type("-> 'messageId'", "string"), "'wrong type: messageId must be a string'"),
-        (_not_type("-> 'anonymousId'", "string", "number"), "'wrong type: anonymousId must be a string'"),
-        (_not_type("-> 'userId'", "string", "number"), "'wrong type: userId must be a string'"),
-        (f"{_missing('anonymousId')} AND {_missing('userId')}", "'missing required field: anonymousId or userId'"),
-        (f"o->>'type' = 'track' AND {_missing('event')}", "'missing required field: event'"),
-        (f"o->>'type' = 'alias' AND {_missing('previousId')}", "'missing required field: previousId'"),
+    ),
+    field_checks=(
+        fc.key("messageId"),
+        fc.ident("anonymousId"),
+        fc.ident("userId"),
+        fc.name("event", required=True, when=_TRACK),
+        fc.ident("previousId", required=True, when=_ALIAS),
+        fc.ident("userId", required=True, when=_ALIAS),
+        fc.ident("groupId", required=True, when=_GROUP),
+        fc.json_object("properties"),
+        fc.json_object("traits"),
+        fc.json_object("context"),
+        fc.ident("traits", "email", types=("string",), when=_IDENTIFY),
+        fc.ident("traits", "phone", when=_IDENTIFY),
+        *(fc.name("traits", n, when=_IDENTIFY) for n in ("firstName", "first_name", "lastName", "last_name")),
+        fc.json_object("traits", "address", when=_IDENTIFY),
+        fc.ident("properties", "order_id", when=_TRACK),
+        fc.ident("context", "device", "id"),
+    ),
+    late_checks=(
+        (
+            f"{_BLANK.format('anonymousId')} AND {_BLANK.format('userId')}",
+            "'missing required field: anonymousId or userId'",
+        ),
         ("original_text IS NULL", "'missing required field: timestamp'"),
-        ("original_timestamp IS NULL", "'unparseable timestamp: ' || " + _sample("original_text")),
-        ("o->>'sentAt' IS NOT NULL AND sent_at IS NULL", "'unparseable sentAt: ' || " + _sample("o->>'sentAt'")),
+        ("original_timestamp IS NULL", "'unparseable timestamp: ' || " + sample("original_text")),
+        ("o->>'sentAt' IS NOT NULL AND sent_at IS NULL", "'unparseable sentAt: ' || " + sample("o->>'sentAt'")),
         (
             "o->>'receivedAt' IS NOT NULL AND received_parsed IS NULL",
-            "'unparseable receivedAt: ' || " + _sample("o->>'receivedAt'"),
+            "'unparseable receivedAt: ' || " + sample("o->>'receivedAt'"),
         ),
-        (_not_type("-> 'properties'", "object"), "'wrong type: properties must be an object'"),
-        (_not_type("-> 'traits'", "object"), "'wrong type: traits must be an object'"),
-        (_not_type("-> 'context'", "object"), "'wrong type: context must be an object'"),
+        (
+            "NOT raw.timestamp_in_range(sent_at)",
+            "'sentAt out of range: ' || " + sample("o->>'sentAt'") + " || ' (1970 to 2199)'",
+        ),
+        (
+            "NOT raw.timestamp_in_range(received_parsed)",
+            "'receivedAt out of range: ' || " + sample("o->>'receivedAt'") + " || ' (1970 to 2199)'",
+        ),
+        (
+            "NOT raw.timestamp_in_range(corrected)",
+            "CASE WHEN corrected = original_timestamp THEN 'timestamp out of range: ' || "
+            + sample("original_text")
+            + " || ' (1970 to 2199)' ELSE 'timestamp out of range after clock-skew correction: ' || "
+            + sample("original_text")
+            + " END",
+        ),
     ),
     columns=(
         ("message_id", "message_id"),
@@ -154,18 +214,24 @@ SENDGRID = Source(
         "raw.try_numeric(o->>'timestamp') AS epoch",
     ),
     derived=(
-        f"CASE WHEN epoch BETWEEN 0 AND {_EPOCH_MAX} THEN to_timestamp(epoch::double precision) END AS occurred_at",
+        # rounded first: a tiny exponent (1e-400) would underflow double precision
+        f"CASE WHEN epoch BETWEEN 0 AND {_EPOCH_MAX} THEN to_timestamp(round(epoch, 6)::double precision) END"
+        " AS occurred_at",
     ),
-    checks=(
-        (_missing("sg_event_id"), "'missing required field: sg_event_id'"),
-        (_missing("event"), "'missing required field: event'"),
-        (_missing("email"), "'missing required field: email'"),
-        (_missing("timestamp"), "'missing required field: timestamp'"),
-        ("epoch IS NULL", "'wrong type: timestamp must be UNIX seconds, got ' || " + _sample("o->>'timestamp'")),
-        ("occurred_at IS NULL", "'timestamp out of range: ' || " + _sample("o->>'timestamp'")),
+    checks=(),
+    field_checks=(
+        fc.key("sg_event_id"),
+        fc.name("event", required=True),
+        fc.ident("email", required=True, types=("string",)),
+        fc.ident("contact_id"),
+        fc.FieldCheck(("timestamp",), "epoch", required=True, types=("number", "string")),
+    ),
+    late_checks=(
+        ("epoch IS NULL", "'wrong type: timestamp must be UNIX seconds, got ' || " + sample("o->>'timestamp'")),
+        ("occurred_at IS NULL", "'timestamp out of range: ' || " + sample("o->>'timestamp'")),
         (
             "occurred_at > %(loaded_at)s::timestamptz + %(future_tolerance)s",
-            "'timestamp in the future: ' || " + _sample("o->>'timestamp'"),
+            "'timestamp in the future: ' || " + sample("o->>'timestamp'"),
         ),
     ),
     columns=(
@@ -179,42 +245,106 @@ SENDGRID = Source(
     identifiers=(("email", "o->>'email'"), ("email_provider_id", "o->>'contact_id'")),
 )
 
+# Line items, checked across the file's orders at once (one unnest of every valid order's
+# line_items): each an object with a positive integer id, a quantity from 1 to INT_MAX written
+# as an integer and a price staging can hold; an id is one order's — the first order of the
+# file naming it wins, an id twice in one order or held by an order loaded before
+# (raw.shopify_line_items) quarantines the order. The landed orders' line items are recorded
+# in raw.shopify_line_items by the same statement (`landing_extras`).
+SHOPIFY_LINE_ITEM_CHECKS = f"""line_items AS MATERIALIZED (
+    SELECT c.line_no, c.n_id AS order_id,
+        CASE
+            WHEN jsonb_typeof(item) <> 'object' THEN 'wrong type: line_items must hold objects'
+            WHEN coalesce(raw.try_bigint(item ->> 'id'), 0) < 1
+                THEN 'line item id must be a positive integer, got ' || {sample("coalesce(item ->> 'id', 'none')")}
+            WHEN NOT CASE WHEN pg_input_is_valid(item ->> 'quantity', 'integer')
+                          THEN (item ->> 'quantity')::integer >= 1 ELSE false END
+                THEN 'line item quantity must be a whole number from 1 to {INT_MAX}, got '
+                    || {sample("coalesce(item ->> 'quantity', 'none')")}
+            WHEN coalesce(round(raw.try_numeric(item ->> 'price'), 2), -1) NOT BETWEEN 0 AND {fc.MAX_MONEY}
+                THEN 'line item price must be a decimal from 0 to {fc.MAX_MONEY}, got '
+                    || {sample("coalesce(item ->> 'price', 'none')")}
+        END AS problem,
+        raw.try_bigint(item ->> 'id') AS line_item_id
+    FROM checked_fields AS c
+    CROSS JOIN LATERAL jsonb_array_elements(c.o -> 'line_items') AS item
+    WHERE c.field_reason IS NULL AND jsonb_typeof(c.o -> 'line_items') = 'array'
+),
+line_item_problems AS MATERIALIZED (
+    SELECT line_no, min(problem) AS problem
+    FROM (
+        SELECT line_no, problem FROM line_items WHERE problem IS NOT NULL
+        UNION ALL
+        SELECT k.line_no,
+            CASE WHEN k.in_order > 1 THEN 'duplicate line item id ' || k.line_item_id || ' within the order'
+                 ELSE 'line item id ' || k.line_item_id || ' belongs to another order' END
+        FROM (
+            SELECT line_no, order_id, line_item_id,
+                count(*) OVER (PARTITION BY line_no, line_item_id) AS in_order,
+                first_value(order_id) OVER (PARTITION BY line_item_id ORDER BY line_no) AS first_order_id
+            FROM line_items
+            WHERE line_item_id IS NOT NULL
+        ) AS k
+        LEFT JOIN raw.shopify_line_items AS held
+            ON held.line_item_id = k.line_item_id AND held.order_id <> k.order_id
+        WHERE k.in_order > 1 OR k.order_id <> k.first_order_id OR held.line_item_id IS NOT NULL
+    ) AS problems
+    GROUP BY line_no
+),
+checked AS NOT MATERIALIZED (
+    SELECT c.*, coalesce(c.field_reason, p.problem) AS reason
+    FROM checked_fields AS c
+    LEFT JOIN line_item_problems AS p USING (line_no)
+)"""
+SHOPIFY_LINE_ITEMS_LANDED = """line_items_landed AS (
+    INSERT INTO raw.shopify_line_items (line_item_id, order_id)
+    SELECT i.line_item_id, i.order_id FROM line_items AS i JOIN landed AS l ON l.key = i.order_id
+    ON CONFLICT DO NOTHING
+)"""
+
 SHOPIFY = Source(
     name="shopify",
     landing_subdir="shopify",
     file_format="jsonl",
     table="raw.shopify_orders",
     key="order_id",
-    fields=(
-        "raw.try_bigint(o->>'id') AS order_id",
-        "raw.try_timestamptz(o->>'created_at') AS created_at",
-    ),
+    fields=(),
     derived=(),
-    checks=(
-        (_missing("id"), "'missing required field: id'"),
-        ("order_id IS NULL", "'wrong type: id must be an integer, got ' || " + _sample("o->>'id'")),
-        (_missing("created_at"), "'missing required field: created_at'"),
-        ("created_at IS NULL", "'unparseable created_at: ' || " + _sample("o->>'created_at'")),
+    checks=(),
+    field_checks=(
+        fc.integer("id", low=1, high=BIGINT_MAX, required=True),
+        fc.timestamp("created_at", required=True),
+        fc.money("total_price", required=True),
+        *(fc.money(m, blank_is_absent=True) for m in ("subtotal_price", "total_discounts", "total_tax")),
+        fc.FieldCheck(("currency",), "name", required=True),
+        fc.ident("email", types=("string",)),
+        fc.json_object("customer"),
+        fc.json_array("line_items"),
+        fc.integer("customer", "id", low=1, high=BIGINT_MAX, when="jsonb_typeof(o -> 'customer') = 'object'"),
+    ),
+    late_checks=(
+        _future("n_created_at", "created_at"),
         (
-            "created_at > %(loaded_at)s::timestamptz + %(future_tolerance)s",
-            "'created_at in the future: ' || " + _sample("o->>'created_at'"),
+            "o->>'currency' !~ '^[A-Za-z]{3}$'",
+            "'wrong type: currency must be a 3-letter ISO 4217 code, got ' || " + sample("o->>'currency'"),
         ),
-        (_missing("total_price"), "'missing required field: total_price'"),
         (
-            "raw.try_numeric(o->>'total_price') IS NULL",
-            "'wrong type: total_price must be a decimal, got ' || " + _sample("o->>'total_price'"),
+            "o #>> '{customer,id}' IS NULL"
+            " AND (o #>> '{customer,email}' IS NOT NULL"
+            " OR o #>> '{customer,first_name}' IS NOT NULL)",
+            "'missing required field: customer.id (the customer has an email or a name)'",
         ),
-        (_not_type("-> 'customer'", "object"), "'wrong type: customer must be an object'"),
-        (_not_type("-> 'line_items'", "array"), "'wrong type: line_items must be an array'"),
         (
-            f"{_missing('email')} AND coalesce(o #>> '{{customer,id}}', '') = ''"
-            f" AND coalesce(o #>> '{{customer,email}}', '') = ''",
+            f"coalesce(btrim(o->>'email', {fc.WHITESPACE}), '') = ''"
+            f" AND coalesce(o #>> '{{customer,id}}', '') = '' AND coalesce(o #>> '{{customer,email}}', '') = ''",
             "'order names no customer: needs customer.id or email'",
         ),
     ),
+    post_checks=SHOPIFY_LINE_ITEM_CHECKS,
+    landing_extras=SHOPIFY_LINE_ITEMS_LANDED,
     columns=(
-        ("order_id", "order_id"),
-        ("created_at", "created_at"),
+        ("order_id", "n_id"),
+        ("created_at", "n_created_at"),
         ("payload", "o"),
     ),
     description="Shopify orders (REST Admin API order JSON)",
@@ -231,26 +361,30 @@ SOCIAL = Source(
     file_format="jsonl",
     table="raw.social_events",
     key="event_id",
-    fields=("raw.try_timestamptz(o->>'occurred_at') AS occurred_at",),
+    fields=(),
     derived=(),
-    checks=(
-        (_missing("event_id"), "'missing required field: event_id'"),
-        (_missing("platform"), "'missing required field: platform'"),
-        (_missing("action"), "'missing required field: action'"),
-        (_missing("handle"), "'missing required field: handle'"),
-        (_missing("occurred_at"), "'missing required field: occurred_at'"),
-        ("occurred_at IS NULL", "'unparseable occurred_at: ' || " + _sample("o->>'occurred_at'")),
+    checks=(),
+    field_checks=(
+        fc.key("event_id", types=("string", "number")),
+        fc.name("platform", required=True),
+        fc.name("action", required=True),
+        fc.ident("handle", required=True, types=("string",)),
+        fc.timestamp("occurred_at", required=True),
+        fc.ident("email", types=("string",)),
+    ),
+    late_checks=(
         (
-            "occurred_at > %(loaded_at)s::timestamptz + %(future_tolerance)s",
-            "'occurred_at in the future: ' || " + _sample("o->>'occurred_at'"),
+            f"ltrim(btrim(o->>'handle', {fc.WHITESPACE}), '@') = ''",
+            "'missing required field: handle (only an @)'",
         ),
+        _future("n_occurred_at", "occurred_at"),
     ),
     columns=(
         ("event_id", "o->>'event_id'"),
         ("platform", "lower(o->>'platform')"),
         ("action", "lower(o->>'action')"),
         ("handle", "o->>'handle'"),
-        ("occurred_at", "occurred_at"),
+        ("occurred_at", "n_occurred_at"),
         ("payload", "o"),
     ),
     description="Social engagement (like, share, comment, follow)",
@@ -262,198 +396,3 @@ SOCIAL = Source(
 )
 
 JSON_SOURCES: tuple[Source, ...] = (SEGMENT, SENDGRID, SHOPIFY, SOCIAL)
-
-
-def suppression_key_columns(identifiers: tuple[tuple[str, str], ...]) -> str:
-    """Select-list items for ``checked``: each identifier of the record as ``suppression_key_<i>``."""
-    return "".join(f",\n        {expr} AS suppression_key_{i}" for i, (_, expr) in enumerate(identifiers))
-
-
-def compile_suppression(identifiers: tuple[tuple[str, str], ...]) -> tuple[str, str]:
-    """(CTEs, condition): the CTEs to put after ``checked`` and the condition, over a row ``c`` of
-    it, that the record names an erased person.
-
-    Hashing is the cost, so each *distinct* identifier value of the file is hashed once and
-    matched against ``privacy.suppressed_identifiers`` (``suppressed_keys``: normally a few
-    values or none). A record is then compared with those values by plain text, one hashed
-    look-up per identifier, and not at all when the file has none. The look-ups are hashed
-    because ``suppressed_keys`` is estimated small whatever the file's size; a condition on a
-    set estimated as large as the file would be scanned once per record.
-    """
-    keys = ", ".join(f"('{kind}', c.suppression_key_{i})" for i, (kind, _) in enumerate(identifiers))
-    per_record = " OR ".join(
-        f"c.suppression_key_{i} IN (SELECT value FROM suppressed_keys WHERE identifier_type = '{kind}')"
-        for i, (kind, _) in enumerate(identifiers)
-    )
-    ctes = f"""file_keys AS (
-    SELECT DISTINCT k.identifier_type, k.value
-    FROM checked AS c
-    CROSS JOIN LATERAL (VALUES {keys}) AS k (identifier_type, value)
-    WHERE k.value IS NOT NULL
-),
-suppressed_keys AS MATERIALIZED (
-    SELECT identifier_type, value
-    FROM file_keys
-    WHERE (identifier_type, privacy.identifier_sha256(identifier_type, value))
-        IN (SELECT identifier_type, value_sha256 FROM privacy.suppressed_identifiers)
-),
-"""
-    return ctes, f"coalesce(EXISTS (SELECT 1 FROM suppressed_keys) AND ({per_record}), false)"
-
-
-def compile_load_statement(source: Source, *, suppression: bool = False) -> str:
-    """The single statement that validates and lands ``pg_temp.landing_lines`` for a source.
-
-    Each ``LATERAL (… OFFSET 0)`` is an optimisation fence: without it the planner inlines the
-    subqueries and re-parses the JSON text at every reference to ``o`` (40× slower).
-    ``suppression``: also drop the records of erased people (:func:`compile_suppression`; the
-    loader asks for it only when the suppression list is not empty).
-
-    Bound parameters: source, file_path, file_sha256, loaded_at, future_tolerance (interval),
-    skip_lines (bigint[]: lines already quarantined by the reader). Returns one row:
-    (records, valid, inserted, quarantined, suppressed, do_not_track).
-    """
-    fields = ",\n            ".join(source.fields)
-    derived = ",\n            ".join(source.derived) or "NULL AS nothing"
-    checks = "\n".join(f"            WHEN {cond} THEN {reason}" for cond, reason in source.checks)
-    names = ", ".join(name for name, _ in source.columns)
-    values = ",\n        ".join(f"{expr} AS {name}" for name, expr in source.columns)
-    keys = suppression_key_columns(source.identifiers) if suppression else ""
-    return f"""
-WITH checked AS MATERIALIZED (
-    SELECT
-        l.line_no,
-        r.o,
-        f.*,
-        d.*,
-        CASE
-            WHEN r.j IS NULL THEN 'invalid JSON'
-            WHEN r.o IS NULL THEN 'not a JSON object: got a JSON ' || jsonb_typeof(r.j)
-{checks}
-        END AS reason,
-        CASE WHEN r.o IS NULL THEN false ELSE coalesce({source.do_not_track}, false) END AS do_not_track{keys}
-    FROM pg_temp.landing_lines AS l
-    CROSS JOIN LATERAL (SELECT raw.try_jsonb(l.body) AS j OFFSET 0) AS p
-    CROSS JOIN LATERAL (
-        SELECT p.j, CASE WHEN jsonb_typeof(p.j) = 'object' THEN p.j END AS o OFFSET 0
-    ) AS r
-    CROSS JOIN LATERAL (
-        SELECT
-            {fields}
-        OFFSET 0
-    ) AS f
-    CROSS JOIN LATERAL (
-        SELECT
-            {derived}
-        OFFSET 0
-    ) AS d
-    WHERE btrim(l.body, E' \t\r\n') <> '' AND l.line_no <> ALL(%(skip_lines)s::bigint[])
-),
-{
-        land_checked(
-            source.table,
-            names,
-            values,
-            source.key,
-            "pg_temp.landing_lines",
-            "body",
-            identifiers=source.identifiers if suppression else None,
-        )
-    }"""
-
-
-def land_checked(
-    table: str,
-    names: str,
-    values: str,
-    key: str,
-    landing_table: str,
-    record_column: str,
-    *,
-    identifiers: tuple[tuple[str, str], ...] | None = None,
-) -> str:
-    """The tail every load statement shares, after a CTE ``checked`` (line_no, reason,
-    do_not_track, …, and ``suppression_key_<i>`` for each of ``identifiers`` when given).
-
-    Records are, in this order of precedence: *suppressed* (with ``identifiers``: they name an
-    erased person, :func:`compile_suppression`; neither stored nor quarantined), *do-not-track*
-    (counted, not stored), *quarantined* (a reason; their original text from ``landing_table``;
-    with ``identifiers``, a bad record whose text holds a suppressed value counts as suppressed
-    instead), or inserted into ``table`` deduplicated on ``key``. Returns one row:
-    (records, valid, inserted, quarantined, suppressed, do_not_track).
-    """
-    if identifiers:
-        suppression, suppressed = compile_suppression(identifiers)
-        mentions = f"privacy.mentions_suppressed(l.{record_column})"
-    else:
-        suppression, suppressed, mentions = "", "false", "false"
-    return f"""{suppression}flagged AS NOT MATERIALIZED (
-    SELECT c.*, {suppressed} AS suppressed FROM checked AS c
-),
-candidates AS MATERIALIZED (
-    SELECT c.line_no, c.reason, l.{record_column} AS record, {mentions} AS mentions_suppressed
-    FROM flagged AS c
-    JOIN {landing_table} AS l USING (line_no)
-    WHERE c.reason IS NOT NULL AND NOT c.suppressed AND NOT c.do_not_track
-),
-quarantined AS (
-    INSERT INTO raw.quarantine (source, file_path, file_sha256, line_no, reason, record)
-    SELECT %(source)s, %(file_path)s, %(file_sha256)s, line_no, reason, record
-    FROM candidates
-    WHERE NOT mentions_suppressed
-    ON CONFLICT (file_sha256, line_no) DO NOTHING
-    RETURNING 1
-),
-landed AS (
-    INSERT INTO {table} ({names}, file_sha256, line_no, loaded_at)
-    SELECT
-        {values},
-        %(file_sha256)s, line_no, %(loaded_at)s::timestamptz
-    FROM flagged
-    WHERE reason IS NULL AND NOT suppressed AND NOT do_not_track
-    ON CONFLICT ({key}) DO NOTHING
-    RETURNING 1
-),
-counted AS (
-    SELECT
-        count(*) AS records,
-        count(*) FILTER (WHERE reason IS NULL AND NOT suppressed AND NOT do_not_track) AS valid,
-        count(*) FILTER (WHERE suppressed) AS suppressed,
-        count(*) FILTER (WHERE do_not_track AND NOT suppressed) AS do_not_track
-    FROM (SELECT reason, do_not_track, suppressed FROM flagged OFFSET 0) AS f  -- flag once per record
-)
-SELECT
-    records,
-    valid,
-    (SELECT count(*) FROM landed) AS inserted,
-    (SELECT count(*) FROM quarantined) AS quarantined,
-    suppressed + (SELECT count(*) FROM candidates WHERE mentions_suppressed) AS suppressed,
-    do_not_track
-FROM counted
-"""
-
-
-def compile_reader_quarantine(rows: str, *, suppression: bool = False) -> str:
-    """Quarantine the records a reader rejected before SQL saw them (invalid UTF-8, a broken CSV
-    row): ``rows`` is a query yielding (line_no, reason, record). With ``suppression``, a record
-    whose text holds a suppressed value is counted instead of stored.
-
-    Bound parameters: source, file_path, file_sha256 and those of ``rows``. Returns one row:
-    (quarantined, suppressed).
-    """
-    mentions = "privacy.mentions_suppressed(record)" if suppression else "false"
-    return f"""
-WITH rejected AS MATERIALIZED (
-    SELECT line_no, reason, record, {mentions} AS mentions_suppressed
-    FROM ({rows}) AS r (line_no, reason, record)
-),
-quarantined AS (
-    INSERT INTO raw.quarantine (source, file_path, file_sha256, line_no, reason, record)
-    SELECT %(source)s, %(file_path)s, %(file_sha256)s, line_no, reason, record
-    FROM rejected
-    WHERE NOT mentions_suppressed
-    ON CONFLICT (file_sha256, line_no) DO NOTHING
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM quarantined), (SELECT count(*) FROM rejected WHERE mentions_suppressed)
-"""

@@ -186,6 +186,7 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
             json_path("phone", "payload", "customer", "phone"),
         ),
     ),
+    PersonalTable("raw.shopify_line_items", "records", locators=(column("shopify_order_id", "order_id", "::text"),)),
     PersonalTable(
         "raw.social_events",
         "records",

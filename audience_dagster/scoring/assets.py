@@ -113,6 +113,9 @@ def scores(context: AssetExecutionContext, warehouse: WarehouseResource):
         figures = run_scores(conn, as_of)
         if figures["rules_table_created"]:
             context.log.info("created marts.wtp_scoring_rules with the spec's nine default rules")
+        failed_rules = figures["rules_failed"]
+        for message in failed_rules.values():  # each set aside alone; the others scored
+            context.log.error(f"{message} (set aside; see marts.wtp_scoring_rules.last_error)")
         with conn.cursor() as cur:
             common = {"dagster/row_count": figures["profiles_scored"], "as_of": as_of.isoformat()}
             yield dg.MaterializeResult(
@@ -128,6 +131,8 @@ def scores(context: AssetExecutionContext, warehouse: WarehouseResource):
                 metadata={
                     **common,
                     "active_rules": figures["active_rules"],
+                    "rules_failed": len(failed_rules),
+                    "rules_set_aside": _markdown(("rule id", "why"), sorted(failed_rules.items())),
                     "wtp_distribution": _markdown(
                         ("wtp_tier", "profile_count", "avg_revenue", "customers"), _query(cur, WTP_DISTRIBUTION_SQL)
                     ),

@@ -18,15 +18,19 @@ Operators (``value`` is the rule's JSON value):
 see for the first time); ``returning`` — everyone else (a second session or any order).
 
 A rule naming a field that is not a profile column, an unknown operator, a value of the wrong
-shape for its operator or field, or an unknown ``applies_to`` raises :class:`RuleError` naming
-the rule: it never silently scores 0.
+shape for its operator or field, an unknown ``applies_to``, or a number out of bounds
+(``score_adjustment`` and ``max_contribution`` within ±:data:`MAX_POINTS`, compared values finite
+and within ±:data:`MAX_VALUE`) raises :class:`RuleError` naming the rule: it never silently
+scores 0. The scores asset sets such a rule aside alone (its ``last_error`` says why) and scores
+with the others (scoring/warehouse.py).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -37,6 +41,9 @@ from audience_dagster.scoring.explain import accumulate
 OPERATORS = ("equals", "greater_than", "less_than", "contains", "exists", "range")
 APPLIES_TO = ("all", "new", "returning")
 BASE_SCORE = 50
+MAX_POINTS = 100  # a rule cannot move a 0-100 score further
+MAX_VALUE = 1e15
+MAX_TEXT = 1_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Rule:
     applies_to: str = "all"
     rule_type: str = "attribute"
     description: str = ""
+    rule_id: str | None = field(default=None, compare=False)  # the table row, when read from it
 
 
 def _rule(name, field, operator, value, points, description, rule_type="attribute") -> Rule:
@@ -74,31 +82,54 @@ DEFAULT_WTP_RULES: tuple[Rule, ...] = (
 
 
 def rules_from_frame(frame: pd.DataFrame) -> list[Rule]:
-    """Active rules from ``wtp_scoring_rules`` rows (``value`` as JSON text or Python), priority order."""
-    active = frame[frame["status"].eq("active")].sort_values(["priority", "name"], kind="stable")
-    rules = []
-    for row in active.itertuples(index=False):  # one per rule, not per profile
-        value = row.value
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise RuleError(f"WTP rule {row.name!r}: value {row.value!r} is not valid JSON ({exc})") from exc
-        cap = None if pd.isna(row.max_contribution) else int(row.max_contribution)
-        rules.append(
-            Rule(
-                name=row.name,
-                field=row.field,
-                operator=row.operator,
-                value=value,
-                score_adjustment=int(row.score_adjustment),
-                max_contribution=cap,
-                priority=int(row.priority),
-                applies_to=row.applies_to,
-                rule_type=row.rule_type,
-            )
-        )
+    """Active rules from ``wtp_scoring_rules`` rows (``value`` as JSON text or Python), priority
+    order; raises :class:`RuleError` on the first row that cannot be read."""
+    rules, failures = rules_and_failures_from_frame(frame)
+    if failures:
+        raise RuleError(next(iter(failures.values())))
     return rules
+
+
+def rules_and_failures_from_frame(frame: pd.DataFrame) -> tuple[list[Rule], dict[str, str]]:
+    """(readable active rules in priority order, {row key: why a row cannot be read}); the key
+    is the row's ``id`` when the frame has one, else its name."""
+    active = frame[frame["status"].eq("active")].sort_values(["priority", "name"], kind="stable")
+    rules, failures = [], {}
+    for row in active.itertuples(index=False):  # one per rule, not per profile
+        key = str(getattr(row, "id", None) or row.name)
+        try:
+            rules.append(_rule_from_row(row))
+        except (RuleError, TypeError, ValueError, OverflowError) as exc:
+            message = str(exc) if isinstance(exc, RuleError) else f"WTP rule {str(row.name)[:80]!r}: {exc}"
+            failures[key] = message
+    return rules, failures
+
+
+def _rule_from_row(row) -> Rule:
+    value = row.value
+    where = f"WTP rule {str(row.name)[:80]!r}"
+    if isinstance(value, str):
+        if len(value) > 64 << 10:
+            raise RuleError(f"{where}: value is {len(value)} characters of JSON; at most {64 << 10} are read")
+        try:
+            value = json.loads(value)
+        except RecursionError:
+            raise RuleError(f"{where}: the value nests too deep to read (a number, text or range)") from None
+        except json.JSONDecodeError as exc:
+            raise RuleError(f"{where}: value {value[:80]!r} is not valid JSON ({exc})") from None
+    cap = None if pd.isna(row.max_contribution) else int(row.max_contribution)
+    return Rule(
+        name=row.name,
+        field=row.field,
+        operator=row.operator,
+        value=value,
+        score_adjustment=int(row.score_adjustment),
+        max_contribution=cap,
+        priority=int(row.priority),
+        applies_to=row.applies_to,
+        rule_type=row.rule_type,
+        rule_id=None if getattr(row, "id", None) is None else str(row.id),
+    )
 
 
 def field_kind(column: pd.Series) -> str:
@@ -123,8 +154,13 @@ def field_kind(column: pd.Series) -> str:
 
 
 def rule_where(rule: Rule) -> str:
-    """How errors name a rule."""
-    return f"WTP rule {rule.name!r} ({rule.field} {rule.operator} {json.dumps(rule.value, default=str)})"
+    """How errors name a rule (its value shortened: a rule row may hold anything)."""
+    try:
+        value = json.dumps(rule.value, default=str)
+    except (ValueError, RecursionError):
+        value = type(rule.value).__name__
+    value = value if len(value) <= 80 else value[:77] + "..."
+    return f"WTP rule {str(rule.name)[:80]!r} ({str(rule.field)[:80]} {str(rule.operator)[:40]} {value})"
 
 
 def check_rule(rule: Rule, kinds: Mapping[str, str]) -> object:
@@ -138,8 +174,16 @@ def check_rule(rule: Rule, kinds: Mapping[str, str]) -> object:
         raise RuleError(f"{where}: unknown field {rule.field!r}; profile fields are {', '.join(sorted(kinds))}")
     if rule.applies_to not in APPLIES_TO:
         raise RuleError(f"{where}: applies_to {rule.applies_to!r} is not one of {APPLIES_TO}")
-    if rule.max_contribution is not None and rule.max_contribution < 0:
-        raise RuleError(f"{where}: max_contribution must be >= 0")
+    if not -MAX_POINTS <= rule.score_adjustment <= MAX_POINTS:
+        raise RuleError(f"{where}: score_adjustment {rule.score_adjustment} must be within ±{MAX_POINTS}")
+    if rule.max_contribution is not None and not 0 <= rule.max_contribution <= MAX_POINTS:
+        raise RuleError(f"{where}: max_contribution must be from 0 to {MAX_POINTS}")
+    if not -(2**31) <= rule.priority < 2**31:
+        raise RuleError(f"{where}: priority must fit an integer")
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise RuleError(f"{where}: the value is {len(value)} characters; at most {MAX_TEXT}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RuleError(f"{where}: the value must be a finite number")
     kind = kinds[rule.field]
     if rule.operator == "exists":
         return None
@@ -200,10 +244,12 @@ def _bound(value: object, kind: str, where: str):
         try:
             stamp = pd.Timestamp(value)
         except (ValueError, TypeError) as exc:
-            raise RuleError(f"{where}: {value!r} is not a date") from exc
+            raise RuleError(f"{where}: {str(value)[:40]!r} is not a date") from exc
         return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RuleError(f"{where}: {value!r} is not a number")
+        raise RuleError(f"{where}: {str(value)[:40]!r} is not a number")
+    if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_VALUE:
+        raise RuleError(f"{where}: {str(value)[:40]} is out of range (numbers within ±{MAX_VALUE:g})")
     return float(value)
 
 

@@ -5,7 +5,9 @@ Tables (schema ``marts``, beside ``audience_profiles``, so the spec's queries ru
 
 * ``wtp_scoring_rules`` — the spec's table, created and seeded with the spec's nine default rules
   the first time scoring runs; from then on it is the user's (edits, new rules, ``status =
-  'inactive'``) and is read at every materialisation;
+  'inactive'``) and is read at every materialisation. A rule row that cannot be used (unknown
+  field, bad value, out-of-range points, a duplicate name: :func:`check_rules`) is set aside
+  alone — its ``last_error`` (a column this project adds) says why — and the others score;
 * ``profile_scores`` — every score per profile plus the points of every term (``*_points``),
   replaced as a whole by :func:`run_scores` (one set-based statement, see :mod:`.sql`);
   ``audience_profiles`` (a dbt view) shows them in the spec's columns;
@@ -27,9 +29,9 @@ import psycopg2.extensions
 
 from audience_dagster.errors import RuleError
 from audience_dagster.scoring.engagement import ACTIVITY_SQL
-from audience_dagster.scoring.rules import DEFAULT_WTP_RULES, Rule, rules_from_frame
+from audience_dagster.scoring.rules import DEFAULT_WTP_RULES, Rule, rules_and_failures_from_frame
 from audience_dagster.scoring.signals import SIGNALS_SQL
-from audience_dagster.scoring.sql import compile_scores, term_names
+from audience_dagster.scoring.sql import compile_scores, term_names, wtp_terms
 from audience_dagster.warehouse.frames import copy_out
 
 PROFILES = "marts.audience_profile_base"
@@ -66,7 +68,8 @@ CREATE TABLE {RULES} (
     applies_to       text DEFAULT 'all',
     status           text DEFAULT 'active',
     created_at       timestamptz DEFAULT now(),
-    updated_at       timestamptz DEFAULT now()
+    updated_at       timestamptz DEFAULT now(),
+    last_error       text  -- added: why the last run could not use the rule, null when it could
 );
 CREATE INDEX idx_wtp_rules_status ON {RULES}(status);
 CREATE INDEX idx_wtp_rules_priority ON {RULES}(priority);
@@ -74,11 +77,19 @@ CREATE INDEX idx_wtp_rules_priority ON {RULES}(priority);
 
 
 def ensure_rules_table(conn: psycopg2.extensions.connection) -> bool:
-    """Create ``wtp_scoring_rules`` seeded with the defaults if it does not exist; True if created."""
+    """Create ``wtp_scoring_rules`` seeded with the defaults if it does not exist (adding
+    ``last_error`` to one created before it existed); True if created."""
     with conn.cursor() as cur:
         cur.execute("CREATE SCHEMA IF NOT EXISTS marts")
         cur.execute("SELECT to_regclass(%s) IS NULL", (RULES,))
         if not cur.fetchone()[0]:
+            cur.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = 'marts'"
+                " AND table_name = 'wtp_scoring_rules' AND column_name = 'last_error'"
+            )
+            if cur.fetchone() is None:
+                cur.execute(f"ALTER TABLE {RULES} ADD COLUMN IF NOT EXISTS last_error text")
+                conn.commit()
             return False
         cur.execute(RULES_DDL)
         for rule in DEFAULT_WTP_RULES:
@@ -102,20 +113,51 @@ def ensure_rules_table(conn: psycopg2.extensions.connection) -> bool:
     return True
 
 
-def read_rules(conn: psycopg2.extensions.connection) -> list[Rule]:
-    """Active rules in priority order; duplicate active names are an error (they explain scores)."""
+def check_rules(conn: psycopg2.extensions.connection) -> tuple[list[Rule], dict[str, str]]:
+    """(the active rules that can be used, in priority order; {rule id: why one cannot}).
+
+    Each rule is read and compiled alone against the profile columns, so a hostile row —
+    an unknown field, a value of the wrong shape, points out of range, a second active rule
+    with the same name (it would make the explanation ambiguous: the first by priority wins) —
+    fails only itself."""
     frame = copy_out(
         conn,
-        f"SELECT name, rule_type, field, operator, value::text AS value, score_adjustment, max_contribution,"
-        f" priority, applies_to, status FROM {RULES}",
+        f"SELECT id::text AS id, name, rule_type, field, operator, value::text AS value, score_adjustment,"
+        f" max_contribution, priority, applies_to, status FROM {RULES}",
     )
     frame["max_contribution"] = pd.to_numeric(frame["max_contribution"])
     frame["value"] = frame["value"].where(frame["value"].notna(), "null")
-    active = frame[frame["status"] == "active"]
-    duplicated = sorted(set(active.loc[active["name"].duplicated(), "name"]))
-    if duplicated:
-        raise RuleError(f"WTP rules {duplicated}: two active rules share a name; rename one in {RULES}")
-    return rules_from_frame(frame)
+    readable, failures = rules_and_failures_from_frame(frame)
+    column_types = profile_column_types(conn)
+    usable, names = [], set()
+    for rule in readable:
+        try:
+            if rule.name in names:
+                raise RuleError(f"WTP rule {rule.name!r}: another active rule has this name; rename one in {RULES}")
+            wtp_terms([rule], column_types)  # compiles it alone: RuleError names it
+        except RuleError as exc:
+            failures[rule.rule_id or rule.name] = str(exc)
+            continue
+        names.add(rule.name)
+        usable.append(rule)
+    return usable, failures
+
+
+def read_rules(conn: psycopg2.extensions.connection) -> list[Rule]:
+    """The active rules the scores use, in priority order (see :func:`check_rules`)."""
+    return check_rules(conn)[0]
+
+
+def record_rule_errors(conn: psycopg2.extensions.connection, failures: dict[str, str]) -> None:
+    """Store why each failed rule was set aside, and clear ``last_error`` of every other rule."""
+    with conn.cursor() as cur:
+        cur.execute(
+            f"UPDATE {RULES} AS r SET last_error = f.message"
+            " FROM (SELECT id::text AS id FROM marts.wtp_scoring_rules) AS ids"
+            " LEFT JOIN unnest(%s::text[], %s::text[]) AS f (id, message) ON f.id = ids.id"
+            " WHERE r.id::text = ids.id AND r.last_error IS DISTINCT FROM f.message",
+            (list(failures), list(failures.values())),
+        )
 
 
 def profile_column_types(conn: psycopg2.extensions.connection) -> dict[str, str]:
@@ -166,7 +208,8 @@ def run_scores(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> dic
     Returns figures: rules used, rows written, seconds per step."""
     started = time.perf_counter()
     created = ensure_rules_table(conn)
-    rules = read_rules(conn)
+    rules, failures = check_rules(conn)
+    record_rule_errors(conn, failures)
     statement, params = compile_scores(rules, profile_column_types(conn), PROFILES, EVENTS, "marts.profile_scores")
     with conn.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '256MB'")  # the per-profile hash aggregates stay in memory
@@ -184,6 +227,7 @@ def run_scores(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> dic
     return {
         "rules_table_created": created,
         "active_rules": len(rules),
+        "rules_failed": failures,
         "profiles_scored": written,
         "compute_seconds": computed - started,
         "index_seconds": done - computed,

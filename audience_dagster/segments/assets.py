@@ -5,7 +5,8 @@
 * ``segments/segment_membership``: refreshes the active segments (config ``slugs``; default all
   with ``auto_refresh``) — eagerly after the profiles, events or predictions change, and per segment by the
   ``segment_schedule`` sensor when its ``refresh_frequency`` has passed. A failing segment is
-  rolled back alone; the blocking check ``every_segment_refreshed`` then fails the run, naming it;
+  rolled back alone (its ``last_error`` says why); the check ``every_segment_refreshed`` then
+  fails, naming it — red, not blocking: the other segments and everything downstream still run;
 * ``segments/cohort_membership``: every active cohort's members.
 """
 
@@ -108,7 +109,7 @@ class SegmentRefreshConfig(dg.Config):
     group_name="segments",
     kinds={"python", "postgres"},
     automation_condition=dg.AutomationCondition.eager(),
-    check_specs=[dg.AssetCheckSpec("every_segment_refreshed", asset=MEMBERSHIP_KEY, blocking=True)],
+    check_specs=[dg.AssetCheckSpec("every_segment_refreshed", asset=MEMBERSHIP_KEY)],
 )
 def segment_membership(context: AssetExecutionContext, config: SegmentRefreshConfig, warehouse: WarehouseResource):
     """Refresh segment membership set-based in PostgreSQL (one transaction per segment: who entered,
@@ -153,7 +154,7 @@ def segment_membership(context: AssetExecutionContext, config: SegmentRefreshCon
     group_name="segments",
     kinds={"python", "postgres"},
     automation_condition=dg.AutomationCondition.eager(),
-    check_specs=[dg.AssetCheckSpec("every_cohort_refreshed", asset=COHORT_MEMBERSHIP_KEY, blocking=True)],
+    check_specs=[dg.AssetCheckSpec("every_cohort_refreshed", asset=COHORT_MEMBERSHIP_KEY)],
 )
 def cohort_membership(context: AssetExecutionContext, warehouse: WarehouseResource):
     """Rebuild every active cohort's membership (`marts.cohort_membership`: entry time and period,

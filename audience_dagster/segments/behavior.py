@@ -12,40 +12,51 @@ from collections.abc import Mapping
 from typing import Any
 
 from audience_dagster.errors import RuleError
+from audience_dagster.segments.rules import MAX_LIST, MAX_RELATIVE_DAYS, MAX_TEXT, show
 
 EVENTS = "marts.audience_events"
 BEHAVIOR_KEYS = frozenset({"event_type", "min_count", "max_count", "lookback_days", "properties"})
+MAX_COUNT = 2_147_483_647  # count(*) compares with an integer parameter
 
 
-def _count(definition: Mapping[str, Any], key: str, default: int | None) -> int | None:
+def _count(definition: Mapping[str, Any], key: str, default: int | None, high: int = MAX_COUNT) -> int | None:
     value = definition.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RuleError(f"behavior_definition.{key} must be a whole number of at least 1, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise RuleError(f"behavior_definition.{key} must be a whole number from 1 to {high}, got {show(value)}")
     return value
+
+
+def event_types(value: Any, what: str) -> list[str]:
+    """One event type or a list of 1 to MAX_LIST, each a non-empty string of at most MAX_TEXT."""
+    types = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(types, list)
+        or not 0 < len(types) <= MAX_LIST
+        or not all(isinstance(t, str) and 0 < len(t) <= MAX_TEXT for t in types)
+    ):
+        raise RuleError(f"{what} must be an event type or a list of 1 to {MAX_LIST} of them, got {show(value)}")
+    return types
 
 
 def compile_behavioral_segment(definition: Any, events: str = EVENTS) -> tuple[str, dict[str, Any]]:
     """``(sql, params)`` of ``SELECT profile_id, score`` (score 1); ``as_of`` bound by the caller."""
     if not isinstance(definition, dict):
-        raise RuleError(f"behavior_definition must be an object, got {definition!r}")
+        raise RuleError(f"behavior_definition must be an object, got {show(definition)}")
     extra = sorted(set(definition) - BEHAVIOR_KEYS)
     if extra:
         raise RuleError(f"behavior_definition: unknown keys {extra}; use {', '.join(sorted(BEHAVIOR_KEYS))}")
-    types = definition.get("event_type")
-    types = [types] if isinstance(types, str) else types
-    if not isinstance(types, list) or not types or not all(isinstance(t, str) and t for t in types):
-        raise RuleError(f"behavior_definition.event_type must be an event type or a list of them, got {types!r}")
+    types = event_types(definition.get("event_type"), "behavior_definition.event_type")
     min_count = _count(definition, "min_count", 1)
     max_count = _count(definition, "max_count", None)
-    lookback = _count(definition, "lookback_days", 30)
+    lookback = _count(definition, "lookback_days", 30, high=MAX_RELATIVE_DAYS)
     if max_count is not None and max_count < min_count:
         raise RuleError(f"behavior_definition: max_count {max_count} is below min_count {min_count}")
     properties = definition.get("properties")
     properties = {} if properties is None else properties
     if not isinstance(properties, dict):
-        raise RuleError(f"behavior_definition.properties must be an object, got {properties!r}")
+        raise RuleError(f"behavior_definition.properties must be an object, got {show(properties)}")
     params: dict[str, Any] = {"b_types": types, "b_days": lookback, "b_min": min_count}
     having = "count(*) >= %(b_min)s"
     if max_count is not None:

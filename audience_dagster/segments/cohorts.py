@@ -18,7 +18,8 @@ import json
 from typing import Any
 
 from audience_dagster.errors import RuleError
-from audience_dagster.segments.rules import PROFILE_FIELDS, PROFILES, compile_condition
+from audience_dagster.segments.behavior import event_types
+from audience_dagster.segments.rules import MAX_RELATIVE_DAYS, PROFILE_FIELDS, PROFILES, compile_condition, show
 
 EVENTS = "marts.audience_events"
 ENTRY_KEYS = frozenset({"date_field", "event_type", "properties", "rules", "rule_logic"})
@@ -27,18 +28,18 @@ PERIODS = ("day", "week", "month")
 COHORT_TYPES = ("acquisition", "behavioral", "lifecycle")
 
 
-def _positive(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RuleError(f"{what} must be a whole number of at least 1, got {value!r}")
+def _days(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RELATIVE_DAYS:
+        raise RuleError(f"{what} must be a whole number of days from 1 to {MAX_RELATIVE_DAYS}, got {show(value)}")
     return value
 
 
 def compile_cohort(cohort: Any, profiles: str = PROFILES, events: str = EVENTS) -> tuple[str, dict[str, Any]]:
     """``(sql, params)`` of the cohort's members; raises :class:`RuleError` on a bad definition."""
     if cohort.cohort_type not in COHORT_TYPES:
-        raise RuleError(f"cohort_type must be one of {', '.join(COHORT_TYPES)}, got {cohort.cohort_type!r}")
+        raise RuleError(f"cohort_type must be one of {', '.join(COHORT_TYPES)}, got {show(cohort.cohort_type)}")
     if cohort.cohort_period not in PERIODS:
-        raise RuleError(f"cohort_period must be one of {', '.join(PERIODS)}, got {cohort.cohort_period!r}")
+        raise RuleError(f"cohort_period must be one of {', '.join(PERIODS)}, got {show(cohort.cohort_period)}")
     entry = cohort.entry_criteria
     if not isinstance(entry, dict) or sorted(set(entry) - ENTRY_KEYS):
         raise RuleError(f"entry_criteria must be an object with keys among {', '.join(sorted(ENTRY_KEYS))}")
@@ -47,7 +48,7 @@ def compile_cohort(cohort: Any, profiles: str = PROFILES, events: str = EVENTS) 
     params: dict[str, Any] = {"c_period": cohort.cohort_period}
     lookback = None
     if cohort.lookback_days is not None:
-        lookback = _positive(cohort.lookback_days, "lookback_days")
+        lookback = _days(cohort.lookback_days, "lookback_days")
         params["c_days"] = lookback
     window = " AND {col} > %(as_of)s - make_interval(days => %(c_days)s)" if lookback else ""
     ctes, join = "", ""
@@ -55,15 +56,11 @@ def compile_cohort(cohort: Any, profiles: str = PROFILES, events: str = EVENTS) 
         field = entry["date_field"]
         if PROFILE_FIELDS.get(field) != "datetime":
             dates = sorted(f for f, kind in PROFILE_FIELDS.items() if kind == "datetime")
-            raise RuleError(f"entry_criteria.date_field {field!r} is not a profile date; use one of {dates}")
+            raise RuleError(f"entry_criteria.date_field {show(field)} is not a profile date; use one of {dates}")
         entered = f'p."{field}"'
         where = [f"{entered} IS NOT NULL", f"{entered} <= %(as_of)s" + window.format(col=entered)]
     else:
-        types = entry["event_type"]
-        types = [types] if isinstance(types, str) else types
-        if not isinstance(types, list) or not types or not all(isinstance(t, str) and t for t in types):
-            raise RuleError(f"entry_criteria.event_type must be an event type or a list, got {types!r}")
-        params["c_types"] = types
+        params["c_types"] = event_types(entry["event_type"], "entry_criteria.event_type")
         containment = ""
         if entry.get("properties"):
             if not isinstance(entry["properties"], dict):
@@ -99,7 +96,7 @@ def compile_cohort(cohort: Any, profiles: str = PROFILES, events: str = EVENTS) 
             params.update(rule_params)
             exited = f"CASE WHEN {condition} THEN %(as_of)s END"
         else:
-            params["c_inactive"] = _positive(leave["inactive_days"], "exit_criteria.inactive_days")
+            params["c_inactive"] = _days(leave["inactive_days"], "exit_criteria.inactive_days")
             gone = "p.last_seen_at + make_interval(days => %(c_inactive)s)"
             exited = f"CASE WHEN {gone} <= %(as_of)s THEN {gone} END"
     sql = f"""{ctes}SELECT p.id AS profile_id, {entered} AS entered_at,

@@ -22,11 +22,19 @@ Operators (and the field kinds they apply to):
 
 Datetime values are ISO dates/times, ``"now"``, ``"N <unit>s ago"`` or ``"in N <unit>s"`` (units:
 minute, hour, day, week, month, year).
+
+Bounds (anyone can write a rule row): at most :data:`MAX_DEPTH` levels of groups and
+:data:`MAX_RULES` rules and groups in a tree; numbers finite and within ±:data:`MAX_NUMBER`;
+relative dates within :data:`MAX_RELATIVE_DAYS` of the as-of time; text values of at most
+:data:`MAX_TEXT` characters and lists of at most :data:`MAX_LIST` values. Anything else is a
+:class:`RuleError` naming the rule's path, never an SQL error.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -83,6 +91,22 @@ COMPARISONS = {
 }
 LOGIC = ("AND", "OR")
 MAX_DEPTH = 8
+MAX_RULES = 100
+MAX_NUMBER = 1e15
+MAX_RELATIVE_DAYS = 36_600  # about 100 years
+MAX_TEXT = 1_000
+MAX_LIST = 1_000
+UNIT_DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7, "month": 31, "year": 366}
+
+_short = reprlib.Repr()
+_short.maxlevel, _short.maxstring, _short.maxother, _short.maxlist, _short.maxdict = 3, 60, 60, 6, 6
+
+
+def show(value: Any) -> str:
+    """A short, safe repr for error messages (bounded depth and length)."""
+    return _short.repr(value)
+
+
 _UNITS = "minute|hour|day|week|month|year"
 _AGO = re.compile(rf"^\s*(\d{{1,6}})\s+({_UNITS})s?\s+ago\s*$", re.IGNORECASE)
 _AHEAD = re.compile(rf"^\s*in\s+(\d{{1,6}})\s+({_UNITS})s?\s*$", re.IGNORECASE)
@@ -99,6 +123,7 @@ class _Compiler:
     def __init__(self, prefix: str, fields: Mapping[str, str], alias: str) -> None:
         self.prefix, self.fields, self.alias = prefix, fields, alias
         self.params: dict[str, Any] = {}
+        self.nodes = 0
 
     def bind(self, value: Any) -> str:
         name = f"{self.prefix}{len(self.params)}"
@@ -109,16 +134,19 @@ class _Compiler:
         if depth > MAX_DEPTH:
             raise RuleError(f"{where}: groups nest deeper than {MAX_DEPTH} levels")
         if not isinstance(rules, list) or not rules:
-            raise RuleError(f"{where}: 'rules' must be a non-empty list of rules or groups, got {rules!r}")
+            raise RuleError(f"{where}: 'rules' must be a non-empty list of rules or groups, got {show(rules)}")
         logic = "AND" if logic is None else logic
         if not isinstance(logic, str) or logic.upper() not in LOGIC:
-            raise RuleError(f"{where}: rule_logic must be 'AND' or 'OR', got {logic!r}")
+            raise RuleError(f"{where}: rule_logic must be 'AND' or 'OR', got {show(logic)}")
         parts = [self.node(rule, f"{where}[{i}]", depth) for i, rule in enumerate(rules)]
         return parts[0] if len(parts) == 1 else "(" + f" {logic.upper()} ".join(parts) + ")"
 
     def node(self, rule: Any, where: str, depth: int) -> str:
+        self.nodes += 1
+        if self.nodes > MAX_RULES:
+            raise RuleError(f"{where}: more than {MAX_RULES} rules and groups in one definition")
         if not isinstance(rule, dict):
-            raise RuleError(f"{where}: a rule must be an object {{field, operator, value}}, got {rule!r}")
+            raise RuleError(f"{where}: a rule must be an object {{field, operator, value}}, got {show(rule)}")
         if "rules" in rule:
             extra = sorted(set(rule) - GROUP_KEYS)
             if extra:
@@ -131,16 +159,16 @@ class _Compiler:
 
     def leaf(self, field: Any, operator: Any, value: Any, has_value: bool, where: str) -> str:
         if not isinstance(field, str) or field not in self.fields:
-            raise RuleError(f"{where}: unknown field {field!r}; rules may read {', '.join(sorted(self.fields))}")
+            raise RuleError(f"{where}: unknown field {show(field)}; rules may read {', '.join(sorted(self.fields))}")
         if not isinstance(operator, str) or operator not in OPERATOR_KINDS:
-            raise RuleError(f"{where}: unknown operator {operator!r}; use one of {', '.join(OPERATOR_KINDS)}")
+            raise RuleError(f"{where}: unknown operator {show(operator)}; use one of {', '.join(OPERATOR_KINDS)}")
         kind = self.fields[field]
         if kind not in OPERATOR_KINDS[operator]:
             raise RuleError(f"{where}: operator {operator!r} does not apply to {field!r} ({kind})")
         column = f'{self.alias}."{field}"'
         if operator in ("is_null", "is_not_null"):
             if has_value and value is not None:
-                raise RuleError(f"{where}: {operator} takes no value, got {value!r}")
+                raise RuleError(f"{where}: {operator} takes no value, got {show(value)}")
             return f"{column} IS {'NOT ' if operator == 'is_not_null' else ''}NULL"
         if not has_value:
             raise RuleError(f"{where}: {operator} on {field!r} needs a value")
@@ -155,15 +183,17 @@ class _Compiler:
                 return f"{element} = ANY({column})"
             return f"strpos({column}, {element}) > 0"
         if operator in ("in", "not_in"):
-            if not isinstance(value, list) or not value:
-                raise RuleError(f"{where}: {operator} on {field!r} needs a non-empty list, got {value!r}")
+            if not isinstance(value, list) or not value or len(value) > MAX_LIST:
+                raise RuleError(
+                    f"{where}: {operator} on {field!r} needs a list of 1 to {MAX_LIST} values, got {show(value)}"
+                )
             values = [self._literal(v, kind, field, where) for v in value]
             cast = {"number": "numeric[]", "uuid": "uuid[]", "text": "text[]"}[kind]
             test = f"{column} = ANY({self.bind(values)}::{cast})"
             return test if operator == "in" else f"NOT ({test})"
         if operator == "between":
             if not isinstance(value, list) or len(value) != 2:
-                raise RuleError(f"{where}: between on {field!r} needs [low, high], got {value!r}")
+                raise RuleError(f"{where}: between on {field!r} needs [low, high], got {show(value)}")
             low, high = (self.scalar(v, kind, field, where) for v in value)
             return f"{column} BETWEEN {low} AND {high}"
         return f"{column} {COMPARISONS[operator]} {self.scalar(value, kind, field, where)}"
@@ -177,22 +207,33 @@ class _Compiler:
                 return self.interval_before(value, where, _AGO)
             ahead = _AHEAD.match(value)
             if ahead:
-                return f"(%(as_of)s + {self.bind(f'{ahead[1]} {ahead[2].lower()}s')}::interval)"
+                return f"(%(as_of)s + {self.bind(self._interval(ahead, value, where))}::interval)"
         return self.bind(self._literal(value, kind, field, where))
 
+    def _interval(self, match: re.Match[str], value: Any, where: str) -> str:
+        """``'N units'`` for a matched relative date, within :data:`MAX_RELATIVE_DAYS`."""
+        amount, unit = int(match[1]), match[2].lower()
+        if amount * UNIT_DAYS[unit] > MAX_RELATIVE_DAYS:
+            raise RuleError(f"{where}: {show(value)} is more than {MAX_RELATIVE_DAYS} days from the as-of time")
+        return f"{amount} {unit}s"
+
     def interval_before(self, value: Any, where: str, pattern: re.Pattern[str]) -> str:
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_RELATIVE_DAYS:
             value = f"{value} days"
         match = pattern.match(value) if isinstance(value, str) else None
         if not match:
-            raise RuleError(f"{where}: not a relative date: {value!r} (e.g. '90 days ago', 'within last 30 days')")
-        return f"(%(as_of)s - {self.bind(f'{match[1]} {match[2].lower()}s')}::interval)"
+            raise RuleError(f"{where}: not a relative date: {show(value)} (e.g. '90 days ago', 'within last 30 days')")
+        return f"(%(as_of)s - {self.bind(self._interval(match, value, where))}::interval)"
 
     def _literal(self, value: Any, kind: str, field: str, where: str) -> Any:
-        wrong = RuleError(f"{where}: {field!r} is {kind}; {value!r} ({type(value).__name__}) is not")
+        wrong = RuleError(f"{where}: {field!r} is {kind}; {show(value)} ({type(value).__name__}) is not")
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise wrong
+            if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_NUMBER:
+                raise RuleError(
+                    f"{where}: {field!r} compares with {show(value)}; numbers must be within ±{MAX_NUMBER:g}"
+                )
             return value
         if kind == "bool":
             if not isinstance(value, bool):
@@ -209,11 +250,13 @@ class _Compiler:
                 moment = datetime.fromisoformat(value)
             except ValueError:
                 raise RuleError(
-                    f"{where}: {field!r} is a date; {value!r} is neither ISO 8601 nor relative ('90 days ago')"
+                    f"{where}: {field!r} is a date; {show(value)} is neither ISO 8601 nor relative ('90 days ago')"
                 ) from None
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         if not isinstance(value, str):
             raise wrong
+        if len(value) > MAX_TEXT:
+            raise RuleError(f"{where}: {field!r} compares with {len(value)} characters; at most {MAX_TEXT}")
         return value
 
 

@@ -10,8 +10,9 @@ query (see :mod:`.compile`), materialised once into a temp table:
 4. ``member_count`` and ``last_calculated_at`` are set.
 
 Manual and imported members are never removed by a refresh (only by their ``expires_at``). A
-segment that fails (bad definition, SQL error) is rolled back alone: its ``last_error`` says why
-and the other segments still refresh.
+segment that fails — a definition that cannot be read or compiled however hostile the row
+(``stored.py``, ``rules.py``), an SQL error, anything else — is rolled back alone: its
+``last_error`` says why and the other segments still refresh. Cohorts likewise.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from audience_dagster.errors import AudienceError, SegmentError
 from audience_dagster.segments.cohorts import compile_cohort
 from audience_dagster.segments.compile import compile_segment
 from audience_dagster.segments.definitions_yaml import CohortDefinition, SegmentDefinition
+from audience_dagster.segments.stored import cohort_from_row, segment_from_row
 
 SEGMENTS = "marts.micro_segments"
 MEMBERSHIP = "marts.segment_membership"
@@ -177,27 +179,12 @@ def _upsert_by_slug(conn: psycopg2.extensions.connection, table: str, columns: S
     return len(rows)
 
 
-def _segment(row: dict[str, Any]) -> SegmentDefinition:
-    threshold = row["model_threshold"]
-    return SegmentDefinition(
-        slug=row["slug"],
-        name=row["name"],
-        segment_type=row["segment_type"],
-        rules=row["rules"] if row["rules"] is not None else [],
-        rule_logic=row["rule_logic"],
-        model_id=row["model_id"],
-        model_threshold=None if threshold is None else float(threshold),
-        model_operator=row["model_operator"],
-        behavior_definition=row["behavior_definition"] or {},
-        status=row["status"],
-    )
-
-
 def read_segments(
     conn: psycopg2.extensions.connection, slugs: Sequence[str] | None = None
-) -> list[tuple[str, SegmentDefinition]]:
+) -> list[tuple[str, SegmentDefinition | SegmentError]]:
     """``(id, definition)`` of the active segments (those named in ``slugs``, else every one with
-    ``auto_refresh`` on, and every manual one, whose members may expire)."""
+    ``auto_refresh`` on, and every manual one, whose members may expire). A row that cannot be
+    read as a definition (see :mod:`.stored`) comes back as its :class:`SegmentError`."""
     where = "status = 'active'"
     params: dict[str, Any] = {}
     if slugs:
@@ -206,14 +193,22 @@ def read_segments(
     else:
         where += " AND (auto_refresh OR segment_type = 'manual')"
     with conn.cursor() as cur:
+        # the JSON columns as text: parsed here, bounded, one row at a time (stored.py)
         cur.execute(
-            "SELECT id::text, slug, name, segment_type, rules, rule_logic, model_id, model_threshold,"
-            f" model_operator, behavior_definition, status FROM {SEGMENTS} WHERE {where} ORDER BY slug",
+            "SELECT id::text, slug, name, segment_type, rules::text AS rules, rule_logic, model_id, model_threshold,"
+            " model_operator, behavior_definition::text AS behavior_definition, status"
+            f" FROM {SEGMENTS} WHERE {where} ORDER BY slug",
             params,
         )
         names = [d.name for d in cur.description]
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    return [(row["id"], _segment(row)) for row in rows]
+    read: list[tuple[str, SegmentDefinition | SegmentError]] = []
+    for row in rows:
+        try:
+            read.append((row["id"], segment_from_row(row)))
+        except SegmentError as exc:
+            read.append((row["id"], exc))
+    return read
 
 
 def due_segments(conn: psycopg2.extensions.connection, as_of: datetime) -> list[tuple[str, datetime | None]]:
@@ -270,17 +265,29 @@ def refresh_segments(
     ]
     for segment_id, segment in segments:
         try:
+            if isinstance(segment, SegmentError):
+                raise segment
             results.append(refresh_segment(conn, segment_id, segment, as_of))
-        except (AudienceError, psycopg2.Error) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure of one definition is that segment's own
+            slug = segment.slug if isinstance(segment, SegmentError | SegmentDefinition) else "?"
+            message = _failure(f"segment {slug!r}", exc)
             conn.rollback()
-            message = str(exc).strip()
-            if not isinstance(exc, SegmentError):
-                message = f"segment {segment.slug!r}: {message}"
             with conn.cursor() as cur:
                 cur.execute(f"UPDATE {SEGMENTS} SET last_error = %s WHERE id = %s", (message, segment_id))
             conn.commit()
-            results.append(SegmentRefresh(segment.slug, segment.segment_type, error=message))
+            kind = "unknown" if isinstance(segment, SegmentError) else segment.segment_type
+            results.append(SegmentRefresh(slug, kind, error=message))
     return results
+
+
+def _failure(what: str, exc: BaseException) -> str:
+    """``what: message`` for ``last_error`` (an :class:`AudienceError` already names the segment)."""
+    message = (str(exc).strip() or type(exc).__name__)[:2000]
+    if isinstance(exc, SegmentError):  # it names the slug as a segment's: name it as `what`
+        return f"{what}: {message.removeprefix(f'segment {exc.slug!r}: ')}"
+    if isinstance(exc, AudienceError | psycopg2.Error):
+        return f"{what}: {message}"
+    return f"{what}: {type(exc).__name__}: {message}"
 
 
 def add_members(
@@ -365,24 +372,13 @@ class CohortRefresh:
     error: str | None = None
 
 
-def _cohort(row: dict[str, Any]) -> CohortDefinition:
-    return CohortDefinition(
-        slug=row["slug"] or row["id"],
-        name=row["name"],
-        cohort_type=row["cohort_type"],
-        entry_criteria=row["entry_criteria"],
-        exit_criteria=row["exit_criteria"],
-        cohort_period=row["cohort_period"] or "month",
-        lookback_days=row["lookback_days"],
-    )
-
-
 def refresh_cohorts(conn: psycopg2.extensions.connection, as_of: datetime) -> list[CohortRefresh]:
     """Rebuild every active cohort's membership (one transaction each). ``exited_at`` is kept from
     an earlier refresh, so a member who left by the exit rules keeps the time it was first seen."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT id::text, slug, name, cohort_type, entry_criteria, exit_criteria, cohort_period, lookback_days"
+            "SELECT id::text, slug, name, cohort_type, entry_criteria::text AS entry_criteria,"
+            " exit_criteria::text AS exit_criteria, cohort_period, lookback_days"
             f" FROM {COHORTS} WHERE status = 'active' ORDER BY slug"
         )
         names = [d.name for d in cur.description]
@@ -390,10 +386,11 @@ def refresh_cohorts(conn: psycopg2.extensions.connection, as_of: datetime) -> li
     conn.commit()
     results = []
     for row in rows:
-        cohort = _cohort(row)
         started = time.perf_counter()
         keys = {"cid": row["id"], "as_of": as_of}
+        slug = str(row["slug"] or row["id"])
         try:
+            cohort = cohort_from_row(row)
             query, params = compile_cohort(cohort)
             with conn.cursor() as cur:
                 cur.execute(f"CREATE TEMP TABLE cohort_matches ON COMMIT DROP AS {query}", {**params, "as_of": as_of})
@@ -428,12 +425,12 @@ def refresh_cohorts(conn: psycopg2.extensions.connection, as_of: datetime) -> li
                     {**keys, "n": members},
                 )
             conn.commit()
-            results.append(CohortRefresh(cohort.slug, members, exited, time.perf_counter() - started))
-        except (AudienceError, psycopg2.Error) as exc:
+            results.append(CohortRefresh(slug, members, exited, time.perf_counter() - started))
+        except Exception as exc:  # noqa: BLE001 - any failure of one definition is that cohort's own
             conn.rollback()
-            message = f"cohort {cohort.slug!r}: {str(exc).strip()}"
+            message = _failure(f"cohort {slug!r}", exc)
             with conn.cursor() as cur:
                 cur.execute(f"UPDATE {COHORTS} SET last_error = %s WHERE id = %s", (message, row["id"]))
             conn.commit()
-            results.append(CohortRefresh(cohort.slug, error=message))
+            results.append(CohortRefresh(slug, error=message))
     return results

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from audience_dagster.bench.scores import AS_OF, SPEC_TABLES, synthetic_profiles
-from audience_dagster.errors import RuleError
 from audience_dagster.scoring.compute import SCORE_COLUMNS, compute_scores
 from audience_dagster.scoring.warehouse import read_activity, read_profiles, read_rules, run_scores
 from audience_dagster.warehouse.connection import bootstrap, connection
@@ -63,7 +62,7 @@ def test_sql_scores_equal_the_pandas_formulas_for_every_profile(scored_db: str) 
     assert got["wtp_score"].nunique() > 5 and got["rfm_segment"].nunique() >= 6
 
 
-def test_rules_are_the_users_edits_take_effect_and_bad_rules_fail_by_name(scored_db: str) -> None:
+def test_rules_are_the_users_edits_take_effect_and_a_bad_rule_fails_alone(scored_db: str) -> None:
     before = sql_scores(scored_db)  # first run creates and seeds the table
     with connection(scored_db) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM marts.wtp_scoring_rules")
@@ -84,8 +83,12 @@ def test_rules_are_the_users_edits_take_effect_and_bad_rules_fail_by_name(scored
     assert not before["wtp_score"].equals(after["wtp_score"])
     with connection(scored_db) as conn, conn.cursor() as cur:
         cur.execute("UPDATE marts.wtp_scoring_rules SET field = 'total_revenu' WHERE name = 'big_spender'")
-    with pytest.raises(RuleError, match="'big_spender'.*unknown field 'total_revenu'"):
-        sql_scores(scored_db)
+    typo = sql_scores(scored_db)  # the broken rule is set aside alone, naming itself; has_purchased still scores
+    assert (typo["wtp_score"].reindex(profiles.index).to_numpy() == 50 + np.where(bought, 20, 0)).all()
+    with connection(scored_db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, last_error FROM marts.wtp_scoring_rules WHERE last_error IS NOT NULL")
+        ((name, error),) = cur.fetchall()
+    assert name == "big_spender" and "unknown field 'total_revenu'" in error
     with connection(scored_db) as conn, conn.cursor() as cur:
         cur.execute("DELETE FROM marts.wtp_scoring_rules")
     sql_scores(scored_db)  # an empty table is the user's choice: not re-seeded, everyone at base 50
@@ -94,3 +97,41 @@ def test_rules_are_the_users_edits_take_effect_and_bad_rules_fail_by_name(scored
         assert cur.fetchone()[0] == 0
         cur.execute("SELECT min(wtp_score), max(wtp_score) FROM marts.profile_scores")
         assert cur.fetchone() == (50, 50)
+
+
+HOSTILE_RULES = [
+    # (name, field, operator, value JSON, score_adjustment, max_contribution, the error it gets)
+    ("huge_points", "total_orders", "greater_than", "0", 2_000_000_000, None, "score_adjustment"),
+    ("huge_cap", "total_orders", "greater_than", "0", 5, 2_000_000_000, "max_contribution"),
+    ("inf_value", "total_orders", "greater_than", "1e300", 5, None, "out of range"),
+    ("big_int", "total_orders", "greater_than", "1" + "0" * 400, 5, None, "out of range"),
+    ("deep_value", "total_orders", "range", "[" * 5000 + "]" * 5000, 5, None, "nests too deep"),
+    ("someday", "last_order_at", "greater_than", '"someday"', 5, None, "not a date"),
+    ("object_field", "interests", "equals", '{"a": 1}', 5, None, "equals"),
+    ("score_input", "health_score", "greater_than", "1", 5, None, "computed after WTP"),
+    ("has_purchased", "total_orders", "greater_than", "5", 5, None, "another active rule has this name"),
+]
+
+
+def test_every_hostile_wtp_rule_fails_alone_and_the_others_score(scored_db: str) -> None:
+    sql_scores(scored_db)  # creates and seeds the table
+    with connection(scored_db) as conn, conn.cursor() as cur:
+        for name, field, operator, value, points, cap, _ in HOSTILE_RULES:
+            cur.execute(
+                "INSERT INTO marts.wtp_scoring_rules (name, rule_type, field, operator, value, score_adjustment,"
+                " max_contribution, priority) VALUES (%s, 'attribute', %s, %s, %s::jsonb, %s, %s, 500)",
+                (name, field, operator, value, points, cap),
+            )
+    scores = sql_scores(scored_db)
+    assert scores["wtp_score"].between(0, 100).all() and len(scores) == 3_000
+    with connection(scored_db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, priority, last_error FROM marts.wtp_scoring_rules")
+        errors = {(name, priority): error for name, priority, error in cur.fetchall()}
+    for name, *_, message in HOSTILE_RULES:
+        error = errors[(name, 500)]
+        assert error is not None and message in error and repr(name) in error, (name, error)
+    assert all(error is None for (name, priority), error in errors.items() if priority != 500)
+    # the nine defaults scored exactly as before the hostile rows arrived
+    with connection(scored_db) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM marts.wtp_scoring_rules WHERE priority = 500")
+    assert sql_scores(scored_db)["wtp_score"].equals(scores["wtp_score"])

@@ -145,15 +145,22 @@ def write_landing(root: Path) -> dict[str, int]:
             "contact_id": "contact-mary-0001",
         },
     ]
-    order = {"created_at": "2026-01-05T09:12:44-05:00", "total_price": "10.00", "line_items": []}
+    order = {"created_at": "2026-01-05T09:12:44-05:00", "total_price": "10.00", "currency": "USD", "line_items": []}
     shopify = [
         {
             **order,
             "id": 4000000000001,
             "email": "jane.doe@mail.com",
             "customer": {"id": 6000000000001, "email": "jane.doe@mail.com", "phone": "415-555-0123"},
+            "line_items": [{"id": 11, "quantity": 1, "price": "10.00"}],
         },
-        {**order, "id": 4000000000002, "email": MARY_EMAIL, "customer": {"id": 6000000000002, "email": MARY_EMAIL}},
+        {
+            **order,
+            "id": 4000000000002,
+            "email": MARY_EMAIL,
+            "customer": {"id": 6000000000002, "email": MARY_EMAIL},
+            "line_items": [{"id": 12, "quantity": 1, "price": "10.00"}],
+        },
     ]
     social = [
         {

@@ -113,7 +113,7 @@ def test_suppressed_identifiers_are_neither_stored_nor_quarantined(raw_only: str
             json.dumps({"email": "x@mail.com", "event": "open", "sg_event_id": "e2", "timestamp": 1767225600}),
         ],
     )
-    order = {"created_at": "2026-01-05T09:12:44Z", "total_price": "1.00", "line_items": []}
+    order = {"created_at": "2026-01-05T09:12:44Z", "total_price": "1.00", "currency": "USD", "line_items": []}
     write_lines(
         tmp_path / "shopify" / "o.jsonl",
         [
