@@ -5,9 +5,13 @@ identifiers were seen together (an identify call, an order, a login) at a time.
 
 Algorithm
 ---------
-0. **Blocked identifiers.** Junk values (``'null'``, ``'anonymous'``, ``test@…`` …, see
-   :func:`~audience_dagster.identity.normalize.blocked_mask`) get label ``-1``; every edge touching
-   one is dropped with reason ``blocked_identifier``. A ``'null'`` user id therefore links nobody.
+0. **Blocked identifiers.** Junk values (the junk list of :mod:`.junk`: ``'null'``, ``'guest'``,
+   ``test@…``, placeholder phones … in every field) get label ``-1``; every edge touching one is
+   dropped with reason ``blocked_identifier``. A ``'null'`` user id therefore links nobody.
+   **Shared values** (:mod:`.hubs`): a person identifier whose direct links need more than
+   ``rules.shared_value_people`` people under the limits joins nobody either (label ``-1``,
+   reason ``shared_value``). **Equivalences** (aliases between user ids) are contracted first:
+   a chain or loop of any length counts as one user id.
 1. **Phase A — persons from strong identifiers.** Components of the graph of edges whose two ends
    are person types (``user_id``, ``email``, ``phone`` …) that break no limit are persons at once
    (scipy). The edges of the other components are replayed in time order (ties by edge index)
@@ -48,7 +52,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from audience_dagster.identity.normalize import as_strings, blocked_mask
+from audience_dagster.identity.hubs import contraction, shared_values
+from audience_dagster.identity.junk import JunkList, junk_codes, shipped_junk_list
+from audience_dagster.identity.normalize import as_strings
 from audience_dagster.identity.rules import DEFAULT_RULES, IdentityRules
 
 DROPPED_COLUMNS = ("edge", "reason", "u", "v")
@@ -78,15 +84,21 @@ class Resolution:
 
     ``labels``: int64 component label per node (index = node id), ``-1`` for blocked nodes.
     ``dropped_edges``: one row per edge not used, columns ``edge`` (index into the input edges),
-    ``reason`` (``limit:<type>``, ``shared_device``, ``blocked_identifier`` or
+    ``reason`` (``limit:<type>``, ``shared_device``, ``blocked_identifier``, ``shared_value`` or
     ``manual_unmerge``), ``u``, ``v``;
     sorted by ``edge``. ``shared_nodes``: sorted node ids of device identifiers seen with two or
-    more different persons (left unmerged).
+    more different persons (left unmerged). ``junk_codes``: per node, the junk-list rule that
+    blocked it (:data:`~audience_dagster.identity.junk.JUNK_REASONS`; 0: not junk).
+    ``shared_values``: sorted node ids of shared person identifiers; ``value_people``: per
+    node, the fewest people its direct links need (see :mod:`.hubs`).
     """
 
     labels: np.ndarray
     dropped_edges: pd.DataFrame
     shared_nodes: np.ndarray
+    junk_codes: np.ndarray | None = None
+    shared_values: np.ndarray | None = None
+    value_people: np.ndarray | None = None
 
 
 def resolve_identities(
@@ -97,8 +109,15 @@ def resolve_identities(
     edge_time: np.ndarray,
     rules: IdentityRules = DEFAULT_RULES,
     manual: ManualConstraints = NO_CONSTRAINTS,
+    junk: JunkList | None = None,
+    equivalent: np.ndarray | None = None,
 ) -> Resolution:
-    """Partition identifiers into persons; see the module docstring for the algorithm."""
+    """Partition identifiers into persons; see the module docstring for the algorithm.
+
+    ``junk``: the junk list (default: the shipped one; ``rules.extra_blocked_patterns`` are added).
+    ``equivalent``: boolean per edge, True for links that make two identifiers one identity
+    (aliases between user ids); both ends must be of the same person type.
+    """
     rules.validate()
     n = len(node_types)
     if len(node_values) != n:
@@ -113,17 +132,56 @@ def resolve_identities(
 
     types = as_strings(np.asarray(node_types, dtype=object)) if n else np.zeros(0, dtype=object)
     strong = _strong_mask(types, rules)
-    blocked = blocked_mask(types, node_values, rules.extra_blocked_patterns)
+    junk = junk or shipped_junk_list()
+    if rules.extra_blocked_patterns:
+        junk = junk.extend(JunkList(patterns={"*": rules.extra_blocked_patterns}))
+    codes = junk_codes(types, np.asarray(node_values, dtype=object), junk) if n else np.zeros(0, np.int8)
+    blocked = codes > 0
+    same = np.zeros(len(u), dtype=bool) if equivalent is None else np.asarray(equivalent, dtype=bool)
+    same &= ~blocked[u] & ~blocked[v] & strong[u] & (types[u] == types[v])
+    rep = contraction(n, u, v, same)
+    cu, cv = rep[u], rep[v]
+    shared, people, degree = shared_values(types, strong, cu, cv, ~blocked[cu] & ~blocked[cv] & ~same, rules)
+    result = _resolve(types, strong, blocked | shared, cu, cv, time, same, rules, manual, degree)
+    labels = result.labels[rep]
+    dropped = result.dropped_edges
+    hub = shared[cu] | shared[cv]
+    reason = dropped["reason"].to_numpy(dtype=object)
+    reason[hub[dropped["edge"].to_numpy()] & ~(blocked[cu] | blocked[cv])[dropped["edge"].to_numpy()]] = "shared_value"
+    dropped = dropped.assign(reason=reason, u=u[dropped["edge"].to_numpy()], v=v[dropped["edge"].to_numpy()])
+    return Resolution(
+        labels=labels,
+        dropped_edges=dropped,
+        shared_nodes=result.shared_nodes,
+        junk_codes=codes,
+        shared_values=np.flatnonzero(shared),
+        value_people=people,
+    )
 
-    edge_blocked = blocked[u] | blocked[v]
+
+def _resolve(
+    types: np.ndarray,
+    strong: np.ndarray,
+    blocked: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    time: np.ndarray,
+    same: np.ndarray,
+    rules: IdentityRules,
+    manual: ManualConstraints,
+    degree: np.ndarray,
+) -> Resolution:
+    """Phases A, B and the manual decisions on the (contracted) graph; ``blocked`` nodes link nothing."""
+    n = len(types)
+    edge_blocked = (blocked[u] | blocked[v]) & ~same
     su, sv = strong[u], strong[v]
     side = _sides(n, manual.keep_apart)
     apart = _crosses_keep_apart(side, u, v) & ~edge_blocked & (su ^ sv)
-    strong_edge = ~edge_blocked & su & sv
+    strong_edge = ~edge_blocked & su & sv & ~same
     device_edge = ~edge_blocked & ~su & ~sv
     mixed_edge = ~edge_blocked & (su ^ sv) & ~apart
 
-    person, limit_dropped = _persons_from_strong_edges(types, u, v, time, strong_edge, rules, side)
+    person, limit_dropped = _persons_from_strong_edges(types, u, v, time, strong_edge, rules, side, degree)
 
     comp, n_comp = _components(n, u[device_edge], v[device_edge])
     dev_end = np.where(su, v, u)[mixed_edge]
@@ -179,8 +237,12 @@ def _persons_from_strong_edges(
     strong_edge: np.ndarray,
     rules: IdentityRules,
     side: dict[int, frozenset[tuple[int, int]]] | None = None,
+    degree: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
     """Phase A. Returns the person (root node id) of every node and the refused edges by reason.
+
+    ``degree``: distinct strong neighbours per node; edges of equal time are replayed from the
+    least connected up (ties: edge order).
 
     Only components that *could* refuse a union go through the sequential replay: a component of
     the strong-edge graph within every limit and without keep-apart nodes accepts all its edges
@@ -205,7 +267,11 @@ def _persons_from_strong_edges(
     idx = idx[hard[comp[u[idx]]]]
     if len(idx) == 0:
         return person, []
-    order = idx[np.argsort(time[idx], kind="stable")]  # idx ascending: ties stay in edge order
+    if degree is None:
+        order = idx[np.argsort(time[idx], kind="stable")]  # idx ascending: ties stay in edge order
+    else:
+        hubness = np.maximum(degree[u[idx]], degree[v[idx]])
+        order = idx[np.lexsort((idx, hubness, time[idx]))]
     nodes, local = _sorted_unique_inverse(np.concatenate([u[order], v[order]]))
     lu, lv = local[: len(order)], local[len(order) :]
 

@@ -47,6 +47,8 @@ class IdentityRules:
     a type without an entry is unlimited. ``person_types`` are strong identifiers that define a
     person; ``device_types`` are weak identifiers that attach to at most one person.
     ``extra_blocked_patterns``: regexes (case-insensitive, every type) of values never to use.
+    ``shared_value_people``: a person identifier whose direct links need more people than this
+    (under the limits) is shared and joins nobody (see :mod:`~audience_dagster.identity.hubs`).
     """
 
     priority: tuple[str, ...] = _PRIORITY
@@ -54,6 +56,7 @@ class IdentityRules:
     person_types: frozenset[str] = frozenset(PERSON_TYPES)
     device_types: frozenset[str] = frozenset(DEVICE_TYPES)
     extra_blocked_patterns: tuple[str, ...] = ()
+    shared_value_people: int = 2
 
     def __post_init__(self) -> None:
         # Freeze caller-supplied containers so the rules stay immutable and hashable-ish.
@@ -98,6 +101,9 @@ class IdentityRules:
                 )
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
                 raise IdentityRulesError(f"identity rules: limits[{name!r}] must be an integer >= 1, got {limit!r}")
+        people = self.shared_value_people
+        if isinstance(people, bool) or not isinstance(people, int) or people < 1:
+            raise IdentityRulesError(f"identity rules: shared_value_people must be an integer >= 1, got {people!r}")
         for pattern in self.extra_blocked_patterns:
             try:
                 re.compile(pattern)
