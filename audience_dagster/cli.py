@@ -51,11 +51,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.messy:
         from audience_dagster.sample_data.messy import generate_messy
 
-        figures = generate_messy(Path(args.out), seed=args.seed, people=args.people)
+        figures = generate_messy(Path(args.out), seed=args.seed, people=args.people or 300)
         print(f"wrote {Path(args.out) / 'landing'} and {Path(args.out) / 'truth'} (adversarial)", file=sys.stderr)
         print(key_values(figures))
         return 0
 
+    args.people = args.people or 20_000
     report = generate(
         args.people, args.seed, Path(args.out), end=args.end, workers=args.workers, progress=_progress("generate")
     )
@@ -500,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write a simulated population's landing files + truth")
-    gen.add_argument("--people", type=int, default=20_000)
+    gen.add_argument("--people", type=int, help="people to simulate (default 20,000; --messy: 300)")
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--out", required=True, help="folder for landing/ and truth/")
     gen.add_argument(

@@ -14,11 +14,15 @@ Algorithm
    a chain or loop of any length counts as one user id.
 1. **Phase A — persons from strong identifiers.** Components of the graph of edges whose two ends
    are person types (``user_id``, ``email``, ``phone`` …) that break no limit are persons at once
-   (scipy). The edges of the other components are replayed in time order (ties by edge index)
-   through a union-find that keeps, per root, how many identifiers of each limited type the profile holds.
-   A union that would exceed a limit is refused and recorded as ``limit:<type>`` (the
-   highest-priority type whose limit breaks): the earlier link wins, as in Segment Unify. This is
-   the only sequential loop; it runs on plain Python lists with path halving and union by size.
+   (scipy). The edges of the other components are replayed through a union-find that keeps, per
+   root, how many identifiers of each limited type the profile holds: links between
+   higher-priority types first (by the weaker end's type, then the stronger's: an account's
+   user id ↔ email before a customer id or a phone attaches), then in time order, links of one time from the least connected identifiers up,
+   then by edge index. So a reused weak id (a customer id two stores gave to two people) cannot
+   pull one account's email into another's. A union that would exceed a limit is refused and
+   recorded as ``limit:<type>`` (the highest-priority type whose limit breaks): among links of
+   one strength the earlier wins, as in Segment Unify. This is the only sequential loop; it runs
+   on plain Python lists with path halving and union by size.
    Strong identifiers without a strong edge are persons of their own.
 2. **Phase B — devices, vectorised.** Connected components of the graph of device–device edges
    only (``anonymous_id``, ``device_id``) are computed with
@@ -27,9 +31,10 @@ Algorithm
 
    * exactly one person → the whole component joins that person;
    * none → it is an anonymous profile of its own;
-   * two or more → a *shared device*: it joins nobody, its device nodes are reported in
-     ``shared_nodes``, its device–strong edges are dropped with reason ``shared_device``, and it
-     keeps a label of its own (an anonymous profile).
+   * two or more → a *shared device*: a device node whose own links name exactly one person
+     (the cookie one member used on the family tablet) joins that person; the others join
+     nobody, are reported in ``shared_nodes``, their device–strong edges are dropped with reason
+     ``shared_device``, and they keep a label of their own (an anonymous profile).
 
    Devices never link two persons: two people seen on one device stay two people.
 3. **Manual decisions.** A person's decisions outrank the data (see
@@ -188,16 +193,18 @@ def _resolve(
     strong_end = np.where(su, u, v)[mixed_edge]
     attach, shared_comp = _attach_devices(comp[dev_end], person[strong_end], n, n_comp)
 
+    # in a shared component, a device whose own links name exactly one person is that person's
+    direct = _direct_person(dev_end, person[strong_end], shared_comp[comp[dev_end]], n)
     is_device = ~strong & ~blocked
     key = person.copy()
     dev_comp = comp[is_device]
-    dev_person = attach[dev_comp]
+    dev_person = np.where(attach[dev_comp] >= 0, attach[dev_comp], direct[is_device])
     key[is_device] = np.where(dev_person >= 0, dev_person, n + dev_comp)
     key = _apply_merge_groups(key, blocked, manual.merge_groups, n + n_comp)
     labels = _label_by_smallest_node(key, ~blocked, n + n_comp)
 
     mixed_idx = np.flatnonzero(mixed_edge)
-    shared_idx = mixed_idx[shared_comp[comp[dev_end]]]
+    shared_idx = mixed_idx[shared_comp[comp[dev_end]] & (direct[dev_end] < 0)]
     dropped = _dropped_frame(
         u,
         v,
@@ -208,8 +215,20 @@ def _resolve(
             *limit_dropped,
         ],
     )
-    shared_nodes = np.flatnonzero(is_device & shared_comp[comp])
+    shared_nodes = np.flatnonzero(is_device & shared_comp[comp] & (direct < 0))
     return Resolution(labels=labels, dropped_edges=dropped, shared_nodes=shared_nodes)
+
+
+def _direct_person(dev_end: np.ndarray, person_of_link: np.ndarray, in_shared: np.ndarray, n: int) -> np.ndarray:
+    """Per node: the one person its own device–person links name, for devices of shared
+    components (-1 elsewhere, or when they name none or several)."""
+    pairs = _sorted_unique(dev_end[in_shared] * n + person_of_link[in_shared])
+    node, owner = pairs // n, pairs % n
+    count = np.bincount(node, minlength=n)
+    direct = np.full(n, -1, dtype=np.int64)
+    single = count[node] == 1
+    direct[node[single]] = owner[single]
+    return direct
 
 
 def _strong_mask(types: np.ndarray, rules: IdentityRules) -> np.ndarray:
@@ -241,8 +260,10 @@ def _persons_from_strong_edges(
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
     """Phase A. Returns the person (root node id) of every node and the refused edges by reason.
 
-    ``degree``: distinct strong neighbours per node; edges of equal time are replayed from the
-    least connected up (ties: edge order).
+    Edges are replayed strongest first (by the lower priority of their two types, then the
+    higher: user id ↔ email before customer id ↔ email, order ↔ email before order ↔ customer
+    id), then in time order, then from the least connected
+    identifiers up (``degree``: distinct strong neighbours per node), then in edge order.
 
     Only components that *could* refuse a union go through the sequential replay: a component of
     the strong-edge graph within every limit and without keep-apart nodes accepts all its edges
@@ -267,11 +288,13 @@ def _persons_from_strong_edges(
     idx = idx[hard[comp[u[idx]]]]
     if len(idx) == 0:
         return person, []
-    if degree is None:
-        order = idx[np.argsort(time[idx], kind="stable")]  # idx ascending: ties stay in edge order
-    else:
-        hubness = np.maximum(degree[u[idx]], degree[v[idx]])
-        order = idx[np.lexsort((idx, hubness, time[idx]))]
+    rank = np.zeros(n, dtype=np.int64)  # priority of each node's type (0 = highest)
+    for position, name in enumerate(rules.priority):
+        rank[node_types == name] = position
+    weaker = np.maximum(rank[u[idx]], rank[v[idx]])  # a link is as strong as its weaker end,
+    stronger = np.minimum(rank[u[idx]], rank[v[idx]])  # then as its stronger end
+    hubness = np.zeros(len(idx), dtype=np.int64) if degree is None else np.maximum(degree[u[idx]], degree[v[idx]])
+    order = idx[np.lexsort((idx, hubness, time[idx], stronger, weaker))]
     nodes, local = _sorted_unique_inverse(np.concatenate([u[order], v[order]]))
     lu, lv = local[: len(order)], local[len(order) :]
 
