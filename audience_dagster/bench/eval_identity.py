@@ -59,7 +59,7 @@ keys AS (
     SELECT record, platform || ':' || lower(ltrim(btrim(leaf, '{_TRIM}'), '@')) FROM leaves WHERE platform IS NOT NULL
     UNION ALL
     SELECT record, 'digits:' || regexp_replace(leaf, '\\D', '', 'g') FROM leaves
-    WHERE leaf ~ '^\\s*\\+?[0-9][0-9\\s().\\-/]{{5,}}$'
+    WHERE leaf ~ '^\\s*\\+?[0-9(][0-9\\s().\\-/]{{5,}}\\s*$'
 )
 SELECT DISTINCT keys.record, truth_keys.identifier
 FROM keys JOIN truth_keys ON truth_keys.key = keys.key
@@ -67,8 +67,8 @@ FROM keys JOIN truth_keys ON truth_keys.key = keys.key
 
 
 def truth_keys(truth: pd.Series, raw_forms: pd.DataFrame | None) -> pd.DataFrame:
-    """(key, identifier) for every way a truth identifier may be written; keys that would name
-    two people are left out."""
+    """(key, identifier, person) for every way a truth identifier may be written; keys that
+    would name two people are left out."""
     rows = []
     for identifier in truth.index:
         kind, _, value = identifier.partition(":")
@@ -80,7 +80,8 @@ def truth_keys(truth: pd.Series, raw_forms: pd.DataFrame | None) -> pd.DataFrame
         rows += [(clean_text(r), i) for r, i in zip(raw_forms["raw_value"], ident, strict=True)]
     keys = pd.DataFrame(rows, columns=["key", "identifier"]).drop_duplicates()
     keys = keys[keys["identifier"].isin(truth.index) & (keys["key"] != "")]
-    owners = keys.assign(person=truth.reindex(keys["identifier"]).to_numpy()).groupby("key")["person"].nunique()
+    keys = keys.assign(person=truth.reindex(keys["identifier"]).to_numpy())
+    owners = keys.groupby("key")["person"].nunique()
     return keys[keys["key"].map(owners).eq(1).to_numpy()]
 
 
@@ -100,13 +101,16 @@ def record_links(conn, keys: pd.DataFrame) -> tuple[pd.Index, pd.Index]:
     with conn.cursor() as cur:
         cur.execute("CREATE TEMP TABLE truth_keys (key text, identifier text) ON COMMIT DROP")
         buffer = io.StringIO()
-        keys.to_csv(buffer, index=False, header=False)
+        keys[["key", "identifier"]].to_csv(buffer, index=False, header=False)
         buffer.seek(0)
         cur.copy_expert("COPY truth_keys FROM STDIN WITH (FORMAT csv)", buffer)
         cur.execute("CREATE INDEX ON truth_keys (key); ANALYZE truth_keys")
         found = copy_out(conn, RAW_LEAVES_SQL)
     conn.rollback()
-    first = found.groupby("record")["identifier"].transform("first")
+    # within a record, each person's identifiers are linked to that person's first one there
+    person = keys.drop_duplicates("identifier").set_index("identifier")["person"]
+    found["person"] = found["identifier"].map(person)
+    first = found.groupby(["record", "person"])["identifier"].transform("first")
     return pd.Index(first.to_numpy()), pd.Index(found["identifier"].to_numpy())
 
 

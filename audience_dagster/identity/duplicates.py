@@ -11,8 +11,10 @@ Pure (pandas in, pandas out; no database). Three steps, as in every record-linka
    ``recordlinkage.Compare`` (Jaro–Winkler / Levenshtein similarity above a threshold, or an
    exact match); a missing value disagrees.
 3. **Model** (:func:`match_probabilities`): the unsupervised Fellegi–Sunter model fitted by
-   expectation–conditional maximisation (``recordlinkage.ECMClassifier``): no labels needed; the
-   posterior match probability of every pair.
+   expectation–conditional maximisation (``recordlinkage.ECMClassifier``) on the candidates
+   together with random pairs (as Splink estimates u-probabilities by random sampling), so chance
+   agreement is known even when blocking leaves few candidates; no labels needed; the posterior
+   match probability of every candidate pair.
 
 The same code scores the FEBRL3 benchmark (``audience eval duplicates --dataset febrl3``) and
 the warehouse's profiles (:data:`PROFILE_SPEC`). Suggestions only: nothing is merged.
@@ -44,11 +46,15 @@ class Comparison:
 
 @dataclass(frozen=True)
 class LinkageSpec:
-    """Blocking keys (each a tuple of columns) and the comparisons of a linkage task."""
+    """Blocking keys (each a tuple of columns) and the comparisons of a linkage task.
+
+    ``require_any``: a pair is suggested only if it agrees on at least one of these fields
+    (for profiles: a phone or an email local part; namesakes in one city are common)."""
 
     blocking: tuple[tuple[str, ...], ...]
     comparisons: tuple[Comparison, ...]
     max_block: int = 50
+    require_any: tuple[str, ...] = ()
 
 
 PROFILE_SPEC = LinkageSpec(
@@ -57,10 +63,11 @@ PROFILE_SPEC = LinkageSpec(
         Comparison("first_name", "jarowinkler", 0.88),
         Comparison("last_name", "jarowinkler", 0.88),
         Comparison("phone"),
-        Comparison("email_local", "jarowinkler", 0.9),
+        Comparison("email_local"),
         Comparison("city", "jarowinkler", 0.9),
         Comparison("state"),
     ),
+    require_any=("phone", "email_local"),
 )
 
 FEBRL_SPEC = LinkageSpec(
@@ -113,15 +120,29 @@ def compare_pairs(frame: pd.DataFrame, pairs: pd.MultiIndex, spec: LinkageSpec) 
     return compare.compute(pairs, frame.astype(object).where(frame.notna(), None)).astype(np.int8)
 
 
-def match_probabilities(features: pd.DataFrame) -> pd.Series:
+def random_pairs(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.MultiIndex:
+    """``n`` random pairs of distinct records (almost all non-matches: what chance agreement looks like)."""
+    rng = np.random.default_rng(seed)
+    size = len(frame)
+    if size < 2 or n <= 0:
+        return pd.MultiIndex.from_arrays([frame.index[:0], frame.index[:0]])
+    a = rng.integers(0, size, n)
+    b = (a + rng.integers(1, size, n)) % size
+    return pd.MultiIndex.from_arrays([frame.index[np.minimum(a, b)], frame.index[np.maximum(a, b)]])
+
+
+def match_probabilities(features: pd.DataFrame, background: pd.DataFrame | None = None) -> pd.Series:
     """Posterior match probability of each pair under the Fellegi–Sunter model fitted by ECM.
 
-    With fewer than two distinct agreement patterns there is nothing to learn: every
-    probability is 0 (no suggestion)."""
-    if len(features) == 0 or len(features.drop_duplicates()) < 2:
+    ``background``: features of random pairs, fitted together with the candidates so the model
+    sees what chance agreement looks like (the u-probabilities) even when blocking leaves few or
+    uniform candidates. With fewer than two distinct agreement patterns there is nothing to
+    learn: every probability is 0 (no suggestion)."""
+    training = features if background is None else pd.concat([features, background], ignore_index=True)
+    if len(features) == 0 or len(training.drop_duplicates()) < 2:
         return pd.Series(0.0, index=features.index)
     model = recordlinkage.ECMClassifier(binarize=None)
-    model.fit(features)
+    model.fit(training)
     return pd.Series(np.asarray(model.prob(features), dtype=np.float64), index=features.index)
 
 
@@ -130,8 +151,11 @@ def find_duplicates(frame: pd.DataFrame, spec: LinkageSpec, threshold: float) ->
     ``frame``), ``probability`` and one 0/1 column per comparison."""
     pairs = candidate_pairs(frame, spec)
     features = compare_pairs(frame, pairs, spec)
-    probability = match_probabilities(features)
+    background = compare_pairs(frame, random_pairs(frame, min(max(2_000, 2 * len(pairs)), 200_000)), spec)
+    probability = match_probabilities(features, background)
     chosen = probability >= threshold
+    if spec.require_any:
+        chosen &= features[list(spec.require_any)].any(axis=1)
     out = features[chosen].copy()
     out.insert(0, "probability", probability[chosen])
     out.index.names = ["left", "right"]
