@@ -205,6 +205,7 @@ def cmd_bench_identity(args: argparse.Namespace) -> int:
         keep=args.keep,
         solver_people=args.solver_people,
         drop_sample=args.drop_sample,
+        skip_downstream=args.skip_downstream,
     )
     print(key_values(figures))
     return 0
@@ -560,6 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_identity.add_argument("--reuse", action="store_true", help="reuse an existing generated sample")
     bench_identity.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_identity.add_argument("--drop-sample", action="store_true", help="delete the sample once ingested (disk)")
+    bench_identity.add_argument(
+        "--skip-downstream", action="store_true", help="stop after the identity rebuilds (no events/profiles build)"
+    )
     bench_identity.set_defaults(func=cmd_bench_identity)
 
     bench_scores = bench_sub.add_parser("scores", help="every score for N profiles, set-based vs row-at-a-time")

@@ -136,14 +136,18 @@ def match_probabilities(features: pd.DataFrame, background: pd.DataFrame | None 
 
     ``background``: features of random pairs, fitted together with the candidates so the model
     sees what chance agreement looks like (the u-probabilities) even when blocking leaves few or
-    uniform candidates. With fewer than two distinct agreement patterns there is nothing to
-    learn: every probability is 0 (no suggestion)."""
+    uniform candidates. With no comparison that varies there is nothing to
+    learn: every probability is 0 (no suggestion); a comparison that never varies is left out."""
     training = features if background is None else pd.concat([features, background], ignore_index=True)
-    if len(features) == 0 or len(training.drop_duplicates()) < 2:
+    informative = [c for c in training.columns if training[c].nunique() > 1]  # a constant says nothing
+    if len(features) == 0 or not informative:
         return pd.Series(0.0, index=features.index)
     model = recordlinkage.ECMClassifier(binarize=None)
-    model.fit(training)
-    return pd.Series(np.asarray(model.prob(features), dtype=np.float64), index=features.index)
+    # an agreement chance never produces has u = 0: log(0) = -inf is the right limit, not an error
+    with np.errstate(divide="ignore", invalid="ignore"):
+        model.fit(training[informative])
+        probability = np.asarray(model.prob(features[informative]), dtype=np.float64)
+    return pd.Series(np.nan_to_num(probability, nan=0.0), index=features.index)
 
 
 def find_duplicates(frame: pd.DataFrame, spec: LinkageSpec, threshold: float) -> pd.DataFrame:

@@ -17,12 +17,13 @@ Algorithm
    (scipy). The edges of the other components are replayed through a union-find that keeps, per
    root, how many identifiers of each limited type the profile holds: links between
    higher-priority types first (by the weaker end's type, then the stronger's: an account's
-   user id ↔ email before a customer id or a phone attaches), then in time order, links of one time from the least connected identifiers up,
-   then by edge index. So a reused weak id (a customer id two stores gave to two people) cannot
-   pull one account's email into another's. A union that would exceed a limit is refused and
-   recorded as ``limit:<type>`` (the highest-priority type whose limit breaks): among links of
-   one strength the earlier wins, as in Segment Unify. This is the only sequential loop; it runs
-   on plain Python lists with path halving and union by size.
+   user id ↔ email before a customer id or a phone attaches), then in time order, links of one
+   time from the least connected identifiers up, then by edge index. So a reused weak id (a
+   customer id two stores gave to two people) cannot pull one account's email into another's.
+   A union that would exceed a limit is refused and recorded as ``limit:<type>`` (the
+   highest-priority type whose limit breaks): among links of one strength the earlier wins, as
+   in Segment Unify. This is the only sequential loop; it runs on plain Python lists with path
+   halving and union by size.
    Strong identifiers without a strong edge are persons of their own.
 2. **Phase B — devices, vectorised.** Connected components of the graph of device–device edges
    only (``anonymous_id``, ``device_id``) are computed with
@@ -57,30 +58,23 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from audience_dagster.identity.devices import attach_devices, direct_person
 from audience_dagster.identity.hubs import contraction, shared_values
 from audience_dagster.identity.junk import JunkList, junk_codes, shipped_junk_list
+from audience_dagster.identity.manual import (
+    NO_CONSTRAINTS,
+    ManualConstraints,
+    apply_merge_groups,
+    crosses_keep_apart,
+    keep_apart_sides,
+)
 from audience_dagster.identity.normalize import as_strings
 from audience_dagster.identity.rules import DEFAULT_RULES, IdentityRules
 
+__all__ = ["NO_CONSTRAINTS", "ManualConstraints", "Resolution", "resolve_identities"]
+
 DROPPED_COLUMNS = ("edge", "reason", "u", "v")
 _FIELD_BITS = 16  # bits per limited type in the packed per-profile counts of Phase A
-
-
-@dataclass(frozen=True)
-class ManualConstraints:
-    """Recorded manual decisions, as node ids of the graph being resolved.
-
-    ``keep_apart``: pairs ``(side_a, side_b)`` of node-id arrays that must never be one profile
-    (an unmerge: the identifiers split out, and the profile's other identifiers at the time).
-    ``merge_groups``: node-id arrays whose profiles become one (a manual merge).
-    Node ids absent from the graph must already be filtered out by the caller.
-    """
-
-    keep_apart: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
-    merge_groups: tuple[np.ndarray, ...] = ()
-
-
-NO_CONSTRAINTS = ManualConstraints()
 
 
 @dataclass(frozen=True)
@@ -180,8 +174,8 @@ def _resolve(
     n = len(types)
     edge_blocked = (blocked[u] | blocked[v]) & ~same
     su, sv = strong[u], strong[v]
-    side = _sides(n, manual.keep_apart)
-    apart = _crosses_keep_apart(side, u, v) & ~edge_blocked & (su ^ sv)
+    side = keep_apart_sides(n, manual.keep_apart)
+    apart = crosses_keep_apart(side, u, v) & ~edge_blocked & (su ^ sv)
     strong_edge = ~edge_blocked & su & sv & ~same
     device_edge = ~edge_blocked & ~su & ~sv
     mixed_edge = ~edge_blocked & (su ^ sv) & ~apart
@@ -191,16 +185,16 @@ def _resolve(
     comp, n_comp = _components(n, u[device_edge], v[device_edge])
     dev_end = np.where(su, v, u)[mixed_edge]
     strong_end = np.where(su, u, v)[mixed_edge]
-    attach, shared_comp = _attach_devices(comp[dev_end], person[strong_end], n, n_comp)
+    attach, shared_comp = attach_devices(comp[dev_end], person[strong_end], n, n_comp)
 
     # in a shared component, a device whose own links name exactly one person is that person's
-    direct = _direct_person(dev_end, person[strong_end], shared_comp[comp[dev_end]], n)
+    direct = direct_person(dev_end, person[strong_end], shared_comp[comp[dev_end]], n)
     is_device = ~strong & ~blocked
     key = person.copy()
     dev_comp = comp[is_device]
     dev_person = np.where(attach[dev_comp] >= 0, attach[dev_comp], direct[is_device])
     key[is_device] = np.where(dev_person >= 0, dev_person, n + dev_comp)
-    key = _apply_merge_groups(key, blocked, manual.merge_groups, n + n_comp)
+    key = apply_merge_groups(key, blocked, manual.merge_groups, n + n_comp)
     labels = _label_by_smallest_node(key, ~blocked, n + n_comp)
 
     mixed_idx = np.flatnonzero(mixed_edge)
@@ -217,18 +211,6 @@ def _resolve(
     )
     shared_nodes = np.flatnonzero(is_device & shared_comp[comp] & (direct < 0))
     return Resolution(labels=labels, dropped_edges=dropped, shared_nodes=shared_nodes)
-
-
-def _direct_person(dev_end: np.ndarray, person_of_link: np.ndarray, in_shared: np.ndarray, n: int) -> np.ndarray:
-    """Per node: the one person its own device–person links name, for devices of shared
-    components (-1 elsewhere, or when they name none or several)."""
-    pairs = _sorted_unique(dev_end[in_shared] * n + person_of_link[in_shared])
-    node, owner = pairs // n, pairs % n
-    count = np.bincount(node, minlength=n)
-    direct = np.full(n, -1, dtype=np.int64)
-    single = count[node] == 1
-    direct[node[single]] = owner[single]
-    return direct
 
 
 def _strong_mask(types: np.ndarray, rules: IdentityRules) -> np.ndarray:
@@ -388,73 +370,11 @@ def _union_with_limits(
         root = nxt
 
 
-def _sides(n: int, keep_apart: tuple[tuple[np.ndarray, np.ndarray], ...]) -> dict[int, frozenset[tuple[int, int]]]:
-    """Node -> its keep-apart tags ``(pair index, side 0/1)``; a node on both sides of a pair is an error."""
-    tags: dict[int, set[tuple[int, int]]] = {}
-    for k, pair in enumerate(keep_apart):
-        a, b = (np.unique(np.asarray(s, dtype=np.int64)) for s in pair)
-        if len(np.intersect1d(a, b)):
-            raise ValueError(f"keep-apart pair {k} names the same identifier on both sides")
-        if len(a) and (a.min() < 0 or a.max() >= n) or len(b) and (b.min() < 0 or b.max() >= n):
-            raise ValueError(f"keep-apart pair {k} names node ids outside [0, {n})")
-        for s, nodes in enumerate((a, b)):
-            for node in nodes.tolist():
-                tags.setdefault(node, set()).add((k, s))
-    return {node: frozenset(t) for node, t in tags.items()}
-
-
-def _crosses_keep_apart(side: dict[int, frozenset[tuple[int, int]]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Edges joining the two sides of a keep-apart pair directly (only tagged nodes are looked at)."""
-    out = np.zeros(len(u), dtype=bool)
-    if not side:
-        return out
-    tagged = np.fromiter(side.keys(), dtype=np.int64, count=len(side))
-    for i in np.flatnonzero(np.isin(u, tagged) & np.isin(v, tagged)).tolist():
-        tu, tv = side[int(u[i])], side[int(v[i])]
-        out[i] = any((k, 1 - s) in tv for k, s in tu)
-    return out
-
-
-def _apply_merge_groups(
-    key: np.ndarray, blocked: np.ndarray, groups: tuple[np.ndarray, ...], n_keys: int
-) -> np.ndarray:
-    """Join the components (keys) of each merge group's nodes: connected components over keys."""
-    pairs = []
-    for group in groups:
-        nodes = np.asarray(group, dtype=np.int64)
-        nodes = nodes[~blocked[nodes]]
-        if len(nodes) > 1:
-            keys = key[nodes]
-            pairs.append(np.stack([np.full(len(keys) - 1, keys[0]), keys[1:]]))
-    if not pairs:
-        return key
-    ku, kv = np.concatenate(pairs, axis=1)
-    graph = coo_matrix((np.ones(len(ku), dtype=np.int8), (ku, kv)), shape=(n_keys, n_keys)).tocsr()
-    _, comp = connected_components(graph, directed=False)
-    # representative key of each joined set: its smallest key, so labels stay order-independent
-    smallest = np.full(comp.max() + 1, n_keys, dtype=np.int64)
-    np.minimum.at(smallest, comp, np.arange(n_keys, dtype=np.int64))
-    return smallest[comp[key]]
-
-
 def _components(n: int, du: np.ndarray, dv: np.ndarray) -> tuple[np.ndarray, int]:
     """Connected components of ``n`` nodes joined by the edges ``du``–``dv`` (scipy)."""
     graph = coo_matrix((np.ones(len(du), dtype=np.int8), (du, dv)), shape=(n, n)).tocsr()
     n_comp, comp = connected_components(graph, directed=False)
     return comp.astype(np.int64), int(n_comp)
-
-
-def _attach_devices(
-    comp_of_link: np.ndarray, person_of_link: np.ndarray, n: int, n_comp: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per device component: the one person it joins (-1 if none or several), and whether it is shared."""
-    pairs = _sorted_unique(comp_of_link * n + person_of_link)
-    pair_comp, pair_person = pairs // n, pairs % n
-    n_persons = np.bincount(pair_comp, minlength=n_comp)
-    attach = np.full(n_comp, -1, dtype=np.int64)
-    single = n_persons[pair_comp] == 1
-    attach[pair_comp[single]] = pair_person[single]
-    return attach, n_persons >= 2
 
 
 def _label_by_smallest_node(key: np.ndarray, valid: np.ndarray, n_keys: int) -> np.ndarray:

@@ -279,7 +279,8 @@ def junk_codes(types: pd.Series | np.ndarray, values: pd.Series | np.ndarray, ju
     subject = cleaned.copy()
     if is_handle.any():  # a handle is judged without its 'platform:' and '@'
         _, sep, handle = np.strings.partition(cleaned[is_handle], _s(":"))
-        subject[is_handle] = np.strings.lstrip(np.where(sep == "", cleaned[is_handle], handle), "@")
+        handle = np.strings.strip(np.where(sep == "", cleaned[is_handle], handle), WHITESPACE)
+        subject[is_handle] = np.strings.strip(np.strings.lstrip(handle, "@"), WHITESPACE)
     hit = _isin(subject, junk.values)
     for kind, members in junk.type_values.items():
         of_type = kinds == kind
