@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import psycopg2.extensions
 
+from audience_dagster.identity.factorize import factorize_pairs
 from audience_dagster.identity.graph import ManualConstraints, Resolution, resolve_identities
 from audience_dagster.identity.junk import JUNK_REASONS, load_junk_list
 from audience_dagster.identity.profile_ids import REGISTRY_COLUMNS, Assignment, assign_profile_ids
@@ -157,7 +158,7 @@ def build_graph(
         ignore_index=True,
     )
     values, reasons = normalise_identifiers(types, raw, regions, options)
-    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([types.astype(str), values]))
+    codes, node_types, node_values = factorize_pairs(types.astype(str).to_numpy(dtype=object), values)
     edge_first = _times(edges["first_seen_at"])
     edge_last = _times(edges["last_seen_at"]) if "last_seen_at" in edges else edge_first
     sightings = pd.DataFrame(
@@ -173,13 +174,12 @@ def build_graph(
             ),
         }
     )
-    seen = sightings.groupby("node").agg(first=("first", "min"), last=("last", "max")).reindex(range(len(uniques)))
-    node_types = uniques.get_level_values(0).to_numpy(dtype=object)
+    seen = sightings.groupby("node").agg(first=("first", "min"), last=("last", "max")).reindex(range(len(node_types)))
     u, v = codes[:n].astype(np.int64), codes[n : 2 * n].astype(np.int64)
     alias = edges["edge_source"].eq("segment.alias").to_numpy() if n else np.zeros(0, dtype=bool)
     return IdentityGraph(
         types=node_types,
-        values=uniques.get_level_values(1).to_numpy(dtype=object),
+        values=node_values,
         first_seen=seen["first"].to_numpy(),
         last_seen=seen["last"].to_numpy(),
         edge_u=u,

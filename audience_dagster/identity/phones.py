@@ -15,6 +15,7 @@ import pandas as pd
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
+from audience_dagster.identity.factorize import factorize_pairs
 from audience_dagster.identity.junk import WHITESPACE
 
 SUPPORTED_REGIONS: frozenset[str] = frozenset(phonenumbers.SUPPORTED_REGIONS)
@@ -88,9 +89,8 @@ def normalize_phone_numbers(
     digits = raw.str.replace(r"\D", "", regex=True)
     key = raw.where(~plain, raw.str.startswith("+").map({True: "+", False: ""}).astype("string") + digits)
     missing = raw.isna() | (raw == "")
-    frame = pd.DataFrame({"key": key.fillna(""), "region": region})
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame))
-    parsed = [parse_phone(text, reg) if text else (None, "missing") for text, reg in uniques]
+    codes, texts, regs = factorize_pairs(key.fillna("").to_numpy(dtype=object), region.to_numpy(dtype=object))
+    parsed = [parse_phone(text, reg) if text else (None, "missing") for text, reg in zip(texts, regs, strict=True)]
     e164 = np.array([p[0] for p in parsed] + [None], dtype=object)[codes]
     reason = np.array([p[1] for p in parsed] + [None], dtype=object)[codes]
     out = pd.Series(e164, index=values.index, dtype="string")
