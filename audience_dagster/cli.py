@@ -279,17 +279,13 @@ def cmd_identity_suggestions(args: argparse.Namespace) -> int:
             return 0
         rows = list_suggestions(conn, status=args.status, limit=args.limit)
     for row in rows.itertuples(index=False):
-        probability = "" if pd_isna(row.match_probability) else f" p={float(row.match_probability):.3f}"
+        probability = "" if row.match_probability != row.match_probability else f" p={float(row.match_probability):.3f}"
         print(
             f"{row.suggestion_id:>6} {row.kind:<10} {row.status:<8} {row.profile_id_a} {row.profile_id_b}"
             f"{probability} {row.comparisons}"
         )
     print(key_values({"suggestions": len(rows), "status": args.status}))
     return 0
-
-
-def pd_isna(value: object) -> bool:
-    return value is None or value != value or value == ""
 
 
 def cmd_eval_duplicates(args: argparse.Namespace) -> int:

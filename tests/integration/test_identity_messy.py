@@ -79,3 +79,41 @@ def test_over_limit_links_become_suggestions(messy) -> None:
     url, _ = messy
     kinds = query(url, "SELECT kind, count(*) FROM identity.duplicate_suggestions GROUP BY 1")
     assert dict(kinds).get("over_limit", 0) >= 1
+
+
+def test_suggestions_are_listed_accepted_and_re_applied_by_every_rebuild(messy, capsys) -> None:
+    from audience_dagster.cli import main
+
+    url, _ = messy
+    ((suggestion, a, b),) = query(
+        url,
+        "SELECT suggestion_id, profile_id_a::text, profile_id_b::text FROM identity.duplicate_suggestions"
+        " WHERE kind = 'over_limit' AND status = 'open' ORDER BY suggestion_id LIMIT 1",
+    )
+    assert main(["identity", "suggestions"]) == 0
+    assert f"{suggestion:>6} over_limit" in capsys.readouterr().out
+    assert main(["identity", "suggestions", "accept", str(suggestion), "--reason", "same person", "--by", "test"]) == 0
+    with connection(url) as conn:
+        resolve_warehouse_identities(conn)
+    current = query(
+        url, f"SELECT DISTINCT current_profile_id::text FROM identity.profiles WHERE profile_id IN ('{a}', '{b}')"
+    )
+    assert len(current) == 1
+    assert query(url, f"SELECT status FROM identity.duplicate_suggestions WHERE suggestion_id = {suggestion}") == [
+        ("accepted",)
+    ]
+    assert main(["identity", "suggestions", "accept", str(suggestion)]) == 2  # already decided: a clear error
+    assert "already accepted" in capsys.readouterr().err
+
+
+def test_fuzzy_suggestions_find_the_unlinked_second_accounts(messy) -> None:
+    from audience_dagster.bench.eval_duplicates import evaluate_sample_suggestions
+    from audience_dagster.identity.suggestions import suggest_fuzzy_duplicates
+
+    url, sample = messy
+    dbt_run(url, DOWNSTREAM_MODELS, exclude="path:models/marts/reports")
+    with connection(url) as conn:
+        figures = suggest_fuzzy_duplicates(conn, 0.9)
+    assert figures["suggestions"] >= 12
+    scores = evaluate_sample_suggestions(sample)
+    assert scores["precision"] == 1.0 and scores["correct"] >= 12
