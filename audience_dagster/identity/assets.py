@@ -27,9 +27,11 @@ from audience_dagster.warehouse.resource import WarehouseResource
 def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Which identifiers are one person, under a profile id that survives rebuilds.
 
-    `int_identity_identifiers` / `int_identity_edges` resolved with the default `IdentityRules`
-    (blocked junk values, per-type limits in time order, shared devices left unmerged) and the
-    recorded manual merges / unmerges, into `identity.identity_map` (identifier → profile id),
+    `int_identity_identifiers` / `int_identity_edges` resolved with the `AUDIENCE_IDENTITY_*`
+    settings (emails and phones normalised, the junk list for every type, the shared-value guard,
+    aliases between user ids as one identity, per-type limits replayed strongest link first, a
+    device joining one person) and the recorded manual merges / unmerges (docs/identity.md),
+    into `identity.identity_map` (identifier → profile id),
     `identity.profiles` (every id ever issued; merged ids point at their survivor),
     `identity.profile_merges` (what merged or split in this rebuild, with the evidence) and
     `identity.dropped_edges` (every link not used, with the reason), `identity.blocked_identifiers`
