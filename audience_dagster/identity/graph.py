@@ -181,6 +181,12 @@ def _resolve(
     mixed_edge = ~edge_blocked & (su ^ sv) & ~apart
 
     person, limit_dropped = _persons_from_strong_edges(types, u, v, time, strong_edge, rules, side, degree)
+    # a "person" of nothing but transaction ids (a guest order whose email was junk) is no one:
+    # it attaches to the device it was placed on, like a device
+    strong = strong & _holds_a_person(types, person, strong, rules)
+    su, sv = strong[u], strong[v]
+    device_edge = ~edge_blocked & ~su & ~sv
+    mixed_edge = ~edge_blocked & (su ^ sv) & ~apart
 
     comp, n_comp = _components(n, u[device_edge], v[device_edge])
     dev_end = np.where(su, v, u)[mixed_edge]
@@ -211,6 +217,14 @@ def _resolve(
     )
     shared_nodes = np.flatnonzero(is_device & shared_comp[comp] & (direct < 0))
     return Resolution(labels=labels, dropped_edges=dropped, shared_nodes=shared_nodes)
+
+
+def _holds_a_person(types: np.ndarray, person: np.ndarray, strong: np.ndarray, rules: IdentityRules) -> np.ndarray:
+    """Per node: whether its Phase-A person holds an identifier other than ``rules.event_types``."""
+    real = strong & ~np.isin(types, np.asarray(rules.event_types, dtype=types.dtype))
+    holds = np.zeros(len(types), dtype=bool)
+    holds[person[real]] = True
+    return holds[person]
 
 
 def _strong_mask(types: np.ndarray, rules: IdentityRules) -> np.ndarray:
