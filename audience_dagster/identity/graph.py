@@ -137,7 +137,8 @@ def resolve_identities(
     codes = junk_codes(types, np.asarray(node_values, dtype=object), junk) if n else np.zeros(0, np.int8)
     blocked = codes > 0
     same = np.zeros(len(u), dtype=bool) if equivalent is None else np.asarray(equivalent, dtype=bool)
-    same &= ~blocked[u] & ~blocked[v] & strong[u] & (types[u] == types[v])
+    type_code = pd.factorize(types.astype(object))[0] if n else np.zeros(0, dtype=np.int64)
+    same &= ~blocked[u] & ~blocked[v] & strong[u] & (type_code[u] == type_code[v])
     rep = contraction(n, u, v, same)
     cu, cv = rep[u], rep[v]
     shared, people, degree = shared_values(types, strong, cu, cv, ~blocked[cu] & ~blocked[cv] & ~same, rules)
@@ -221,7 +222,10 @@ def _resolve(
 
 def _holds_a_person(types: np.ndarray, person: np.ndarray, strong: np.ndarray, rules: IdentityRules) -> np.ndarray:
     """Per node: whether its Phase-A person holds an identifier other than ``rules.event_types``."""
-    real = strong & ~np.isin(types, np.asarray(rules.event_types, dtype=types.dtype))
+    event = np.zeros(len(types), dtype=bool)
+    for name in rules.event_types:
+        event |= types == name
+    real = strong & ~event
     holds = np.zeros(len(types), dtype=bool)
     holds[person[real]] = True
     return holds[person]

@@ -273,14 +273,27 @@ def _phone_rules(phones: np.ndarray, junk: JunkList) -> tuple[np.ndarray, np.nda
     return same, run
 
 
+class _TypeMasks:
+    """``masks.of("email")``: a boolean mask per identifier type, from the types factorised once."""
+
+    def __init__(self, types: pd.Series | np.ndarray) -> None:
+        raw = types.to_numpy(dtype=object) if isinstance(types, pd.Series) else np.asarray(types, dtype=object)
+        self.codes, names = pd.factorize(raw)
+        self.names = {str(name): i for i, name in enumerate(names)}
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def of(self, kind: str) -> np.ndarray:
+        code = self.names.get(kind)
+        return np.zeros(len(self.codes), dtype=bool) if code is None else self.codes == code
+
+
 def junk_codes(types: pd.Series | np.ndarray, values: pd.Series | np.ndarray, junk: JunkList) -> np.ndarray:
     """int8 code per value: 0 = not junk, else the index in :data:`JUNK_REASONS` of the first rule
     that matched. Values are compared cleaned (see :func:`clean_values`); emails are expected as
     normalised addresses, phones as E.164, social handles as ``platform:handle``."""
-    kinds = np.asarray(
-        types.to_numpy(dtype=object) if isinstance(types, pd.Series) else np.asarray(types, dtype=object),
-        dtype=_STRING,
-    )
+    kinds = _TypeMasks(types)
     if len(kinds) != len(values):
         raise ValueError(f"types and values differ in length: {len(kinds)} != {len(values)}")
     cleaned, missing = clean_values(values)
@@ -290,7 +303,7 @@ def junk_codes(types: pd.Series | np.ndarray, values: pd.Series | np.ndarray, ju
         code[(code == 0) & mask] = _CODE[reason]
 
     mark(missing | (cleaned == ""), "missing")
-    is_handle = kinds == "social_handle"
+    is_handle = kinds.of("social_handle")
     subject = cleaned.copy()
     if is_handle.any():  # a handle is judged without its 'platform:' and '@'
         _, sep, handle = np.strings.partition(cleaned[is_handle], _s(":"))
@@ -299,7 +312,7 @@ def junk_codes(types: pd.Series | np.ndarray, values: pd.Series | np.ndarray, ju
     subject_objects = subject.astype(object)
     hit = _isin(subject_objects, junk.values)
     for kind, members in junk.type_values.items():
-        of_type = kinds == kind
+        of_type = kinds.of(kind)
         if members and of_type.any():
             hit[of_type] |= _isin(subject_objects[of_type], members)
     mark(hit, "junk_list:value")
@@ -314,7 +327,7 @@ def junk_codes(types: pd.Series | np.ndarray, values: pd.Series | np.ndarray, ju
             lengthy = np.strings.str_len(part) >= len(start) + len(end)
             hit |= lengthy & np.strings.startswith(part, start) & np.strings.endswith(part, end)
         mark(_at(len(code), rows[hit]), "junk_list:template")
-    is_email = kinds == "email"
+    is_email = kinds.of("email")
     if is_email.any():
         local, _, domain = np.strings.rpartition(cleaned[is_email], _s("@"))
         mark(
@@ -327,13 +340,13 @@ def junk_codes(types: pd.Series | np.ndarray, values: pd.Series | np.ndarray, ju
             parent = np.strings.partition(parent, _s("."))[2]
             in_domain |= _isin(parent, junk.email_domains)
         mark(_scatter(is_email, in_domain), "junk_list:email_domain")
-    is_phone = (kinds == "phone") & np.strings.startswith(cleaned, "+")
+    is_phone = (kinds.of("phone")) & np.strings.startswith(cleaned, "+")
     if is_phone.any() and (junk.phone_all_same_digit or junk.phone_sequential_digits):
         same, run = _phone_rules(cleaned[is_phone], junk)
         mark(_scatter(is_phone, same), "junk_list:phone_same_digit")
         mark(_scatter(is_phone, run), "junk_list:phone_sequential")
     for kind, regexes in junk.patterns.items():
-        of_type = np.ones(len(code), dtype=bool) if kind == "*" else kinds == kind
+        of_type = np.ones(len(code), dtype=bool) if kind == "*" else kinds.of(kind)
         if regexes and of_type.any():
             mark(_scatter(of_type, _matches(cleaned[of_type], regexes)), "junk_list:pattern")
     return code
