@@ -48,6 +48,15 @@ def key_values(figures: dict[str, object]) -> str:
 def cmd_generate(args: argparse.Namespace) -> int:
     from audience_dagster.sample_data import generate
 
+    if args.messy:
+        from audience_dagster.sample_data.messy import generate_messy
+
+        figures = generate_messy(Path(args.out), seed=args.seed, people=args.people or 300)
+        print(f"wrote {Path(args.out) / 'landing'} and {Path(args.out) / 'truth'} (adversarial)", file=sys.stderr)
+        print(key_values(figures))
+        return 0
+
+    args.people = args.people or 20_000
     report = generate(
         args.people, args.seed, Path(args.out), end=args.end, workers=args.workers, progress=_progress("generate")
     )
@@ -201,6 +210,7 @@ def cmd_bench_identity(args: argparse.Namespace) -> int:
         keep=args.keep,
         solver_people=args.solver_people,
         drop_sample=args.drop_sample,
+        skip_downstream=args.skip_downstream,
     )
     print(key_values(figures))
     return 0
@@ -252,6 +262,45 @@ def cmd_identity_unmerge(args: argparse.Namespace) -> int:
         f"split {', '.join(args.identifier)} off {args.profile} into {new_id} (operation {op_id}); every rebuild "
         "re-applies it. Profiles and events follow at the next `audience refresh`."
     )
+    return 0
+
+
+def cmd_identity_suggestions(args: argparse.Namespace) -> int:
+    from audience_dagster.identity.suggestions import decide_suggestion, list_suggestions
+    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.warehouse.connection import connection
+
+    with connection(prepare_runtime(parse_dbt=False).url) as conn:
+        if getattr(args, "decision", None):
+            accept = args.decision == "accept"
+            primary, secondary, op_id = decide_suggestion(conn, args.suggestion_id, accept, args.reason, args.by)
+            if accept:
+                print(
+                    f"suggestion {args.suggestion_id} accepted: merged {secondary} into {primary} (operation {op_id});"
+                    " every rebuild re-applies it. Profiles and events follow at the next `audience refresh`."
+                )
+            else:
+                print(f"suggestion {args.suggestion_id} rejected: it will not be suggested again")
+            return 0
+        rows = list_suggestions(conn, status=args.status, limit=args.limit)
+    for row in rows.itertuples(index=False):
+        probability = "" if row.match_probability != row.match_probability else f" p={float(row.match_probability):.3f}"
+        print(
+            f"{row.suggestion_id:>6} {row.kind:<10} {row.status:<8} {row.profile_id_a} {row.profile_id_b}"
+            f"{probability} {row.comparisons}"
+        )
+    print(key_values({"suggestions": len(rows), "status": args.status}))
+    return 0
+
+
+def cmd_eval_duplicates(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.eval_duplicates import evaluate_febrl3, evaluate_sample_suggestions
+
+    if args.dataset == "febrl3":
+        figures = evaluate_febrl3(args.threshold)
+    else:
+        figures = evaluate_sample_suggestions(Path(args.sample) if args.sample else None)
+    print(key_values(figures))
     return 0
 
 
@@ -464,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write a simulated population's landing files + truth")
-    gen.add_argument("--people", type=int, default=20_000)
+    gen.add_argument("--people", type=int, help="people to simulate (default 20,000; --messy: 300)")
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--out", required=True, help="folder for landing/ and truth/")
     gen.add_argument(
@@ -474,6 +523,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="last day of observed data (the holdout follows it)",
     )
     gen.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    gen.add_argument(
+        "--messy",
+        action="store_true",
+        help="the adversarial identity sample instead (junk in every field, shared devices, alias chains, "
+        "phone and email variants; --people base people)",
+    )
     gen.set_defaults(func=cmd_generate)
 
     demo = sub.add_parser("demo", help="generate a sample, materialise every asset, summarise")
@@ -517,6 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_identity.add_argument("--reuse", action="store_true", help="reuse an existing generated sample")
     bench_identity.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_identity.add_argument("--drop-sample", action="store_true", help="delete the sample once ingested (disk)")
+    bench_identity.add_argument(
+        "--skip-downstream", action="store_true", help="stop after the identity rebuilds (no events/profiles build)"
+    )
     bench_identity.set_defaults(func=cmd_bench_identity)
 
     bench_scores = bench_sub.add_parser("scores", help="every score for N profiles, set-based vs row-at-a-time")
@@ -552,6 +610,19 @@ def build_parser() -> argparse.ArgumentParser:
     unmerge.add_argument("--reason", required=True)
     unmerge.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who decided (default: $USER)")
     unmerge.set_defaults(func=cmd_identity_unmerge)
+    suggestions = ident_sub.add_parser(
+        "suggestions", help="possible duplicate profiles (over-limit links, fuzzy matches): list, accept, reject"
+    )
+    suggestions.add_argument("--status", choices=("open", "accepted", "rejected", "all"), default="open")
+    suggestions.add_argument("--limit", type=int, default=50)
+    suggestions.set_defaults(func=cmd_identity_suggestions, decision=None)
+    decide = suggestions.add_subparsers(dest="decision")
+    for name, help_text in (("accept", "merge the pair (recorded as a manual merge)"), ("reject", "never again")):
+        decision = decide.add_parser(name, help=help_text)
+        decision.add_argument("suggestion_id", type=int)
+        decision.add_argument("--reason", default=f"suggestion {name}ed")
+        decision.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who decided (default: $USER)")
+        decision.set_defaults(func=cmd_identity_suggestions)
 
     ev = sub.add_parser("eval", help="evaluations against the generator's ground truth")
     ev_sub = ev.add_subparsers(dest="eval", required=True)
@@ -561,6 +632,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev_identity = ev_sub.add_parser("identity", help="identity map vs. the true person behind every identifier")
     ev_identity.add_argument("--sample", help="sample folder (default: the demo sample)")
     ev_identity.set_defaults(func=cmd_eval_identity)
+    ev_duplicates = ev_sub.add_parser(
+        "duplicates", help="fuzzy duplicate detection vs. labelled pairs (FEBRL3) or the sample's truth"
+    )
+    ev_duplicates.add_argument("--dataset", choices=("febrl3", "sample"), default="febrl3")
+    ev_duplicates.add_argument("--threshold", type=float, help="match probability (default: the setting)")
+    ev_duplicates.add_argument("--sample", help="sample folder (default: the demo sample)")
+    ev_duplicates.set_defaults(func=cmd_eval_duplicates)
     ev_predictions = ev_sub.add_parser(
         "predictions", help="churn, next purchase, LTV, upgrade vs. purchases after the cutoff, beside BTYD"
     )

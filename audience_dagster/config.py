@@ -16,6 +16,11 @@ hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
 | ``AUDIENCE_LTV_HORIZON_DAYS`` | ``365`` | ltv = expected revenue over this many days |
 | ``AUDIENCE_UPGRADE_HORIZON_DAYS`` | ``90`` | upgrade = a move to a higher spend tier within this many days |
 | ``AUDIENCE_TRAINING_CRON`` | ``0 3 * * 1`` | when the prediction models retrain (weekly, Mondays 03:00 UTC) |
+| ``AUDIENCE_IDENTITY_DEFAULT_REGION`` | ``US`` | country (ISO alpha-2) for phones whose record names none |
+| ``AUDIENCE_IDENTITY_SHARED_VALUE_PEOPLE`` | ``2`` | a value whose links need more people than this is shared |
+| ``AUDIENCE_IDENTITY_JUNK_FILE`` | unset | a YAML junk list added to ``identity/junk_values.yaml`` |
+| ``AUDIENCE_IDENTITY_FOLD_EMAIL_ALIASES`` | ``false`` | drop email ``+tags`` and Gmail dots before matching |
+| ``AUDIENCE_IDENTITY_DUPLICATE_THRESHOLD`` | ``0.9`` | fuzzy duplicate suggestions at or above this match probability |
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ class Settings:
     models_dir: Path = MODELS_DIR
     horizons_days: dict[str, int] | None = None  # prediction type -> horizon; see load_settings
     training_cron: str = "0 3 * * 1"
+    identity_default_region: str = "US"
+    identity_shared_value_people: int = 2
+    identity_junk_file: Path | None = None
+    identity_fold_email_aliases: bool = False
+    identity_duplicate_threshold: float = 0.9
 
     @property
     def embedded(self) -> bool:
@@ -102,7 +112,38 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             for kind, default in DEFAULT_HORIZONS_DAYS.items()
         },
         training_cron=_cron(env.get("AUDIENCE_TRAINING_CRON") or "0 3 * * 1"),
+        **_identity_settings(env),
     )
+
+
+def _identity_settings(env: dict[str, str]) -> dict[str, object]:
+    region = (env.get("AUDIENCE_IDENTITY_DEFAULT_REGION") or "US").strip().upper()
+    if len(region) != 2 or not region.isalpha():
+        raise ConfigError(f"AUDIENCE_IDENTITY_DEFAULT_REGION={region!r}: give an ISO 3166 alpha-2 code, e.g. US or GB")
+    people = _int_env(env, "AUDIENCE_IDENTITY_SHARED_VALUE_PEOPLE", 2)
+    if people < 1:
+        raise ConfigError(f"AUDIENCE_IDENTITY_SHARED_VALUE_PEOPLE={people}: give a whole number >= 1")
+    junk = env.get("AUDIENCE_IDENTITY_JUNK_FILE")
+    junk_file = Path(junk).expanduser().resolve() if junk else None
+    if junk_file is not None and not junk_file.is_file():
+        raise ConfigError(f"AUDIENCE_IDENTITY_JUNK_FILE={junk}: no such file; give a YAML junk list or unset it")
+    fold = (env.get("AUDIENCE_IDENTITY_FOLD_EMAIL_ALIASES") or "false").strip().lower()
+    if fold not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"AUDIENCE_IDENTITY_FOLD_EMAIL_ALIASES={fold!r}: give true or false")
+    raw = env.get("AUDIENCE_IDENTITY_DUPLICATE_THRESHOLD") or "0.9"
+    try:
+        threshold = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"AUDIENCE_IDENTITY_DUPLICATE_THRESHOLD={raw!r}: give a probability, e.g. 0.9") from exc
+    if not 0 < threshold < 1:
+        raise ConfigError(f"AUDIENCE_IDENTITY_DUPLICATE_THRESHOLD={raw!r}: give a probability between 0 and 1")
+    return {
+        "identity_default_region": region,
+        "identity_shared_value_people": people,
+        "identity_junk_file": junk_file,
+        "identity_fold_email_aliases": fold in ("true", "1", "yes"),
+        "identity_duplicate_threshold": threshold,
+    }
 
 
 def _cron(value: str) -> str:

@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from audience_dagster.config import load_settings
-from audience_dagster.identity.assets import identity_map
+from audience_dagster.identity.assets import IDENTITY_ASSETS
 from audience_dagster.ingest.assets import ingest_bookkeeping, raw_assets
 from audience_dagster.predictions.assets import (
     PREDICTIONS_TABLE,
@@ -57,7 +57,7 @@ defs = dg.Definitions(
         *raw_assets,
         *ingest_bookkeeping,
         audience_dbt_models,
-        identity_map,
+        *IDENTITY_ASSETS,
         audience_dbt_marts,
         scores,
         PROFILE_SCORES_TABLE,

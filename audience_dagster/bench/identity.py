@@ -6,7 +6,8 @@
    (``audience_bench_identity``, dropped afterwards unless ``--keep``): ingest, the dbt models
    that build the graph, the identity rebuild by stage (read, graph, resolve, assign, write),
    a second rebuild (ids must be stable: ``rebuild_new_profiles=0``), then every dbt model
-   downstream of the identity map (the events and profiles marts), timed per model.
+   downstream of the identity map (the events and profiles marts), timed per model (unless
+   ``--skip-downstream``).
 
 Prints figures; asserts nothing.
 """
@@ -51,7 +52,14 @@ def dbt_run(url: str, select: str, exclude: str = "") -> dict[str, float]:
 
 
 def run_identity_bench(
-    people: int, seed: int, workers: int, reuse: bool, keep: bool, solver_people: int, drop_sample: bool
+    people: int,
+    seed: int,
+    workers: int,
+    reuse: bool,
+    keep: bool,
+    solver_people: int,
+    drop_sample: bool,
+    skip_downstream: bool = False,
 ) -> dict[str, object]:
     figures: dict[str, object] = {}
     solver = time_resolution(solver_people)
@@ -89,11 +97,12 @@ def run_identity_bench(
         profiles=run.assignment.counts["profiles"],
     )
 
-    started = time.perf_counter()
-    downstream = dbt_run(url, DOWNSTREAM_MODELS)
-    figures["dbt_profiles_and_events_seconds"] = time.perf_counter() - started
-    for model, seconds in downstream.items():
-        figures[f"dbt_{model}_s"] = seconds
+    if not skip_downstream:
+        started = time.perf_counter()
+        downstream = dbt_run(url, DOWNSTREAM_MODELS)
+        figures["dbt_profiles_and_events_seconds"] = time.perf_counter() - started
+        for model, seconds in downstream.items():
+            figures[f"dbt_{model}_s"] = seconds
     with connection(url) as conn, conn.cursor() as cur:
         for table in ("marts.audience_events", "marts.audience_profiles"):
             cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))

@@ -7,7 +7,10 @@ import time
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from audience_dagster.config import load_settings
 from audience_dagster.identity.identity_map import resolve_warehouse_identities
+from audience_dagster.identity.setup import IdentitySetup
+from audience_dagster.identity.suggestions import suggest_fuzzy_duplicates
 from audience_dagster.warehouse.resource import WarehouseResource
 
 
@@ -24,15 +27,19 @@ from audience_dagster.warehouse.resource import WarehouseResource
 def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Which identifiers are one person, under a profile id that survives rebuilds.
 
-    `int_identity_identifiers` / `int_identity_edges` resolved with the default `IdentityRules`
-    (blocked junk values, per-type limits in time order, shared devices left unmerged) and the
-    recorded manual merges / unmerges, into `identity.identity_map` (identifier → profile id),
+    `int_identity_identifiers` / `int_identity_edges` resolved with the `AUDIENCE_IDENTITY_*`
+    settings (emails and phones normalised, the junk list for every type, the shared-value guard,
+    aliases between user ids as one identity, per-type limits replayed strongest link first, a
+    device joining one person) and the recorded manual merges / unmerges (docs/identity.md),
+    into `identity.identity_map` (identifier → profile id),
     `identity.profiles` (every id ever issued; merged ids point at their survivor),
     `identity.profile_merges` (what merged or split in this rebuild, with the evidence) and
-    `identity.dropped_edges` (every link not used, with the reason)."""
+    `identity.dropped_edges` (every link not used, with the reason), `identity.blocked_identifiers`
+    (junk, shared and invalid values, with why) and the over-limit `identity.duplicate_suggestions`."""
     started = time.perf_counter()
+    setup = IdentitySetup.from_settings(load_settings())
     with warehouse.connection() as conn:
-        run = resolve_warehouse_identities(conn)
+        run = resolve_warehouse_identities(conn, setup.rules, options=setup.options, junk_file=setup.junk_file)
     frame = run.frame
     reasons = run.resolution.dropped_edges["reason"].value_counts()
     counts = run.assignment.counts
@@ -48,9 +55,45 @@ def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -
             "manual_operations_applied": run.manual_operations,
             "blocked_identifiers": int(frame["blocked"].sum()),
             "shared_device_identifiers": int(frame["shared_device"].sum()),
+            "shared_values": len(run.resolution.shared_values),
+            "invalid_values": len(run.graph.rejected),
+            "over_limit_suggestions": len(run.suggestions),
             "seconds": round(time.perf_counter() - started, 2),
             "dropped_edges": dg.MetadataValue.md(
                 "| reason | edges |\n| --- | --- |\n" + "\n".join(f"| {r} | {n} |" for r, n in reasons.items())
             ),
         }
     )
+
+
+@dg.asset(
+    key=["identity", "duplicate_suggestions"],
+    group_name="identity",
+    kinds={"python", "recordlinkage", "postgres"},
+    deps=[dg.AssetKey(["marts", "audience_profile_base"])],
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def duplicate_suggestions(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Profiles that may be one person, for a person to review (never merged automatically).
+
+    Fellegi–Sunter record linkage (recordlinkage's ECM) over names, phone, email local part,
+    city and state of `marts.audience_profile_base`, with blocking so that only profiles sharing
+    a key are compared; pairs at or above `AUDIENCE_IDENTITY_DUPLICATE_THRESHOLD` replace the open
+    `fuzzy` rows of `identity.duplicate_suggestions`. Its own asset, after the profiles: it never
+    holds up the identity map. `audience identity suggestions` lists them; `… accept ID` merges."""
+    started = time.perf_counter()
+    setup = IdentitySetup.from_settings(load_settings())
+    with warehouse.connection() as conn:
+        figures = suggest_fuzzy_duplicates(conn, setup.duplicate_threshold)
+    context.log.info(f"{figures['suggestions']} fuzzy duplicate suggestions over {figures['profiles']} profiles")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": int(figures["suggestions"]),
+            **{name: int(value) for name, value in figures.items()},
+            "threshold": setup.duplicate_threshold,
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+IDENTITY_ASSETS = (identity_map, duplicate_suggestions)

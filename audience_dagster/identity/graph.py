@@ -5,16 +5,25 @@ identifiers were seen together (an identify call, an order, a login) at a time.
 
 Algorithm
 ---------
-0. **Blocked identifiers.** Junk values (``'null'``, ``'anonymous'``, ``test@…`` …, see
-   :func:`~audience_dagster.identity.normalize.blocked_mask`) get label ``-1``; every edge touching
-   one is dropped with reason ``blocked_identifier``. A ``'null'`` user id therefore links nobody.
+0. **Blocked identifiers.** Junk values (the junk list of :mod:`.junk`: ``'null'``, ``'guest'``,
+   ``test@…``, placeholder phones … in every field) get label ``-1``; every edge touching one is
+   dropped with reason ``blocked_identifier``. A ``'null'`` user id therefore links nobody.
+   **Shared values** (:mod:`.hubs`): a person identifier whose direct links need more than
+   ``rules.shared_value_people`` people under the limits joins nobody either (label ``-1``,
+   reason ``shared_value``). **Equivalences** (aliases between user ids) are contracted first:
+   a chain or loop of any length counts as one user id.
 1. **Phase A — persons from strong identifiers.** Components of the graph of edges whose two ends
    are person types (``user_id``, ``email``, ``phone`` …) that break no limit are persons at once
-   (scipy). The edges of the other components are replayed in time order (ties by edge index)
-   through a union-find that keeps, per root, how many identifiers of each limited type the profile holds.
+   (scipy). The edges of the other components are replayed through a union-find that keeps, per
+   root, how many identifiers of each limited type the profile holds: links between
+   higher-priority types first (by the weaker end's type, then the stronger's: an account's
+   user id ↔ email before a customer id or a phone attaches), then in time order, links of one
+   time from the least connected identifiers up, then by edge index. So a reused weak id (a
+   customer id two stores gave to two people) cannot pull one account's email into another's.
    A union that would exceed a limit is refused and recorded as ``limit:<type>`` (the
-   highest-priority type whose limit breaks): the earlier link wins, as in Segment Unify. This is
-   the only sequential loop; it runs on plain Python lists with path halving and union by size.
+   highest-priority type whose limit breaks): among links of one strength the earlier wins, as
+   in Segment Unify. This is the only sequential loop; it runs on plain Python lists with path
+   halving and union by size.
    Strong identifiers without a strong edge are persons of their own.
 2. **Phase B — devices, vectorised.** Connected components of the graph of device–device edges
    only (``anonymous_id``, ``device_id``) are computed with
@@ -23,9 +32,10 @@ Algorithm
 
    * exactly one person → the whole component joins that person;
    * none → it is an anonymous profile of its own;
-   * two or more → a *shared device*: it joins nobody, its device nodes are reported in
-     ``shared_nodes``, its device–strong edges are dropped with reason ``shared_device``, and it
-     keeps a label of its own (an anonymous profile).
+   * two or more → a *shared device*: a device node whose own links name exactly one person
+     (the cookie one member used on the family tablet) joins that person; the others join
+     nobody, are reported in ``shared_nodes``, their device–strong edges are dropped with reason
+     ``shared_device``, and they keep a label of their own (an anonymous profile).
 
    Devices never link two persons: two people seen on one device stay two people.
 3. **Manual decisions.** A person's decisions outrank the data (see
@@ -48,28 +58,23 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from audience_dagster.identity.normalize import as_strings, blocked_mask
+from audience_dagster.identity.devices import attach_devices, direct_person
+from audience_dagster.identity.hubs import contraction, shared_values
+from audience_dagster.identity.junk import JunkList, junk_codes, shipped_junk_list
+from audience_dagster.identity.manual import (
+    NO_CONSTRAINTS,
+    ManualConstraints,
+    apply_merge_groups,
+    crosses_keep_apart,
+    keep_apart_sides,
+)
+from audience_dagster.identity.normalize import as_strings
 from audience_dagster.identity.rules import DEFAULT_RULES, IdentityRules
+
+__all__ = ["NO_CONSTRAINTS", "ManualConstraints", "Resolution", "resolve_identities"]
 
 DROPPED_COLUMNS = ("edge", "reason", "u", "v")
 _FIELD_BITS = 16  # bits per limited type in the packed per-profile counts of Phase A
-
-
-@dataclass(frozen=True)
-class ManualConstraints:
-    """Recorded manual decisions, as node ids of the graph being resolved.
-
-    ``keep_apart``: pairs ``(side_a, side_b)`` of node-id arrays that must never be one profile
-    (an unmerge: the identifiers split out, and the profile's other identifiers at the time).
-    ``merge_groups``: node-id arrays whose profiles become one (a manual merge).
-    Node ids absent from the graph must already be filtered out by the caller.
-    """
-
-    keep_apart: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
-    merge_groups: tuple[np.ndarray, ...] = ()
-
-
-NO_CONSTRAINTS = ManualConstraints()
 
 
 @dataclass(frozen=True)
@@ -78,15 +83,21 @@ class Resolution:
 
     ``labels``: int64 component label per node (index = node id), ``-1`` for blocked nodes.
     ``dropped_edges``: one row per edge not used, columns ``edge`` (index into the input edges),
-    ``reason`` (``limit:<type>``, ``shared_device``, ``blocked_identifier`` or
+    ``reason`` (``limit:<type>``, ``shared_device``, ``blocked_identifier``, ``shared_value`` or
     ``manual_unmerge``), ``u``, ``v``;
     sorted by ``edge``. ``shared_nodes``: sorted node ids of device identifiers seen with two or
-    more different persons (left unmerged).
+    more different persons (left unmerged). ``junk_codes``: per node, the junk-list rule that
+    blocked it (:data:`~audience_dagster.identity.junk.JUNK_REASONS`; 0: not junk).
+    ``shared_values``: sorted node ids of shared person identifiers; ``value_people``: per
+    node, the fewest people its direct links need (see :mod:`.hubs`).
     """
 
     labels: np.ndarray
     dropped_edges: pd.DataFrame
     shared_nodes: np.ndarray
+    junk_codes: np.ndarray | None = None
+    shared_values: np.ndarray | None = None
+    value_people: np.ndarray | None = None
 
 
 def resolve_identities(
@@ -97,8 +108,15 @@ def resolve_identities(
     edge_time: np.ndarray,
     rules: IdentityRules = DEFAULT_RULES,
     manual: ManualConstraints = NO_CONSTRAINTS,
+    junk: JunkList | None = None,
+    equivalent: np.ndarray | None = None,
 ) -> Resolution:
-    """Partition identifiers into persons; see the module docstring for the algorithm."""
+    """Partition identifiers into persons; see the module docstring for the algorithm.
+
+    ``junk``: the junk list (default: the shipped one; ``rules.extra_blocked_patterns`` are added).
+    ``equivalent``: boolean per edge, True for links that make two identifiers one identity
+    (aliases between user ids); both ends must be of the same person type.
+    """
     rules.validate()
     n = len(node_types)
     if len(node_values) != n:
@@ -113,33 +131,81 @@ def resolve_identities(
 
     types = as_strings(np.asarray(node_types, dtype=object)) if n else np.zeros(0, dtype=object)
     strong = _strong_mask(types, rules)
-    blocked = blocked_mask(types, node_values, rules.extra_blocked_patterns)
+    junk = junk or shipped_junk_list()
+    if rules.extra_blocked_patterns:
+        junk = junk.extend(JunkList(patterns={"*": rules.extra_blocked_patterns}))
+    codes = junk_codes(types, np.asarray(node_values, dtype=object), junk) if n else np.zeros(0, np.int8)
+    blocked = codes > 0
+    same = np.zeros(len(u), dtype=bool) if equivalent is None else np.asarray(equivalent, dtype=bool)
+    type_code = pd.factorize(types.astype(object))[0] if n else np.zeros(0, dtype=np.int64)
+    same &= ~blocked[u] & ~blocked[v] & strong[u] & (type_code[u] == type_code[v])
+    rep = contraction(n, u, v, same)
+    cu, cv = rep[u], rep[v]
+    shared, people, degree = shared_values(types, strong, cu, cv, ~blocked[cu] & ~blocked[cv] & ~same, rules)
+    result = _resolve(types, strong, blocked | shared, cu, cv, time, same, rules, manual, degree)
+    labels = result.labels[rep]
+    dropped = result.dropped_edges
+    hub = shared[cu] | shared[cv]
+    reason = dropped["reason"].to_numpy(dtype=object)
+    reason[hub[dropped["edge"].to_numpy()] & ~(blocked[cu] | blocked[cv])[dropped["edge"].to_numpy()]] = "shared_value"
+    dropped = dropped.assign(reason=reason, u=u[dropped["edge"].to_numpy()], v=v[dropped["edge"].to_numpy()])
+    return Resolution(
+        labels=labels,
+        dropped_edges=dropped,
+        shared_nodes=result.shared_nodes,
+        junk_codes=codes,
+        shared_values=np.flatnonzero(shared),
+        value_people=people,
+    )
 
-    edge_blocked = blocked[u] | blocked[v]
+
+def _resolve(
+    types: np.ndarray,
+    strong: np.ndarray,
+    blocked: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    time: np.ndarray,
+    same: np.ndarray,
+    rules: IdentityRules,
+    manual: ManualConstraints,
+    degree: np.ndarray,
+) -> Resolution:
+    """Phases A, B and the manual decisions on the (contracted) graph; ``blocked`` nodes link nothing."""
+    n = len(types)
+    edge_blocked = (blocked[u] | blocked[v]) & ~same
     su, sv = strong[u], strong[v]
-    side = _sides(n, manual.keep_apart)
-    apart = _crosses_keep_apart(side, u, v) & ~edge_blocked & (su ^ sv)
-    strong_edge = ~edge_blocked & su & sv
+    side = keep_apart_sides(n, manual.keep_apart)
+    apart = crosses_keep_apart(side, u, v) & ~edge_blocked & (su ^ sv)
+    strong_edge = ~edge_blocked & su & sv & ~same
     device_edge = ~edge_blocked & ~su & ~sv
     mixed_edge = ~edge_blocked & (su ^ sv) & ~apart
 
-    person, limit_dropped = _persons_from_strong_edges(types, u, v, time, strong_edge, rules, side)
+    person, limit_dropped = _persons_from_strong_edges(types, u, v, time, strong_edge, rules, side, degree)
+    # a "person" of nothing but transaction ids (a guest order whose email was junk) is no one:
+    # it attaches to the device it was placed on, like a device
+    strong = strong & _holds_a_person(types, person, strong, rules)
+    su, sv = strong[u], strong[v]
+    device_edge = ~edge_blocked & ~su & ~sv
+    mixed_edge = ~edge_blocked & (su ^ sv) & ~apart
 
     comp, n_comp = _components(n, u[device_edge], v[device_edge])
     dev_end = np.where(su, v, u)[mixed_edge]
     strong_end = np.where(su, u, v)[mixed_edge]
-    attach, shared_comp = _attach_devices(comp[dev_end], person[strong_end], n, n_comp)
+    attach, shared_comp = attach_devices(comp[dev_end], person[strong_end], n, n_comp)
 
+    # in a shared component, a device whose own links name exactly one person is that person's
+    direct = direct_person(dev_end, person[strong_end], shared_comp[comp[dev_end]], n)
     is_device = ~strong & ~blocked
     key = person.copy()
     dev_comp = comp[is_device]
-    dev_person = attach[dev_comp]
+    dev_person = np.where(attach[dev_comp] >= 0, attach[dev_comp], direct[is_device])
     key[is_device] = np.where(dev_person >= 0, dev_person, n + dev_comp)
-    key = _apply_merge_groups(key, blocked, manual.merge_groups, n + n_comp)
+    key = apply_merge_groups(key, blocked, manual.merge_groups, n + n_comp)
     labels = _label_by_smallest_node(key, ~blocked, n + n_comp)
 
     mixed_idx = np.flatnonzero(mixed_edge)
-    shared_idx = mixed_idx[shared_comp[comp[dev_end]]]
+    shared_idx = mixed_idx[shared_comp[comp[dev_end]] & (direct[dev_end] < 0)]
     dropped = _dropped_frame(
         u,
         v,
@@ -150,8 +216,19 @@ def resolve_identities(
             *limit_dropped,
         ],
     )
-    shared_nodes = np.flatnonzero(is_device & shared_comp[comp])
+    shared_nodes = np.flatnonzero(is_device & shared_comp[comp] & (direct < 0))
     return Resolution(labels=labels, dropped_edges=dropped, shared_nodes=shared_nodes)
+
+
+def _holds_a_person(types: np.ndarray, person: np.ndarray, strong: np.ndarray, rules: IdentityRules) -> np.ndarray:
+    """Per node: whether its Phase-A person holds an identifier other than ``rules.event_types``."""
+    event = np.zeros(len(types), dtype=bool)
+    for name in rules.event_types:
+        event |= types == name
+    real = strong & ~event
+    holds = np.zeros(len(types), dtype=bool)
+    holds[person[real]] = True
+    return holds[person]
 
 
 def _strong_mask(types: np.ndarray, rules: IdentityRules) -> np.ndarray:
@@ -179,8 +256,14 @@ def _persons_from_strong_edges(
     strong_edge: np.ndarray,
     rules: IdentityRules,
     side: dict[int, frozenset[tuple[int, int]]] | None = None,
+    degree: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, str]]]:
     """Phase A. Returns the person (root node id) of every node and the refused edges by reason.
+
+    Edges are replayed strongest first (by the lower priority of their two types, then the
+    higher: user id ↔ email before customer id ↔ email, order ↔ email before order ↔ customer
+    id), then in time order, then from the least connected
+    identifiers up (``degree``: distinct strong neighbours per node), then in edge order.
 
     Only components that *could* refuse a union go through the sequential replay: a component of
     the strong-edge graph within every limit and without keep-apart nodes accepts all its edges
@@ -205,7 +288,13 @@ def _persons_from_strong_edges(
     idx = idx[hard[comp[u[idx]]]]
     if len(idx) == 0:
         return person, []
-    order = idx[np.argsort(time[idx], kind="stable")]  # idx ascending: ties stay in edge order
+    rank = np.zeros(n, dtype=np.int64)  # priority of each node's type (0 = highest)
+    for position, name in enumerate(rules.priority):
+        rank[node_types == name] = position
+    weaker = np.maximum(rank[u[idx]], rank[v[idx]])  # a link is as strong as its weaker end,
+    stronger = np.minimum(rank[u[idx]], rank[v[idx]])  # then as its stronger end
+    hubness = np.zeros(len(idx), dtype=np.int64) if degree is None else np.maximum(degree[u[idx]], degree[v[idx]])
+    order = idx[np.lexsort((idx, hubness, time[idx], stronger, weaker))]
     nodes, local = _sorted_unique_inverse(np.concatenate([u[order], v[order]]))
     lu, lv = local[: len(order)], local[len(order) :]
 
@@ -299,73 +388,11 @@ def _union_with_limits(
         root = nxt
 
 
-def _sides(n: int, keep_apart: tuple[tuple[np.ndarray, np.ndarray], ...]) -> dict[int, frozenset[tuple[int, int]]]:
-    """Node -> its keep-apart tags ``(pair index, side 0/1)``; a node on both sides of a pair is an error."""
-    tags: dict[int, set[tuple[int, int]]] = {}
-    for k, pair in enumerate(keep_apart):
-        a, b = (np.unique(np.asarray(s, dtype=np.int64)) for s in pair)
-        if len(np.intersect1d(a, b)):
-            raise ValueError(f"keep-apart pair {k} names the same identifier on both sides")
-        if len(a) and (a.min() < 0 or a.max() >= n) or len(b) and (b.min() < 0 or b.max() >= n):
-            raise ValueError(f"keep-apart pair {k} names node ids outside [0, {n})")
-        for s, nodes in enumerate((a, b)):
-            for node in nodes.tolist():
-                tags.setdefault(node, set()).add((k, s))
-    return {node: frozenset(t) for node, t in tags.items()}
-
-
-def _crosses_keep_apart(side: dict[int, frozenset[tuple[int, int]]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Edges joining the two sides of a keep-apart pair directly (only tagged nodes are looked at)."""
-    out = np.zeros(len(u), dtype=bool)
-    if not side:
-        return out
-    tagged = np.fromiter(side.keys(), dtype=np.int64, count=len(side))
-    for i in np.flatnonzero(np.isin(u, tagged) & np.isin(v, tagged)).tolist():
-        tu, tv = side[int(u[i])], side[int(v[i])]
-        out[i] = any((k, 1 - s) in tv for k, s in tu)
-    return out
-
-
-def _apply_merge_groups(
-    key: np.ndarray, blocked: np.ndarray, groups: tuple[np.ndarray, ...], n_keys: int
-) -> np.ndarray:
-    """Join the components (keys) of each merge group's nodes: connected components over keys."""
-    pairs = []
-    for group in groups:
-        nodes = np.asarray(group, dtype=np.int64)
-        nodes = nodes[~blocked[nodes]]
-        if len(nodes) > 1:
-            keys = key[nodes]
-            pairs.append(np.stack([np.full(len(keys) - 1, keys[0]), keys[1:]]))
-    if not pairs:
-        return key
-    ku, kv = np.concatenate(pairs, axis=1)
-    graph = coo_matrix((np.ones(len(ku), dtype=np.int8), (ku, kv)), shape=(n_keys, n_keys)).tocsr()
-    _, comp = connected_components(graph, directed=False)
-    # representative key of each joined set: its smallest key, so labels stay order-independent
-    smallest = np.full(comp.max() + 1, n_keys, dtype=np.int64)
-    np.minimum.at(smallest, comp, np.arange(n_keys, dtype=np.int64))
-    return smallest[comp[key]]
-
-
 def _components(n: int, du: np.ndarray, dv: np.ndarray) -> tuple[np.ndarray, int]:
     """Connected components of ``n`` nodes joined by the edges ``du``–``dv`` (scipy)."""
     graph = coo_matrix((np.ones(len(du), dtype=np.int8), (du, dv)), shape=(n, n)).tocsr()
     n_comp, comp = connected_components(graph, directed=False)
     return comp.astype(np.int64), int(n_comp)
-
-
-def _attach_devices(
-    comp_of_link: np.ndarray, person_of_link: np.ndarray, n: int, n_comp: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per device component: the one person it joins (-1 if none or several), and whether it is shared."""
-    pairs = _sorted_unique(comp_of_link * n + person_of_link)
-    pair_comp, pair_person = pairs // n, pairs % n
-    n_persons = np.bincount(pair_comp, minlength=n_comp)
-    attach = np.full(n_comp, -1, dtype=np.int64)
-    single = n_persons[pair_comp] == 1
-    attach[pair_comp[single]] = pair_person[single]
-    return attach, n_persons >= 2
 
 
 def _label_by_smallest_node(key: np.ndarray, valid: np.ndarray, n_keys: int) -> np.ndarray:

@@ -1,28 +1,39 @@
 """From the warehouse's identity edges to an identity map with stable profile ids.
 
-``int_identity_identifiers`` (nodes) and ``int_identity_edges`` (dbt) → normalise (emails,
-phones to E.164) → typed nodes and edges → recorded manual decisions
-(``identity.manual_operations``) → :func:`resolve_identities` → stable profile ids
+``int_identity_identifiers`` (nodes) and ``int_identity_edges`` (dbt) → normalise (emails;
+phones to E.164 in the record's country: :mod:`.values`) → typed nodes and edges → recorded
+manual decisions (``identity.manual_operations``) and the junk list (``junk_values.yaml`` +
+``identity.junk_values``) → :func:`resolve_identities` → stable profile ids
 (:func:`assign_profile_ids`) → ``identity.identity_map`` (one row per identifier with its
 profile id), ``identity.profiles`` (registry of every id ever issued), ``identity.profile_merges``
-(merge / split log with evidence) and ``identity.dropped_edges``. Columns move in bulk: COPY out
-to pandas, COPY back in; no per-row round trips. One transaction, under an advisory lock that
-manual operations take too.
+(merge / split log with evidence), ``identity.dropped_edges``, ``identity.blocked_identifiers``
+(junk, shared and invalid values, with why) and the over-limit rows of
+``identity.duplicate_suggestions``. Columns move in bulk: COPY out to pandas, COPY back in; no
+per-row round trips. One transaction, under an advisory lock that manual operations take too.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import psycopg2.extensions
 
+from audience_dagster.identity.factorize import factorize_pairs
 from audience_dagster.identity.graph import ManualConstraints, Resolution, resolve_identities
-from audience_dagster.identity.normalize import normalize_emails, normalize_phones
+from audience_dagster.identity.junk import JUNK_REASONS, load_junk_list
 from audience_dagster.identity.profile_ids import REGISTRY_COLUMNS, Assignment, assign_profile_ids
 from audience_dagster.identity.rules import DEFAULT_RULES, IdentityRules
+from audience_dagster.identity.suggestions import over_limit_suggestions, write_suggestions
+from audience_dagster.identity.values import (
+    DEFAULT_OPTIONS,
+    NormalisationOptions,
+    normalise_identifiers,
+    rejected_identifiers,
+)
 from audience_dagster.warehouse.frames import copy_in, copy_out
 
 EDGES_TABLE = "intermediate.int_identity_edges"
@@ -37,62 +48,16 @@ MAP_COLUMNS = (
     "first_seen_at",
     "last_seen_at",
 )
-STATE_DDL = """
-CREATE SCHEMA IF NOT EXISTS identity;
-CREATE TABLE IF NOT EXISTS identity.identity_map (
-    identifier_type  text        NOT NULL,
-    identifier_value text        NOT NULL,
-    profile_id       uuid,                  -- NULL for blocked (junk) identifiers
-    shared_device    boolean     NOT NULL,
-    blocked          boolean     NOT NULL,
-    first_seen_at    timestamptz,
-    last_seen_at     timestamptz,
-    PRIMARY KEY (identifier_type, identifier_value)
-);
-CREATE INDEX IF NOT EXISTS identity_map_profile_id ON identity.identity_map (profile_id);
-CREATE TABLE IF NOT EXISTS identity.profiles (
-    profile_id         uuid PRIMARY KEY,
-    created_at         timestamptz NOT NULL,
-    status             text NOT NULL CHECK (status IN ('active', 'merged', 'retired', 'erased')),
-    merged_into        uuid,
-    retired_at         timestamptz,
-    current_profile_id uuid
-);
-CREATE TABLE IF NOT EXISTS identity.profile_merges (
-    merge_id            bigserial PRIMARY KEY,
-    kind                text NOT NULL CHECK (kind IN ('rule', 'manual', 'split', 'unmerge')),
-    retired_profile_id  uuid NOT NULL,
-    survivor_profile_id uuid NOT NULL,
-    evidence            jsonb NOT NULL DEFAULT '{}',
-    recorded_at         timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS identity.manual_operations (
-    op_id                bigserial PRIMARY KEY,
-    op_type              text NOT NULL CHECK (op_type IN ('merge', 'unmerge')),
-    primary_profile_id   uuid NOT NULL,
-    secondary_profile_id uuid NOT NULL,
-    identifiers          jsonb NOT NULL,
-    other_identifiers    jsonb NOT NULL,
-    reason               text NOT NULL,
-    requested_by         text NOT NULL,
-    requested_at         timestamptz NOT NULL DEFAULT now(),
-    active               boolean NOT NULL DEFAULT true,
-    superseded_by        bigint
-);
-CREATE TABLE IF NOT EXISTS identity.dropped_edges (
-    left_type   text NOT NULL,
-    left_value  text NOT NULL,
-    right_type  text NOT NULL,
-    right_value text NOT NULL,
-    edge_source text NOT NULL,
-    reason      text NOT NULL
-);
-"""
+STATE_DDL = (Path(__file__).with_name("sql") / "identity_schema.sql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
 class IdentityGraph:
-    """Typed nodes (``types``/``values``, first/last seen) and the edges between them (node ids)."""
+    """Typed nodes (``types``/``values``, first/last seen) and the edges between them (node ids).
+
+    ``equivalent``: per edge, True for an alias between two user ids (one identity).
+    ``rejected``: values that could not be normalised (:func:`~.values.rejected_identifiers`).
+    """
 
     types: np.ndarray
     values: np.ndarray
@@ -102,6 +67,8 @@ class IdentityGraph:
     edge_v: np.ndarray
     edge_time: np.ndarray
     edges: pd.DataFrame
+    equivalent: np.ndarray | None = None
+    rejected: pd.DataFrame | None = None
 
     def edge_keys(self) -> tuple[pd.Index, pd.Index]:
         """Both ends of every edge as ``"type:value"`` keys (for evaluation against truth)."""
@@ -127,21 +94,23 @@ class IdentityRun:
     assignment: Assignment
     manual_operations: int
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: read, resolve, assign, write
+    suggestions: pd.DataFrame | None = None  # the over-limit duplicate suggestions written
 
 
 def read_edges(conn: psycopg2.extensions.connection) -> pd.DataFrame:
     """All identity edges, pulled with one COPY."""
     return copy_out(
         conn,
-        "SELECT left_type, left_value, right_type, right_value, edge_source, first_seen_at, last_seen_at"
-        f" FROM {EDGES_TABLE}",
+        "SELECT left_type, left_value, right_type, right_value, right_region, edge_source, first_seen_at,"
+        f" last_seen_at FROM {EDGES_TABLE}",
     )
 
 
 def read_identifiers(conn: psycopg2.extensions.connection) -> pd.DataFrame:
     """Every identifier any record carries (the graph's nodes), pulled with one COPY."""
     return copy_out(
-        conn, f"SELECT identifier_type, identifier_value, first_seen_at, last_seen_at FROM {IDENTIFIERS_TABLE}"
+        conn,
+        f"SELECT identifier_type, identifier_value, region, first_seen_at, last_seen_at FROM {IDENTIFIERS_TABLE}",
     )
 
 
@@ -162,36 +131,34 @@ def read_registry(conn: psycopg2.extensions.connection) -> pd.DataFrame:
     return frame
 
 
-def normalise_values(types: pd.Series, values: pd.Series) -> pd.Series:
-    """Emails trimmed/lower-cased, phones to E.164; implausible ones become NA (then blocked)."""
-    out = values.astype("string").str.strip()
-    is_email, is_phone = types.eq("email"), types.eq("phone")
-    out[is_email] = normalize_emails(out[is_email])
-    out[is_phone] = normalize_phones(out[is_phone])
-    return out
-
-
 def _times(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values.replace("", None), utc=True, format="ISO8601")
 
 
-def build_graph(edges: pd.DataFrame, identifiers: pd.DataFrame | None = None) -> IdentityGraph:
+def build_graph(
+    edges: pd.DataFrame, identifiers: pd.DataFrame | None = None, options: NormalisationOptions = DEFAULT_OPTIONS
+) -> IdentityGraph:
     """Distinct (type, normalised value) nodes, their first/last sighting, and the edges as
-    node-id pairs (vectorised). ``identifiers`` adds nodes no edge names (anonymous visitors)."""
+    node-id pairs (vectorised). ``identifiers`` adds nodes no edge names (anonymous visitors).
+    Values that cannot be normalised become the type's empty node (blocked) and are listed in
+    ``rejected``."""
     identifiers = (
         identifiers if identifiers is not None else pd.DataFrame(columns=["identifier_type", "identifier_value"])
     )
     n = len(edges)
     types = pd.concat([edges["left_type"], edges["right_type"], identifiers["identifier_type"]], ignore_index=True)
-    values = pd.concat(
+    raw = pd.concat([edges["left_value"], edges["right_value"], identifiers["identifier_value"]], ignore_index=True)
+    no_region = pd.Series(pd.NA, index=edges.index, dtype="string")
+    regions = pd.concat(
         [
-            normalise_values(edges["left_type"], edges["left_value"]),
-            normalise_values(edges["right_type"], edges["right_value"]),
-            normalise_values(identifiers["identifier_type"], identifiers["identifier_value"]),
+            no_region,
+            edges.get("right_region", no_region),
+            identifiers.get("region", pd.Series(pd.NA, index=identifiers.index, dtype="string")),
         ],
         ignore_index=True,
-    ).fillna("")
-    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([types.astype(str), values]))
+    )
+    values, reasons = normalise_identifiers(types, raw, regions, options)
+    codes, node_types, node_values = factorize_pairs(types.astype(str).to_numpy(dtype=object), values)
     edge_first = _times(edges["first_seen_at"])
     edge_last = _times(edges["last_seen_at"]) if "last_seen_at" in edges else edge_first
     sightings = pd.DataFrame(
@@ -207,16 +174,20 @@ def build_graph(edges: pd.DataFrame, identifiers: pd.DataFrame | None = None) ->
             ),
         }
     )
-    seen = sightings.groupby("node").agg(first=("first", "min"), last=("last", "max")).reindex(range(len(uniques)))
+    seen = sightings.groupby("node").agg(first=("first", "min"), last=("last", "max")).reindex(range(len(node_types)))
+    u, v = codes[:n].astype(np.int64), codes[n : 2 * n].astype(np.int64)
+    alias = edges["edge_source"].eq("segment.alias").to_numpy() if n else np.zeros(0, dtype=bool)
     return IdentityGraph(
-        types=uniques.get_level_values(0).to_numpy(dtype=object),
-        values=uniques.get_level_values(1).to_numpy(dtype=object),
+        types=node_types,
+        values=node_values,
         first_seen=seen["first"].to_numpy(),
         last_seen=seen["last"].to_numpy(),
-        edge_u=codes[:n].astype(np.int64),
-        edge_v=codes[n : 2 * n].astype(np.int64),
+        edge_u=u,
+        edge_v=v,
         edge_time=edge_first.to_numpy(dtype="datetime64[ns]"),
         edges=edges,
+        equivalent=alias & (node_types[u] == "user_id") & (node_types[v] == "user_id"),
+        rejected=rejected_identifiers(types, raw, reasons),
     )
 
 
@@ -249,11 +220,13 @@ def manual_constraints(graph: IdentityGraph, operations: pd.DataFrame) -> Manual
 
 
 def identity_map_frame(graph: IdentityGraph, resolution: Resolution) -> pd.DataFrame:
-    """One row per identifier: component label (-1 when blocked), flags and first/last seen."""
+    """One row per identifier: node id, component label (-1 when blocked or shared), flags and
+    first/last seen. A shared value is ``blocked`` too: it joins nobody."""
     shared = np.zeros(len(graph.types), dtype=bool)
     shared[resolution.shared_nodes] = True
     frame = pd.DataFrame(
         {
+            "node": np.arange(len(graph.types), dtype=np.int64),
             "identifier_type": graph.types,
             "identifier_value": graph.values,
             "label": resolution.labels,
@@ -310,20 +283,27 @@ def resolve_warehouse_identities(
     conn: psycopg2.extensions.connection,
     rules: IdentityRules = DEFAULT_RULES,
     now: pd.Timestamp | None = None,
+    options: NormalisationOptions = DEFAULT_OPTIONS,
+    junk_file: Path | None = None,
 ) -> IdentityRun:
-    """Rebuild the identity map (see the module docstring) in one transaction."""
+    """Rebuild the identity map (see the module docstring) in one transaction.
+
+    ``options``: phone default region and email folding; ``junk_file``: a YAML junk list added
+    to the shipped one (and to the rows of ``identity.junk_values``)."""
     now = now or pd.Timestamp.now(tz="UTC")
     clock = _Clock()
     with conn.cursor() as cur:
         ensure_state(cur)
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        cur.execute("SELECT identifier_type, value FROM identity.junk_values")
+        junk = load_junk_list(junk_file, cur.fetchall())
     edges, identifiers = read_edges(conn), read_identifiers(conn)
     operations = read_manual_operations(conn)
     previous = read_identity_map(conn)
     previous["first_seen_at"] = _times(previous["first_seen_at"])
     registry = read_registry(conn)
     clock.lap("read")
-    graph = build_graph(edges, identifiers)
+    graph = build_graph(edges, identifiers, options)
     clock.lap("graph")
     resolution = resolve_identities(
         graph.types,
@@ -333,6 +313,8 @@ def resolve_warehouse_identities(
         graph.edge_time,
         rules,
         manual_constraints(graph, operations),
+        junk=junk,
+        equivalent=graph.equivalent,
     )
     clock.lap("resolve")
     frame = identity_map_frame(graph, resolution)
@@ -344,16 +326,56 @@ def resolve_warehouse_identities(
     dropped = graph.edges.iloc[resolution.dropped_edges["edge"].to_numpy()][
         ["left_type", "left_value", "right_type", "right_value", "edge_source"]
     ].assign(reason=resolution.dropped_edges["reason"].to_numpy())
+    profile_of_node = np.full(len(graph.types), None, dtype=object)
+    profile_of_node[frame["node"].to_numpy()] = frame["profile_id"].to_numpy(dtype=object)
+    suggestions = over_limit_suggestions(resolution.dropped_edges, graph.edges, profile_of_node)
     clock.lap("assign")
     with conn.cursor() as cur:
-        cur.execute("TRUNCATE identity.identity_map, identity.dropped_edges, identity.profiles")
+        cur.execute(
+            "TRUNCATE identity.identity_map, identity.dropped_edges, identity.profiles, identity.blocked_identifiers"
+        )
         copy_in(cur, "identity.identity_map", frame[list(MAP_COLUMNS)])
         copy_in(cur, "identity.profiles", assignment.registry[list(REGISTRY_COLUMNS)])
         copy_in(cur, "identity.profile_merges", merges)
         copy_in(cur, "identity.dropped_edges", dropped)
+        copy_in(cur, "identity.blocked_identifiers", blocked_identifiers(graph, resolution))
+        write_suggestions(cur, "over_limit", suggestions)
     conn.commit()
     clock.lap("write")
-    return IdentityRun(frame, resolution, graph, assignment, operations["op_id"].nunique(), clock.laps)
+    return IdentityRun(frame, resolution, graph, assignment, operations["op_id"].nunique(), clock.laps, suggestions)
+
+
+def blocked_identifiers(graph: IdentityGraph, resolution: Resolution) -> pd.DataFrame:
+    """Every value that links nobody, with why: junk-list hits, shared values (with the people
+    their links need) and values that could not be normalised."""
+    codes = resolution.junk_codes
+    junk = np.flatnonzero((codes > 1) & (graph.values != ""))  # 1 = missing: the empty node
+    shared = resolution.shared_values
+    people = resolution.value_people
+    frames = [
+        pd.DataFrame(
+            {
+                "identifier_type": graph.types[junk],
+                "identifier_value": graph.values[junk],
+                "reason": np.asarray(JUNK_REASONS, dtype=object)[codes[junk]],
+                "people": None,
+                "observations": None,
+            }
+        ),
+        pd.DataFrame(
+            {
+                "identifier_type": graph.types[shared],
+                "identifier_value": graph.values[shared],
+                "reason": "shared_value",
+                "people": people[shared],
+                "observations": None,
+            }
+        ),
+        graph.rejected.assign(people=None) if graph.rejected is not None else None,
+    ]
+    columns = ["identifier_type", "identifier_value", "reason", "people", "observations"]
+    present = [f[columns] for f in frames if f is not None and len(f)]
+    return pd.concat(present, ignore_index=True) if present else pd.DataFrame(columns=columns)
 
 
 def _merge_log(graph: IdentityGraph, resolution: Resolution, previous: pd.DataFrame, assignment: Assignment):

@@ -1,57 +1,85 @@
-"""Normalisation of raw identifier values and the blocklist of junk identifiers.
+"""Normalisation of raw email values, the simple phone rule the SQL side mirrors, and the
+junk-value check (:func:`blocked_mask`, over the junk list of :mod:`.junk`).
 
-Everything here is vectorised with pandas string methods: no per-row Python. Missing or
-implausible values become ``pd.NA`` (results use the nullable ``string`` dtype).
+Everything here is vectorised with pandas / numpy string methods: no per-row Python (IDNA runs
+once per distinct non-ASCII domain). Missing or implausible values become ``pd.NA`` (results
+use the nullable ``string`` dtype). Phones for identity resolution go through
+:mod:`.phones` (libphonenumber, with country context).
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Sequence
 
+import idna
 import numpy as np
 import pandas as pd
 
-# Values that SDKs, forms and broken templates send instead of a real identifier. Compared
-# case-insensitively after trimming; a missing value is blocked as well.
-BLOCKED_VALUES: frozenset[str] = frozenset(
-    {"null", "undefined", "anonymous", "0", "-1", "nan", "none", "[object object]", "unknown", "n/a", ""}
-)
+from audience_dagster.identity.junk import WHITESPACE, JunkList, junk_codes, shipped_junk_list
 
-# Test and placeholder addresses: never a person. Matched against the trimmed, lower-cased
-# value of ``email`` identifiers as literal prefixes / suffixes (C-speed string ufuncs, no regex).
-BLOCKED_EMAIL_PREFIXES: tuple[str, ...] = ("test@", "noreply@", "no-reply@", "donotreply@", "do-not-reply@")
-BLOCKED_EMAIL_SUFFIXES: tuple[str, ...] = ("@test.com", "@example.com", "@example.org", "@example.net")
-# The same rules as regexes, for display and for callers that combine them with their own patterns.
-BLOCKED_EMAIL_PATTERNS: tuple[str, ...] = tuple(
-    [f"^{re.escape(p)}" for p in BLOCKED_EMAIL_PREFIXES] + [f"{re.escape(s)}$" for s in BLOCKED_EMAIL_SUFFIXES]
-)
-
-# One ``@``, a non-empty local part, a domain of non-empty dot-separated labels, no whitespace.
-_EMAIL_RE = r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+"
+# One ``@``, a non-empty local part, a domain of non-empty dot-separated labels, a top-level
+# label of two or more letters (or an IDNA ``xn--`` label); no whitespace.
+_EMAIL_RE = r"[^@\s]+@(?:[^@\s.]+\.)+(?:[^\W\d_]{2,}|xn--[a-z0-9-]+)"
 # Characters a written phone number may contain.
 _PHONE_CHARS_RE = r"\+?[\d\s().\-/]+"
 _STRING = np.dtypes.StringDType()
+GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 
 
-def normalize_emails(values: pd.Series) -> pd.Series:
-    """Trim and lowercase email addresses; implausible addresses become NA.
+def normalize_emails(values: pd.Series, fold_aliases: bool = False) -> pd.Series:
+    """Email addresses as one person writes them every time; implausible ones become NA.
 
-    >>> normalize_emails(pd.Series(["  Jane@X.com ", "jane@", "a@b@c.com"])).tolist()
-    ['jane@x.com', <NA>, <NA>]
+    Every Unicode whitespace and zero-width character is stripped at both ends, the value is
+    lower-cased, a ``mailto:`` prefix and a ``Name <address>`` wrapper are removed, the
+    domain loses a trailing root dot (``x.com.``) and is IDNA-encoded (``bücher.de`` →
+    ``xn--bcher-kva.de``). ``fold_aliases`` also drops ``+tags`` and, for Gmail, the dots of
+    the local part (``Jane.Doe+shop@googlemail.com`` → ``janedoe@gmail.com``); off by default,
+    because for most providers those are different mailboxes.
+
+    >>> normalize_emails(pd.Series(["  Jane@X.com. ", "mailto:Bo@Y.org", "jane@", "a@b@c.com"])).tolist()
+    ['jane@x.com', 'bo@y.org', <NA>, <NA>]
     """
-    cleaned = values.astype("string").str.strip().str.lower()
-    plausible = cleaned.str.fullmatch(_EMAIL_RE).fillna(False).astype(bool)
-    return cleaned.where(plausible, pd.NA)
+    codes, distinct = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    cleaned = pd.Series(distinct, dtype="string").str.strip(WHITESPACE).str.lower()
+    wrapped = cleaned.str.endswith(">").fillna(False) & cleaned.str.contains("<", regex=False).fillna(False)
+    cleaned = cleaned.where(~wrapped, cleaned.str.rpartition("<")[2].str[:-1])
+    cleaned = cleaned.str.removeprefix("mailto:").str.strip(WHITESPACE)
+    parts = cleaned.str.rpartition("@")
+    local, domain = parts[0], parts[2].str.rstrip(".")
+    non_ascii = domain.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+    if non_ascii.any():
+        domain = domain.where(~non_ascii, domain[non_ascii].map(_idna_domain))
+    if fold_aliases:
+        local = local.str.partition("+")[0]
+        gmail = domain.isin(GMAIL_DOMAINS)
+        local = local.where(~gmail, local.str.replace(".", "", regex=False))
+        domain = domain.where(~gmail, "gmail.com")
+    email = local + "@" + domain
+    plausible = email.str.fullmatch(_EMAIL_RE).fillna(False).astype(bool) & (parts[1] == "@").fillna(False)
+    normalised = email.where(plausible, pd.NA)
+    out = np.append(normalised.to_numpy(dtype=object), pd.NA)[codes]
+    return pd.Series(out, index=values.index, dtype="string")
+
+
+def _idna_domain(domain: str | None) -> str | None:
+    if domain is None or pd.isna(domain):
+        return None
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return None
 
 
 def normalize_phones(values: pd.Series, default_country_code: str = "1") -> pd.Series:
-    """Phone numbers to E.164 (``+14155550123``); anything implausible becomes NA.
+    """Phone numbers to E.164 by a digit-count rule (``+14155550123``); implausible ones become NA.
 
-    A leading ``+`` means the digits already include the country code (kept when 8–15 digits).
-    Without it: 10 digits get the default country code; ``10 + len(code)`` digits starting with the
-    default code get a ``+``. Everything else is NA.
+    This is the rule ``privacy.normalize_phone`` applies in SQL (ingest-time suppression and
+    erasure); identity resolution uses libphonenumber with country context instead
+    (:func:`~audience_dagster.identity.phones.normalize_phone_numbers`). A leading ``+`` means
+    the digits already include the country code (kept when 8–15 digits). Without it: 10 digits
+    get the default country code; ``10 + len(code)`` digits starting with the default code get
+    a ``+``. Everything else is NA.
     """
     if not re.fullmatch(r"[1-9]\d{0,2}", default_country_code):
         raise ValueError(f"default_country_code must be 1-3 digits without '+', got {default_country_code!r}")
@@ -73,40 +101,28 @@ def normalize_phones(values: pd.Series, default_country_code: str = "1") -> pd.S
 
 
 def blocked_mask(
-    types: pd.Series | np.ndarray, values: pd.Series | np.ndarray, extra_patterns: Sequence[str] = ()
+    types: pd.Series | np.ndarray,
+    values: pd.Series | np.ndarray,
+    extra_patterns: Sequence[str] = (),
+    junk: JunkList | None = None,
 ) -> np.ndarray:
     """Boolean array: True where an identifier must never be used to link anything.
 
-    Blocked are missing values, :data:`BLOCKED_VALUES` (case-insensitive, trimmed), emails with a
-    :data:`BLOCKED_EMAIL_PREFIXES` prefix or :data:`BLOCKED_EMAIL_SUFFIXES` suffix, and any value
-    matching one of ``extra_patterns`` (regexes, case-insensitive, applied to every type).
-    Trimming, lowercasing, the blocklist and the prefixes / suffixes run in C over numpy
-    ``StringDType`` arrays; regexes run only when extra patterns are given.
+    Blocked are missing values and everything the junk list matches (``junk``, default: the
+    shipped ``junk_values.yaml``; see :func:`~audience_dagster.identity.junk.junk_codes`), plus
+    values matching one of ``extra_patterns`` (regexes, case-insensitive, every type).
     """
     if len(types) != len(values):
         raise ValueError(f"types and values differ in length: {len(types)} != {len(values)}")
+    junk = junk or shipped_junk_list()
     for pattern in extra_patterns:
         try:
             re.compile(pattern)
         except re.error as exc:
             raise ValueError(f"extra blocked pattern {pattern!r} is not a valid regex: {exc}") from exc
-    raw = np.asarray(values, dtype=object)
-    missing = pd.isna(raw)
-    cleaned = np.strings.lower(np.strings.strip(as_strings(np.where(missing, "", raw))))
-    blocked = missing | np.isin(cleaned, as_strings(np.array(sorted(BLOCKED_VALUES), dtype=object)))
-
-    is_email = as_strings(types) == "email"
-    if is_email.any():
-        emails = cleaned[is_email]
-        hit = np.zeros(len(emails), dtype=bool)
-        for prefix in BLOCKED_EMAIL_PREFIXES:
-            hit |= np.strings.startswith(emails, prefix)
-        for suffix in BLOCKED_EMAIL_SUFFIXES:
-            hit |= np.strings.endswith(emails, suffix)
-        blocked[is_email] |= hit
     if extra_patterns:
-        blocked |= _matches(cleaned, extra_patterns)
-    return blocked
+        junk = junk.extend(JunkList(patterns={"*": tuple(extra_patterns)}))
+    return junk_codes(types, values, junk) > 0
 
 
 def as_strings(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -115,12 +131,3 @@ def as_strings(values: pd.Series | np.ndarray) -> np.ndarray:
     if isinstance(array, np.ndarray) and isinstance(array.dtype, np.dtypes.StringDType):
         return array
     return np.asarray(array, dtype=_STRING)
-
-
-def _matches(values: np.ndarray, patterns: Sequence[str]) -> np.ndarray:
-    """True where any of ``patterns`` is found (case-insensitive) in ``values``."""
-    combined = "|".join(f"(?:{p})" for p in patterns)
-    with warnings.catch_warnings():  # user patterns may contain capture groups; we only test for a match
-        warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression", UserWarning)
-        hit = pd.Series(values.astype(object), dtype=object).str.contains(combined, regex=True, case=False)
-    return hit.fillna(False).to_numpy(dtype=bool)

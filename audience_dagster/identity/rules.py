@@ -47,6 +47,10 @@ class IdentityRules:
     a type without an entry is unlimited. ``person_types`` are strong identifiers that define a
     person; ``device_types`` are weak identifiers that attach to at most one person.
     ``extra_blocked_patterns``: regexes (case-insensitive, every type) of values never to use.
+    ``shared_value_people``: a person identifier whose direct links need more people than this
+    (under the limits) is shared and joins nobody (see :mod:`~audience_dagster.identity.hubs`).
+    ``event_types``: person types that identify a transaction, not a person (an order id): a
+    group of nothing but these attaches to its device like a device does.
     """
 
     priority: tuple[str, ...] = _PRIORITY
@@ -54,6 +58,8 @@ class IdentityRules:
     person_types: frozenset[str] = frozenset(PERSON_TYPES)
     device_types: frozenset[str] = frozenset(DEVICE_TYPES)
     extra_blocked_patterns: tuple[str, ...] = ()
+    shared_value_people: int = 2
+    event_types: tuple[str, ...] = ("shopify_order_id",)
 
     def __post_init__(self) -> None:
         # Freeze caller-supplied containers so the rules stay immutable and hashable-ish.
@@ -62,6 +68,7 @@ class IdentityRules:
         object.__setattr__(self, "person_types", frozenset(self.person_types))
         object.__setattr__(self, "device_types", frozenset(self.device_types))
         object.__setattr__(self, "extra_blocked_patterns", tuple(self.extra_blocked_patterns))
+        object.__setattr__(self, "event_types", tuple(self.event_types))
 
     @property
     def known_types(self) -> frozenset[str]:
@@ -98,6 +105,12 @@ class IdentityRules:
                 )
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
                 raise IdentityRulesError(f"identity rules: limits[{name!r}] must be an integer >= 1, got {limit!r}")
+        for name in self.event_types:
+            if name not in self.person_types:
+                raise IdentityRulesError(f"identity rules: event type {name!r} must be one of person_types")
+        people = self.shared_value_people
+        if isinstance(people, bool) or not isinstance(people, int) or people < 1:
+            raise IdentityRulesError(f"identity rules: shared_value_people must be an integer >= 1, got {people!r}")
         for pattern in self.extra_blocked_patterns:
             try:
                 re.compile(pattern)

@@ -122,6 +122,17 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
         typed_pairs=(TypedPair("left_type", "left_value"), TypedPair("right_type", "right_value")),
     ),
     PersonalTable(
+        "identity.blocked_identifiers",
+        "blocked_identifiers",
+        typed_pairs=(TypedPair("identifier_type", "identifier_value"),),
+    ),
+    PersonalTable(
+        "identity.duplicate_suggestions",
+        "duplicate_suggestions",
+        profile_columns=("profile_id_a", "profile_id_b"),
+        text_columns=("comparisons",),
+    ),
+    PersonalTable(
         "identity.profile_merges",
         "merge_history",
         profile_columns=("retired_profile_id", "survivor_profile_id"),

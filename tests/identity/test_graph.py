@@ -69,14 +69,31 @@ def test_shared_device_keeps_two_people_apart() -> None:
     assert dropped(result) == [(0, "shared_device", 2, 0), (1, "shared_device", 1, 2)]
 
 
-def test_shared_device_component_stays_together_but_joins_nobody() -> None:
-    # s1 and s2 are one device component (alias edge) seen with A and with B.
+def test_shared_device_component_gives_each_device_to_the_one_person_it_names() -> None:
+    # s1 and s2 are one device component (alias edge) seen with A and with B: each device's own
+    # links name one person, so each joins that person; nothing is left shared.
     nodes = ["anonymous_id:s1", "user_id:A", "device_id:s2", "email:b@x.io", "anonymous_id:lonely"]
     edges = [("anonymous_id:s1", "device_id:s2"), ("anonymous_id:s1", "user_id:A"), ("device_id:s2", "email:b@x.io")]
     result = resolve(nodes, edges)
-    assert result.labels.tolist() == [0, 1, 0, 3, 4]
-    assert result.shared_nodes.tolist() == [0, 2]
-    assert dropped(result) == [(1, "shared_device", 0, 1), (2, "shared_device", 2, 3)]
+    assert result.labels.tolist() == [0, 0, 2, 2, 4]
+    assert result.shared_nodes.tolist() == []
+    assert dropped(result) == []
+
+
+def test_family_tablet_stays_shared_but_each_members_cookie_joins_them() -> None:
+    # the tablet (device id) carries two app installs (anonymous ids), one per family member;
+    # the laptop cookie is seen with both members directly: it stays shared.
+    nodes = ["user_id:ann", "user_id:bob", "device_id:tablet", "anonymous_id:ann-app", "anonymous_id:bob-app",
+             "anonymous_id:laptop"]  # fmt: skip
+    edges = [("device_id:tablet", "anonymous_id:ann-app"), ("device_id:tablet", "anonymous_id:bob-app"),
+             ("anonymous_id:ann-app", "user_id:ann"), ("anonymous_id:bob-app", "user_id:bob"),
+             ("anonymous_id:laptop", "user_id:ann"), ("anonymous_id:laptop", "user_id:bob")]  # fmt: skip
+    result = resolve(nodes, edges)
+    labels = result.labels.tolist()
+    assert labels[3] == labels[0] == 0 and labels[4] == labels[1] == 1
+    assert (labels[2], labels[5]) == (2, 5)  # tablet and laptop: anonymous profiles of their own
+    assert result.shared_nodes.tolist() == [2, 5]
+    assert [r for _, r, _, _ in dropped(result)] == ["shared_device", "shared_device"]
 
 
 def test_device_linked_twice_to_one_person_is_not_shared() -> None:

@@ -26,10 +26,10 @@ def conn(warehouse_url: str) -> Iterator[psycopg2.extensions.connection]:
             "DROP SCHEMA IF EXISTS identity CASCADE; DROP SCHEMA IF EXISTS intermediate CASCADE;"
             " CREATE SCHEMA intermediate;"
             " CREATE TABLE intermediate.int_identity_edges (left_type text, left_value text, right_type text,"
-            "  right_value text, edge_source text, first_seen_at timestamptz, last_seen_at timestamptz,"
-            "  observations bigint);"
+            "  right_value text, right_region text, edge_source text, first_seen_at timestamptz,"
+            "  last_seen_at timestamptz, observations bigint);"
             " CREATE TABLE intermediate.int_identity_identifiers (identifier_type text, identifier_value text,"
-            "  first_seen_at timestamptz, last_seen_at timestamptz, observations bigint);"
+            "  region text, first_seen_at timestamptz, last_seen_at timestamptz, observations bigint);"
         )
     connection.commit()
     yield connection
@@ -42,10 +42,15 @@ def load_graph(conn: psycopg2.extensions.connection, edges: list[Edge], lone: li
     with conn.cursor() as cur:
         cur.execute("TRUNCATE intermediate.int_identity_edges, intermediate.int_identity_identifiers")
         if rows:
-            cur.executemany("INSERT INTO intermediate.int_identity_edges VALUES (%s,%s,%s,%s,%s,%s,%s,%s)", rows)
+            cur.executemany(
+                "INSERT INTO intermediate.int_identity_edges (left_type, left_value, right_type, right_value,"
+                " edge_source, first_seen_at, last_seen_at, observations) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+                rows,
+            )
         for node in lone:
             cur.execute(
-                "INSERT INTO intermediate.int_identity_identifiers VALUES (%s, %s, '2026-01-01', '2026-01-01', 1)",
+                "INSERT INTO intermediate.int_identity_identifiers (identifier_type, identifier_value, first_seen_at,"
+                " last_seen_at, observations) VALUES (%s, %s, '2026-01-01', '2026-01-01', 1)",
                 node.split(":", 1),
             )
     conn.commit()

@@ -64,10 +64,11 @@ def test_bad_default_country_code_is_rejected() -> None:
 
 def test_blocked_values_are_case_insensitive_and_trimmed() -> None:
     values = ["null", " NULL ", "Undefined", "anonymous", "0", "-1", "NaN", "None", "[object Object]", "unknown"]
-    values += ["N/A", "", "  ", None, "u-42", "00", "nullable"]
+    values += ["N/A", "", "  ", None, "u-42", "00", "nullable", "\u00a0Guest\u200b", "1"]
     types = ["user_id"] * len(values)
     got = blocked_mask(pd.Series(types), pd.Series(values, dtype=object))
-    assert got.tolist() == [True] * 14 + [False, False, False]
+    # "00": one character repeated; "1": a single character not on the list
+    assert got.tolist() == [True] * 14 + [False, True, False, True, False]
 
 
 def test_blocked_email_patterns_apply_to_emails_only() -> None:

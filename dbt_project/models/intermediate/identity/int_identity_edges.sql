@@ -1,8 +1,11 @@
 {{ config(materialized='table') }}
 
--- Every pair of identifiers the data proves belong together, one row per distinct pair and
--- evidence kind. Values are trimmed; emails lower-cased; handles become 'platform:handle'.
--- Junk values are NOT filtered here: identity resolution blocks them (and says why).
+-- Every pair of identifiers the data proves belong together, one row per distinct pair, evidence
+-- kind and phone country context. Values are trimmed; emails lower-cased; handles become
+-- 'platform:handle'; a phone (always the right side) carries the country its record gives
+-- (right_region). Junk values are NOT filtered here: identity resolution blocks them, normalises
+-- emails and phones, and says why. Every link of a message is built whatever its user id holds,
+-- so a junk user id (blocked later) behaves as an absent one.
 
 with
 
@@ -42,6 +45,17 @@ social as (
     select * from {{ ref('stg_social__engagements') }}
 ),
 
+-- the country a phone number is written in: the identify's address, else its locale's region
+identify_regions as (
+    select
+        *,
+        coalesce(
+            {{ identity_country_code('country') }},
+            {{ identity_locale_region('locale') }}
+        ) as phone_region
+    from identifies
+),
+
 web_activity as (
     select anonymous_id, user_id, device_id, occurred_at from tracks
     union all
@@ -52,81 +66,105 @@ web_activity as (
     select anonymous_id, user_id, device_id, occurred_at from identifies
 ),
 
+-- alias.previousId is a user id when the value is seen as a user id anywhere, else an anonymous id
+alias_previous_ids as (
+    select distinct previous_id from aliases where previous_id is not null
+),
+
+previous_user_ids as (
+    select web_activity.user_id as previous_id
+    from web_activity
+    inner join alias_previous_ids on web_activity.user_id = alias_previous_ids.previous_id
+    union
+    select aliases.user_id
+    from aliases
+    inner join alias_previous_ids on aliases.user_id = alias_previous_ids.previous_id
+),
+
+typed_aliases as (
+    select
+        aliases.user_id,
+        aliases.previous_id,
+        case when previous_user_ids.previous_id is null then 'anonymous_id' else 'user_id' end as previous_type,
+        aliases.occurred_at
+    from aliases
+    left join previous_user_ids on aliases.previous_id = previous_user_ids.previous_id
+),
+
 pairs as (
-    -- identify: the user id (or, without one, the email) is the hub of the call's identifiers
+    -- identify: the user id and the email are each linked to the call's other identifiers
     select 'user_id' as left_type, user_id as left_value, 'email' as right_type,
-           lower(btrim(email)) as right_value, 'segment.identify' as edge_source, occurred_at
+           lower(btrim(email)) as right_value, null::text as right_region,
+           'segment.identify' as edge_source, occurred_at
     from identifies
     union all
-    select 'user_id', user_id, 'phone', btrim(phone), 'segment.identify', occurred_at
+    select 'user_id', user_id, 'phone', btrim(phone), phone_region, 'segment.identify', occurred_at
+    from identify_regions
+    union all
+    select 'email', lower(btrim(email)), 'anonymous_id', anonymous_id, null, 'segment.identify', occurred_at
     from identifies
     union all
-    select 'email', lower(btrim(email)), 'anonymous_id', anonymous_id, 'segment.identify', occurred_at
-    from identifies
-    where user_id is null
-    union all
-    select 'email', lower(btrim(email)), 'phone', btrim(phone), 'segment.identify', occurred_at
-    from identifies
-    where user_id is null
+    select 'email', lower(btrim(email)), 'phone', btrim(phone), phone_region, 'segment.identify', occurred_at
+    from identify_regions
     union all
     -- any message carrying both ids (identify, track, page, screen)
-    select 'user_id', user_id, 'anonymous_id', anonymous_id, 'segment.message', occurred_at
+    select 'user_id', user_id, 'anonymous_id', anonymous_id, null, 'segment.message', occurred_at
     from web_activity
     union all
     -- the app's device id and the anonymous ids the app used on it
-    select 'device_id', device_id, 'anonymous_id', anonymous_id, 'segment.context.device', occurred_at
+    select 'device_id', device_id, 'anonymous_id', anonymous_id, null, 'segment.context.device', occurred_at
     from web_activity
     union all
-    -- alias: previousId (an anonymous id) becomes the user id
-    select 'user_id', user_id, 'anonymous_id', previous_id, 'segment.alias', occurred_at
-    from aliases
+    -- alias: the user id and previousId (a user id or an anonymous id) are one identity
+    select 'user_id', user_id, previous_type, previous_id, null, 'segment.alias', occurred_at
+    from typed_aliases
     union all
     -- a web checkout names the Shopify order it created
-    select 'shopify_order_id', properties ->> 'order_id', 'anonymous_id', anonymous_id,
+    select 'shopify_order_id', properties ->> 'order_id', 'anonymous_id', anonymous_id, null,
            'segment.order_completed', occurred_at
     from tracks
     where event_name = 'Order Completed'
     union all
-    select 'shopify_order_id', properties ->> 'order_id', 'user_id', user_id,
+    select 'shopify_order_id', properties ->> 'order_id', 'user_id', user_id, null,
            'segment.order_completed', occurred_at
     from tracks
     where event_name = 'Order Completed'
     union all
     -- Shopify: the order names its customer and an email; the customer has an email and phone
-    select 'shopify_order_id', order_id::text, 'shopify_customer_id', customer_id::text,
+    select 'shopify_order_id', order_id::text, 'shopify_customer_id', customer_id::text, null,
            'shopify.order', created_at
     from orders
     union all
-    select 'shopify_order_id', order_id::text, 'email', lower(btrim(email)), 'shopify.order', created_at
+    select 'shopify_order_id', order_id::text, 'email', lower(btrim(email)), null, 'shopify.order', created_at
     from orders
     union all
-    select 'shopify_customer_id', customer_id::text, 'email', lower(btrim(customer_email)),
+    select 'shopify_customer_id', customer_id::text, 'email', lower(btrim(customer_email)), null,
            'shopify.customer', created_at
     from orders
     union all
     select 'shopify_customer_id', customer_id::text, 'phone', btrim(customer_phone),
-           'shopify.customer', created_at
+           {{ identity_country_code('customer_country_code') }}, 'shopify.customer', created_at
     from orders
     union all
-    select 'shopify_customer_id', btrim(customer_id), 'email', lower(btrim(email)),
+    select 'shopify_customer_id', btrim(customer_id), 'email', lower(btrim(email)), null,
            'store.historical_order', ordered_at
     from historical_orders
     union all
-    select 'shopify_order_id', btrim(order_id), 'shopify_customer_id', btrim(customer_id),
+    select 'shopify_order_id', btrim(order_id), 'shopify_customer_id', btrim(customer_id), null,
            'store.historical_order', ordered_at
     from historical_orders
     union all
-    select 'shopify_order_id', btrim(order_id), 'email', lower(btrim(email)),
+    select 'shopify_order_id', btrim(order_id), 'email', lower(btrim(email)), null,
            'store.historical_order', ordered_at
     from historical_orders
     union all
     -- the email provider's contact id for an address
-    select 'email', lower(btrim(email)), 'email_provider_id', contact_id, 'sendgrid.event', occurred_at
+    select 'email', lower(btrim(email)), 'email_provider_id', contact_id, null, 'sendgrid.event', occurred_at
     from email_events
     union all
     -- a social action that carried an email (lead forms)
     select 'social_handle', lower(platform) || ':' || nullif(lower(ltrim(btrim(handle), '@')), ''),
-           'email', lower(btrim(email)), 'social.engagement', occurred_at
+           'email', lower(btrim(email)), null, 'social.engagement', occurred_at
     from social
 ),
 
@@ -136,6 +174,7 @@ edges as (
         left_value,
         right_type,
         right_value,
+        right_region,
         edge_source,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
@@ -144,7 +183,7 @@ edges as (
     where coalesce(left_value, '') <> ''
       and coalesce(right_value, '') <> ''
       and not (left_type = right_type and left_value = right_value)
-    group by 1, 2, 3, 4, 5
+    group by 1, 2, 3, 4, 5, 6
 )
 
 select * from edges
