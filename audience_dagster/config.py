@@ -16,13 +16,15 @@ hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
 | ``AUDIENCE_LTV_HORIZON_DAYS`` | ``365`` | ltv = expected revenue over this many days |
 | ``AUDIENCE_UPGRADE_HORIZON_DAYS`` | ``90`` | upgrade = a move to a higher spend tier within this many days |
 | ``AUDIENCE_TRAINING_CRON`` | ``0 3 * * 1`` | when the prediction models retrain (weekly, Mondays 03:00 UTC) |
+| ``AUDIENCE_AS_OF`` | unset: each run's start time | the clock of every time-dependent computation (ISO 8601) |
+| ``AUDIENCE_PG_START_TIMEOUT_SECONDS`` | ``1800`` | how long a start of the embedded server may take (crash recovery) |
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from audience_dagster.errors import ConfigError
@@ -44,6 +46,8 @@ class Settings:
     models_dir: Path = MODELS_DIR
     horizons_days: dict[str, int] | None = None  # prediction type -> horizon; see load_settings
     training_cron: str = "0 3 * * 1"
+    as_of: datetime | None = None  # AUDIENCE_AS_OF: pins the run clock (backfills, demos); None = wall clock
+    pg_start_timeout_seconds: int = 1800
 
     @property
     def embedded(self) -> bool:
@@ -65,6 +69,11 @@ class Settings:
     @property
     def sample_dir(self) -> Path:
         return self.home / "sample"
+
+    @property
+    def log_dir(self) -> Path:
+        """Where runs write their logs (the run's event log lines, dbt's output), one folder per run."""
+        return self.home / "logs"
 
 
 def _int_env(env: dict[str, str], name: str, default: int) -> int:
@@ -102,7 +111,24 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             for kind, default in DEFAULT_HORIZONS_DAYS.items()
         },
         training_cron=_cron(env.get("AUDIENCE_TRAINING_CRON") or "0 3 * * 1"),
+        as_of=parse_as_of(env["AUDIENCE_AS_OF"], "AUDIENCE_AS_OF") if env.get("AUDIENCE_AS_OF") else None,
+        pg_start_timeout_seconds=_int_env(env, "AUDIENCE_PG_START_TIMEOUT_SECONDS", 1800),
     )
+
+
+def parse_as_of(value: str, where: str = "as_of") -> datetime:
+    """An ISO 8601 date or time as an aware UTC datetime (zone-less means UTC; a date means its
+    midnight); ConfigError naming ``where`` otherwise."""
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where}={value!r} is not an ISO 8601 date or time; give e.g. 2026-11-30 or 2026-11-30T12:00:00Z"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _cron(value: str) -> str:

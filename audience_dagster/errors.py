@@ -53,3 +53,7 @@ class SegmentError(AudienceError):
         super().__init__(f"segment {slug!r}: {message}")
         self.slug = slug
 
+
+class RunInProgressError(AudienceError):
+    """Another run (a refresh, a UI run, a second UI) holds what this command needs; the message
+    names it and says whether to wait or stop it."""

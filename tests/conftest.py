@@ -18,19 +18,30 @@ from audience_dagster.warehouse.connection import bootstrap, connect, connection
 from audience_dagster.warehouse.embedded import ensure_embedded
 
 
+def admin(url: str, *statements: str) -> None:
+    """Database-level statements (outside a transaction) on the server of ``url``."""
+    conn = connect(with_database(url, "postgres"))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+    finally:
+        conn.close()
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """An empty database ``name`` on the server of ``server_url`` (dropped first); its URL."""
+    admin(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
+    return with_database(server_url, name)
+
+
 @pytest.fixture(scope="session")
 def warehouse_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AUDIENCE_DATABASE_URL")}
     settings = load_settings(env)
     base_url, _ = ensure_embedded(settings.pgdata_dir)
-    name = f"audience_test_{worker_id}".replace("-", "_")
-    admin = connect(with_database(base_url, "postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {name}")
-    admin.close()
-    url = with_database(base_url, name)
+    url = fresh_database(base_url, f"audience_test_{worker_id}".replace("-", "_"))
     home = tmp_path_factory.mktemp("audience_home")
     saved = {
         k: os.environ.get(k) for k in ("DATABASE_URL", "AUDIENCE_HOME", "AUDIENCE_LANDING_DIR", "AUDIENCE_MODELS_DIR")

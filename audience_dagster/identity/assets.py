@@ -8,7 +8,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from audience_dagster.identity.identity_map import resolve_warehouse_identities
-from audience_dagster.warehouse.resource import WarehouseResource
+from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 
 @dg.asset(
@@ -20,6 +20,7 @@ from audience_dagster.warehouse.resource import WarehouseResource
         dg.AssetKey(["intermediate", "int_identity_identifiers"]),
     ],
     automation_condition=dg.AutomationCondition.eager(),
+    pool=WAREHOUSE_POOL,
 )
 def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Which identifiers are one person, under a profile id that survives rebuilds.

@@ -1,12 +1,15 @@
 """Segments and cohorts as Dagster assets, refreshed on each segment's own schedule.
 
 * ``segments/micro_segments`` + ``segments/cohort_definitions``: the YAML files synced into the
-  spec's tables (rows only in the tables are left alone);
+  spec's tables (rows only in the tables are left alone); their code version is the files' hash,
+  so an edited YAML file makes them (and the memberships) stale;
 * ``segments/segment_membership``: refreshes the active segments (config ``slugs``; default all
   with ``auto_refresh``) — eagerly after the profiles, events or predictions change, and per segment by the
   ``segment_schedule`` sensor when its ``refresh_frequency`` has passed. A failing segment is
   rolled back alone; the blocking check ``every_segment_refreshed`` then fails the run, naming it;
 * ``segments/cohort_membership``: every active cohort's members.
+
+Relative dates, lookbacks, expiry and cohort windows are evaluated as of the run's clock.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
@@ -17,7 +20,8 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from audience_dagster.segments.definitions_yaml import load_cohorts, load_segments
+from audience_dagster.clock import RunClock
+from audience_dagster.segments.definitions_yaml import DEFAULTS, load_cohorts, load_segments
 from audience_dagster.segments.warehouse import (
     due_segments,
     refresh_cohorts,
@@ -25,15 +29,28 @@ from audience_dagster.segments.warehouse import (
     sync_cohorts,
     sync_segments,
 )
-from audience_dagster.warehouse.resource import WarehouseResource
+from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 PROFILES_KEY = dg.AssetKey(["marts", "audience_profiles"])
 EVENTS_KEY = dg.AssetKey(["marts", "audience_events"])
 SEGMENTS_KEY = dg.AssetKey(["segments", "micro_segments"])
 COHORTS_KEY = dg.AssetKey(["segments", "cohort_definitions"])
 MEMBERSHIP_KEY = dg.AssetKey(["segments", "segment_membership"])
-PREDICTIONS_TABLE_KEY = dg.AssetKey(["predictions", "predictions"])  # ML segments read it
+PREDICTIONS_KEY = dg.AssetKey(["predictions", "profile_predictions"])  # writes marts.predictions: ML segments read it
 COHORT_MEMBERSHIP_KEY = dg.AssetKey(["segments", "cohort_membership"])
+
+
+def definitions_version() -> str:
+    """A hash of the shipped segment and cohort YAML files (the definitions' code version)."""
+    digest = hashlib.sha256()
+    for kind in ("segments", "cohorts"):
+        for path in sorted(DEFAULTS.joinpath(kind).iterdir(), key=lambda f: f.name):
+            if path.name.endswith((".yaml", ".yml")):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+DEFINITIONS_VERSION = definitions_version()
 
 
 def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
@@ -49,6 +66,7 @@ def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
             description="marts.micro_segments: the segment definitions (YAML files synced in, plus table edits).",
             group_name="segments",
             kinds={"yaml", "postgres"},
+            code_version=DEFINITIONS_VERSION,
             automation_condition=dg.AutomationCondition.on_missing(),
         ),
         dg.AssetSpec(
@@ -56,10 +74,12 @@ def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
             description="marts.cohort_definitions: the cohort definitions (YAML files synced in, plus table edits).",
             group_name="segments",
             kinds={"yaml", "postgres"},
+            code_version=DEFINITIONS_VERSION,
             automation_condition=dg.AutomationCondition.on_missing(),
         ),
     ],
     name="segment_definitions",
+    pool=WAREHOUSE_POOL,
 )
 def segment_definitions(context: AssetExecutionContext, warehouse: WarehouseResource):
     """Sync the repo's segment and cohort YAML files into `micro_segments` and
@@ -104,17 +124,20 @@ class SegmentRefreshConfig(dg.Config):
 
 @dg.asset(
     key=MEMBERSHIP_KEY,
-    deps=[SEGMENTS_KEY, PROFILES_KEY, EVENTS_KEY, PREDICTIONS_TABLE_KEY],
+    deps=[SEGMENTS_KEY, PROFILES_KEY, EVENTS_KEY, PREDICTIONS_KEY],
+    pool=WAREHOUSE_POOL,
     group_name="segments",
     kinds={"python", "postgres"},
     automation_condition=dg.AutomationCondition.eager(),
     check_specs=[dg.AssetCheckSpec("every_segment_refreshed", asset=MEMBERSHIP_KEY, blocking=True)],
 )
-def segment_membership(context: AssetExecutionContext, config: SegmentRefreshConfig, warehouse: WarehouseResource):
-    """Refresh segment membership set-based in PostgreSQL (one transaction per segment: who entered,
-    who exited, stayers keep joined_at, manual/import members kept until they expire), and log the
-    changes in `marts.segment_membership_changes`."""
-    as_of = datetime.now(UTC)
+def segment_membership(
+    context: AssetExecutionContext, config: SegmentRefreshConfig, warehouse: WarehouseResource, clock: RunClock
+):
+    """Refresh segment membership set-based in PostgreSQL as of the run's clock (one transaction per
+    segment: who entered, who exited, stayers keep joined_at, manual/import members kept until they
+    expire), and log the changes in `marts.segment_membership_changes`."""
+    as_of = clock.now
     with warehouse.connection() as conn:
         results = refresh_segments(conn, as_of, config.slugs or None)
         with conn.cursor() as cur:
@@ -150,15 +173,16 @@ def segment_membership(context: AssetExecutionContext, config: SegmentRefreshCon
 @dg.asset(
     key=COHORT_MEMBERSHIP_KEY,
     deps=[COHORTS_KEY, PROFILES_KEY, EVENTS_KEY],
+    pool=WAREHOUSE_POOL,
     group_name="segments",
     kinds={"python", "postgres"},
     automation_condition=dg.AutomationCondition.eager(),
     check_specs=[dg.AssetCheckSpec("every_cohort_refreshed", asset=COHORT_MEMBERSHIP_KEY, blocking=True)],
 )
-def cohort_membership(context: AssetExecutionContext, warehouse: WarehouseResource):
-    """Rebuild every active cohort's membership (`marts.cohort_membership`: entry time and period,
-    exit time) from `cohort_definitions`; the retention matrix (dbt) reads it."""
-    as_of = datetime.now(UTC)
+def cohort_membership(context: AssetExecutionContext, warehouse: WarehouseResource, clock: RunClock):
+    """Rebuild every active cohort's membership as of the run's clock (`marts.cohort_membership`:
+    entry time and period, exit time) from `cohort_definitions`; the retention matrix (dbt) reads it."""
+    as_of = clock.now
     with warehouse.connection() as conn:
         results = refresh_cohorts(conn, as_of)
     failed = [r for r in results if r.error]
@@ -166,6 +190,7 @@ def cohort_membership(context: AssetExecutionContext, warehouse: WarehouseResour
         asset_key=COHORT_MEMBERSHIP_KEY,
         metadata={
             "dagster/row_count": sum(r.members for r in results),
+            "as_of": as_of.isoformat(),
             "cohorts": _markdown(
                 ("slug", "members", "exited", "seconds", "error"),
                 [(r.slug, r.members, r.exited, round(r.seconds, 3), r.error or "") for r in results],

@@ -422,7 +422,7 @@ def test_documented_columns_are_the_real_columns(built: str) -> None:
     assert checked == 17  # 12 + the five reports (marts/reports)
 
 
-def test_dbt_assets_split_around_the_identity_asset() -> None:
+def test_dbt_assets_split_around_the_python_assets() -> None:
     prepare_runtime()
     from audience_dagster.definitions import defs
 
@@ -432,10 +432,13 @@ def test_dbt_assets_split_around_the_identity_asset() -> None:
     identity = dg.AssetKey(["identity", "identity_map"])
     assert identity in graph.get(dg.AssetKey(["staging", "stg_identity__identifiers"])).parent_keys
     assert identity in graph.get(dg.AssetKey(["staging", "stg_identity__profiles"])).parent_keys
-    assert graph.get(marts).group_name == graph.get(profiles).group_name == "marts"
-    # two dbt multi-assets: the marts are not in the one the identity asset depends on
+    assert graph.get(marts).group_name == graph.get(profiles).group_name == "profiles"
+    # dbt stages: the marts are not in the one the identity asset depends on, and the profile view
+    # (scores + predictions) is built by a stage of its own, after the scores
     upstream = graph.get(dg.AssetKey(["intermediate", "int_identity_edges"])).assets_def
     downstream = graph.get(marts).assets_def
-    assert upstream is not downstream
-    assert profiles in downstream.keys and marts not in upstream.keys
+    view = graph.get(profiles).assets_def
+    assert len({id(upstream), id(downstream), id(view)}) == 3
+    assert marts not in upstream.keys and profiles not in downstream.keys
+    assert dg.AssetKey(["scoring", "profile_scores"]) in graph.get(profiles).parent_keys
     assert graph.get(marts).automation_condition is not None
