@@ -8,6 +8,7 @@ pointed at it through ``DATABASE_URL`` — the same single setting a user would 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,21 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> I
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+def clear_landing() -> Path:
+    """Empty the session's landing folder (tests write into it; the definitions, imported once
+    per process, read it) and return it."""
+    landing = Path(os.environ["AUDIENCE_LANDING_DIR"])
+    shutil.rmtree(landing, ignore_errors=True)
+    landing.mkdir(parents=True)
+    return landing
+
+
+@pytest.fixture()
+def empty_landing(warehouse_url: str) -> Path:
+    """The session's landing folder, empty: no other test's files get loaded."""
+    return clear_landing()
 
 
 @pytest.fixture()

@@ -45,7 +45,8 @@ def _conclude(outcome: RefreshOutcome, url: str, started: float, what: str) -> i
     from audience_dagster.summary import print_results, print_stages, print_summary
 
     print_stages(outcome.stages)
-    print_summary(url)
+    if not outcome.nothing_new:  # counting every table costs seconds per million rows: only after a change
+        print_summary(url)
     print_results(url)
     took = elapsed(time.perf_counter() - started)
     if not outcome.ok:

@@ -262,7 +262,10 @@ def run_refresh(settings: Settings, warehouse: Warehouse, options: RefreshOption
                 outcome.ok = True
                 return outcome
             job = defs.resolve_job_def("audience_refresh")
-            ok, run_id = _execute(job, instance, selection, tags, clock_run_config(as_of), log_dir)
+            run_config = clock_run_config(as_of)
+            if options.rebuild_all:  # the YAML definitions too, even unchanged
+                run_config["ops"] = {"segment_definitions": {"config": {"resync": True}}}
+            ok, run_id = _execute(job, instance, selection, tags, run_config, log_dir)
             outcome.run_ids.append(run_id)
             outcome.stages += stage_times(instance, run_id)
             outcome.ok = ok

@@ -59,6 +59,28 @@ def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(lines))
 
 
+class DefinitionsConfig(dg.Config):
+    """``resync``: sync the YAML files even when they did not change since the last sync."""
+
+    resync: bool = False
+
+
+def already_synced(context: AssetExecutionContext, conn, segments: list, cohorts: list) -> bool:
+    """The files are those of the last sync (its code version) and their rows are in the tables."""
+    for key in (SEGMENTS_KEY, COHORTS_KEY):
+        entry = context.instance.get_latest_materialization_event(key)
+        tags = entry.asset_materialization.tags if entry and entry.asset_materialization else None
+        if not tags or tags.get("dagster/code_version") != DEFINITIONS_VERSION:
+            return False
+    with conn.cursor() as cur:
+        for table, defined in (("marts.micro_segments", segments), ("marts.cohort_definitions", cohorts)):
+            slugs = [d.slug for d in defined]
+            cur.execute(f"SELECT count(*) FROM {table} WHERE managed_by = 'yaml' AND slug = ANY(%s)", (slugs,))
+            if cur.fetchone()[0] != len(slugs):
+                return False
+    return True
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -68,6 +90,7 @@ def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
             kinds={"yaml", "postgres"},
             code_version=DEFINITIONS_VERSION,
             automation_condition=dg.AutomationCondition.on_missing(),
+            skippable=True,
         ),
         dg.AssetSpec(
             COHORTS_KEY,
@@ -76,16 +99,22 @@ def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
             kinds={"yaml", "postgres"},
             code_version=DEFINITIONS_VERSION,
             automation_condition=dg.AutomationCondition.on_missing(),
+            skippable=True,
         ),
     ],
     name="segment_definitions",
     pool=WAREHOUSE_POOL,
 )
-def segment_definitions(context: AssetExecutionContext, warehouse: WarehouseResource):
+def segment_definitions(context: AssetExecutionContext, config: DefinitionsConfig, warehouse: WarehouseResource):
     """Sync the repo's segment and cohort YAML files into `micro_segments` and
-    `cohort_definitions` (upsert by slug; a bad file fails here, naming its path)."""
+    `cohort_definitions` (upsert by slug; a bad file fails here, naming its path). Files that did
+    not change since the last sync (and are in the tables) materialise nothing, so nothing after
+    them reruns; `resync` syncs anyway."""
     segments, cohorts = load_segments(), load_cohorts()
     with warehouse.connection() as conn:
+        if not config.resync and already_synced(context, conn, segments, cohorts):
+            context.log.info("the segment and cohort YAML files are unchanged since the last sync: nothing to do")
+            return
         sync_segments(conn, segments)
         sync_cohorts(conn, cohorts)
         with conn.cursor() as cur:

@@ -8,7 +8,6 @@ from it independently of the SQL under test.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from audience_dagster.config import DBT_PROJECT_DIR
 from audience_dagster.runtime import prepare_runtime
 from audience_dagster.warehouse.connection import bootstrap, connection
-from tests.conftest import write_lines
+from tests.conftest import clear_landing, write_lines
 
 pytestmark = pytest.mark.integration
 
@@ -229,7 +228,7 @@ def built(warehouse_url: str) -> Iterator[str]:
         for schema in ("raw", "staging", "intermediate", "identity", "marts"):
             cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     bootstrap(warehouse_url)
-    write_landing(Path(os.environ["AUDIENCE_LANDING_DIR"]))
+    write_landing(clear_landing())
     prepare_runtime()
     result = refresh()
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]

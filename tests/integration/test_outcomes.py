@@ -6,7 +6,6 @@ non-zero exit; the embedded server waits for crash recovery.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import tempfile
@@ -51,8 +50,8 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
     return {e.asset_key for e in result.get_asset_materialization_events()}
 
 
-def test_an_ingest_pass_with_nothing_new_materialises_nothing(empty_raw: str) -> None:
-    landing = Path(os.environ["AUDIENCE_LANDING_DIR"])
+def test_an_ingest_pass_with_nothing_new_materialises_nothing(empty_raw: str, empty_landing: Path) -> None:
+    landing = empty_landing
     write_lines(landing / "segment" / "a.jsonl", [json.dumps({**MESSAGE, "messageId": f"m{i}"}) for i in range(3)])
     prepare_runtime(parse_dbt=False)
     first = ingest_run()
@@ -120,9 +119,9 @@ def test_import_orders_says_what_went_wrong_in_one_line(
 
 
 def test_a_refresh_stops_with_a_clear_message_while_another_holds_the_lock(
-    empty_raw: str, capsys: pytest.CaptureFixture
+    empty_raw: str, empty_landing: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    landing = Path(os.environ["AUDIENCE_LANDING_DIR"])
+    landing = empty_landing
     write_lines(landing / "segment" / "b.jsonl", [json.dumps({**MESSAGE, "messageId": "held"})])
     with RefreshLock(empty_raw, label="test holder").acquire():
         assert main(["refresh", "--no-wait"]) == 3

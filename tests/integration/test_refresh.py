@@ -138,10 +138,11 @@ def test_two_refreshes_at_once_both_complete_one_after_the_other(pair) -> None:
 
 
 def dbt_processes(process: psutil.Process) -> list[psutil.Process]:
+    """The `dbt build` processes under ``process``, once the audience-dbt wrapper became dbt."""
     found = []
     for child in process.children(recursive=True):
         try:
-            if "build" in child.cmdline() and any("dbt" in part for part in child.cmdline()[:2]):
+            if child.name() == "dbt" and "build" in child.cmdline():
                 found.append(child)
         except psutil.NoSuchProcess:
             continue
