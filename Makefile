@@ -3,18 +3,30 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements.lock
 PEOPLE ?= 20000
 
-.PHONY: install demo ui test lint bench-ingest clean
+.PHONY: install lock demo ui test lint bench-ingest bench-refresh clean
 
-$(STAMP): pyproject.toml
+# Every dependency at the version and hash in requirements.lock (what CI ran), then the project
+# itself without resolving anything again.
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv with the pinned dependencies
+install: $(STAMP)  ## create .venv from the lock file
+
+# Re-resolve pyproject.toml (the pins and ranges in it) into requirements.lock, with hashes, for
+# every platform and Python 3.11-3.13; commit the result. Needs the package registry.
+lock:  ## regenerate requirements.lock after changing dependencies in pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 \
+		--quiet -o $(LOCK)
 
 demo: $(STAMP)  ## generate a sample, materialise every asset, print a summary
 	$(BIN)/audience demo --people $(PEOPLE)
@@ -30,6 +42,9 @@ lint: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/audience bench ingest --people 1000000
+
+bench-refresh: $(STAMP)
+	$(BIN)/audience bench refresh --people 200000
 
 clean:  ## remove the environment and every local database/sample (.audience/)
 	rm -rf $(VENV) .audience dbt_project/target dbt_project/logs

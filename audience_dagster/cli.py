@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from datetime import date
 from pathlib import Path
 
-from audience_dagster.config import PROJECT_ROOT, load_settings
-from audience_dagster.errors import AudienceError
+from audience_dagster.config import load_settings
+from audience_dagster.errors import AudienceError, RunInProgressError
+from audience_dagster.runs.commands import cmd_demo, cmd_import_orders, cmd_refresh, cmd_ui
 
 
 def _progress(label: str):
@@ -59,7 +59,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     args.people = args.people or 20_000
     report = generate(
         args.people, args.seed, Path(args.out), end=args.end, workers=args.workers, progress=_progress("generate")
-    )
+    )  # end None: yesterday, so the data ends when it is generated
     print(f"wrote {Path(args.out) / 'landing'} and {Path(args.out) / 'truth'}", file=sys.stderr)
     print(
         key_values(
@@ -74,119 +74,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ensure_sample(out: Path, people: int, seed: int, workers: int, fresh: bool) -> None:
-    import json
-
-    from audience_dagster.sample_data import generate
-
-    manifest = out / "truth" / "manifest.json"
-    if manifest.exists() and not fresh:
-        params = json.loads(manifest.read_text()).get("parameters", {})
-        if params.get("people") == people and params.get("seed") == seed:
-            print(f"[demo] reusing sample in {out} ({people} people, seed {seed})", file=sys.stderr)
-            return
-    if out.exists():
-        shutil.rmtree(out)
-    print(f"[demo] generating {people} people (seed {seed}) into {out}", file=sys.stderr)
-    generate(people, seed, out, workers=workers, progress=_progress("generate"))
-
-
-def run_refresh() -> bool:
-    """Materialise every asset once through the ``audience_refresh`` job on the Dagster instance."""
-    import dagster as dg
-
-    from audience_dagster.definitions import defs
-
-    job = defs.resolve_job_def("audience_refresh")
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            # INFO on the terminal: one line per file loaded, dbt's progress, failures; the full
-            # DEBUG event log is in the instance (Dagster UI → Runs)
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            cause = error.cause or error
-            print(f"FAILED {event.step_key}: {cause.message.strip()}", file=sys.stderr)
-    return result.success
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from audience_dagster.runtime import prepare_runtime
-    from audience_dagster.summary import print_summary
-
-    settings = load_settings()
-    sample = settings.sample_dir
-    os.environ["AUDIENCE_LANDING_DIR"] = str(sample / "landing")
-    started = time.perf_counter()
-    _ensure_sample(sample, args.people, args.seed, args.workers, args.fresh)
-    print("[demo] starting the warehouse and parsing the dbt project", file=sys.stderr)
-    warehouse = prepare_runtime(load_settings())
-    print("[demo] materialising every asset (job audience_refresh)", file=sys.stderr)
-    ok = run_refresh()
-    print_summary(warehouse.url)
-    print(
-        f"\nDone in {time.perf_counter() - started:.0f}s. "
-        f"{'Every asset materialised.' if ok else 'SOME STEPS FAILED: see the log above.'}"
-    )
-    print("Open the Dagster UI on the same instance: `make ui`, then http://127.0.0.1:3000")
-    return 0 if ok else 1
-
-
-def cmd_refresh(args: argparse.Namespace) -> int:
-    from audience_dagster.runtime import prepare_runtime
-    from audience_dagster.summary import print_summary
-
-    warehouse = prepare_runtime()
-    ok = run_refresh()
-    print_summary(warehouse.url)
-    print("\nEvery asset materialised." if ok else "\nSOME STEPS FAILED (listed above; full log in the Dagster UI).")
-    return 0 if ok else 1
-
-
-def cmd_ui(args: argparse.Namespace) -> int:
-    from audience_dagster.runtime import prepare_runtime
-
-    prepare_runtime()
-    if not os.environ.get("AUDIENCE_LANDING_DIR"):
-        os.environ["AUDIENCE_LANDING_DIR"] = str(load_settings().landing_dir)
-    dagster = Path(sys.executable).with_name("dagster")
-    argv = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
-    print(f"[ui] {' '.join(argv)}  (DAGSTER_HOME={os.environ['DAGSTER_HOME']})", file=sys.stderr)
-    os.chdir(PROJECT_ROOT)
-    os.execv(argv[0], argv)
-    return 0
-
-
-def cmd_import_orders(args: argparse.Namespace) -> int:
-    from audience_dagster.ingest.historical_orders import load_orders_csv
-    from audience_dagster.runtime import prepare_runtime
-    from audience_dagster.warehouse.connection import connection
-
-    warehouse = prepare_runtime(parse_dbt=False)
-    rejected = 0
-    with connection(warehouse.url) as conn:
-        for name in args.files:
-            load = load_orders_csv(conn, Path(name))
-            if load.rejected:
-                print(f"{name}: REJECTED, nothing imported: {load.rejected}")
-                rejected += 1
-                continue
-            state = (
-                "already imported"
-                if load.skipped
-                else (
-                    f"{load.inserted} orders imported, {load.duplicates} duplicates, "
-                    f"{load.quarantined} quarantined (see raw.quarantine)"
-                )
-            )
-            print(f"{name}: {state}")
-    return 1 if rejected else 0
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
     from audience_dagster.bench.ingest import run_ingest_bench
 
@@ -195,6 +82,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     )
     print(key_values(figures))
     return 0
+
+
+def cmd_bench_refresh(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.refresh import run_refresh_bench
+
+    figures = run_refresh_bench(
+        people=args.people, seed=args.seed, workers=args.workers, reuse=args.reuse, keep=args.keep
+    )
+    print(key_values(figures))
+    return 0 if figures.get("failed") == 0 else 1
 
 
 def cmd_bench_identity(args: argparse.Namespace) -> int:
@@ -440,7 +337,7 @@ def cmd_segments_add_members(args: argparse.Namespace) -> int:
             emails=args.email,
             source=args.source,
             expires_at=expires,
-            as_of=datetime.now(UTC),
+            as_of=load_settings().as_of or datetime.now(UTC),  # the run clock: AUDIENCE_AS_OF, else now
         )
     print(key_values(figures))
     return 0
@@ -455,12 +352,24 @@ def cmd_segments_refresh(args: argparse.Namespace) -> int:
 
     warehouse = prepare_runtime(parse_dbt=False)
     with connection(warehouse.url) as conn:
-        results = refresh_segments(conn, datetime.now(UTC), args.slugs or None)
+        results = refresh_segments(conn, load_settings().as_of or datetime.now(UTC), args.slugs or None)
     for r in results:
         print(r.error or f"{r.slug}: members={r.members} entered={r.entered} exited={r.exited} seconds={r.seconds:.3f}")
     failed = sum(1 for r in results if r.error)
     print(key_values({"segments": len(results), "failed": failed}))
     return 1 if failed else 0
+
+
+def add_run_options(command: argparse.ArgumentParser, as_of_help: str) -> None:
+    """``--as-of``, ``--all``, ``--no-wait``, ``--wait-timeout`` of the commands that run the pipeline."""
+    command.add_argument("--as-of", help=as_of_help)
+    command.add_argument(
+        "--all", dest="rebuild_all", action="store_true", help="rebuild every asset, not only what is out of date"
+    )
+    command.add_argument(
+        "--no-wait", action="store_true", help="stop (exit 3) instead of waiting when another run is in progress"
+    )
+    command.add_argument("--wait-timeout", type=float, help="stop waiting for another run after this many seconds")
 
 
 def add_segment_commands(sub: argparse._SubParsersAction) -> None:
@@ -519,8 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--end",
         type=date.fromisoformat,
-        default=date(2026, 10, 31),
-        help="last day of observed data (the holdout follows it)",
+        default=None,
+        help="last day of observed data (default: yesterday, UTC; the holdout follows it)",
     )
     gen.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     gen.add_argument(
@@ -531,14 +440,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.set_defaults(func=cmd_generate)
 
-    demo = sub.add_parser("demo", help="generate a sample, materialise every asset, summarise")
+    demo = sub.add_parser("demo", help="generate a sample, build every asset as of the sample's end, summarise")
     demo.add_argument("--people", type=int, default=20_000)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     demo.add_argument("--fresh", action="store_true", help="regenerate the sample")
+    add_run_options(demo, as_of_help="the run's clock (default: the end of the sample's data)")
     demo.set_defaults(func=cmd_demo)
 
-    refresh = sub.add_parser("refresh", help="materialise every asset on the current landing dir")
+    refresh = sub.add_parser("refresh", help="load new landing files, rebuild what is out of date")
+    add_run_options(refresh, as_of_help="the run's clock, ISO 8601 (default: AUDIENCE_AS_OF, else now)")
     refresh.set_defaults(func=cmd_refresh)
 
     ui = sub.add_parser("ui", help="start `dagster dev` on the same instance and warehouse")
@@ -561,6 +472,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_ingest.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_ingest.set_defaults(func=cmd_bench)
+
+    bench_refresh = bench_sub.add_parser("refresh", help="a full refresh, then a refresh with nothing new")
+    bench_refresh.add_argument("--people", type=int, default=20_000)
+    bench_refresh.add_argument("--seed", type=int, default=7)
+    bench_refresh.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    bench_refresh.add_argument("--reuse", action="store_true", help="reuse an existing generated sample")
+    bench_refresh.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    bench_refresh.set_defaults(func=cmd_bench_refresh)
 
     bench_identity = bench_sub.add_parser(
         "identity", help="identity solver on ~5M edges; warehouse identity rebuild and profile build"
@@ -661,6 +580,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except RunInProgressError as exc:
+        print(f"audience: {exc}", file=sys.stderr)
+        return 3
     except AudienceError as exc:
         print(f"audience: error: {exc}", file=sys.stderr)
         return 2

@@ -21,13 +21,15 @@ hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
 | ``AUDIENCE_IDENTITY_JUNK_FILE`` | unset | a YAML junk list added to ``identity/junk_values.yaml`` |
 | ``AUDIENCE_IDENTITY_FOLD_EMAIL_ALIASES`` | ``false`` | drop email ``+tags`` and Gmail dots before matching |
 | ``AUDIENCE_IDENTITY_DUPLICATE_THRESHOLD`` | ``0.9`` | fuzzy duplicate suggestions at or above this match probability |
+| ``AUDIENCE_AS_OF`` | unset: each run's start time | the clock of every time-dependent computation (ISO 8601) |
+| ``AUDIENCE_PG_START_TIMEOUT_SECONDS`` | ``1800`` | how long a start of the embedded server may take (crash recovery) |
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from audience_dagster.errors import ConfigError
@@ -54,6 +56,8 @@ class Settings:
     identity_junk_file: Path | None = None
     identity_fold_email_aliases: bool = False
     identity_duplicate_threshold: float = 0.9
+    as_of: datetime | None = None  # AUDIENCE_AS_OF: pins the run clock (backfills, demos); None = wall clock
+    pg_start_timeout_seconds: int = 1800
 
     @property
     def embedded(self) -> bool:
@@ -75,6 +79,11 @@ class Settings:
     @property
     def sample_dir(self) -> Path:
         return self.home / "sample"
+
+    @property
+    def log_dir(self) -> Path:
+        """Where runs write their logs (the run's event log lines, dbt's output), one folder per run."""
+        return self.home / "logs"
 
 
 def _int_env(env: dict[str, str], name: str, default: int) -> int:
@@ -112,6 +121,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             for kind, default in DEFAULT_HORIZONS_DAYS.items()
         },
         training_cron=_cron(env.get("AUDIENCE_TRAINING_CRON") or "0 3 * * 1"),
+        as_of=parse_as_of(env["AUDIENCE_AS_OF"], "AUDIENCE_AS_OF") if env.get("AUDIENCE_AS_OF") else None,
+        pg_start_timeout_seconds=_int_env(env, "AUDIENCE_PG_START_TIMEOUT_SECONDS", 1800),
         **_identity_settings(env),
     )
 
@@ -144,6 +155,21 @@ def _identity_settings(env: dict[str, str]) -> dict[str, object]:
         "identity_fold_email_aliases": fold in ("true", "1", "yes"),
         "identity_duplicate_threshold": threshold,
     }
+
+
+def parse_as_of(value: str, where: str = "as_of") -> datetime:
+    """An ISO 8601 date or time as an aware UTC datetime (zone-less means UTC; a date means its
+    midnight); ConfigError naming ``where`` otherwise."""
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where}={value!r} is not an ISO 8601 date or time; give e.g. 2026-11-30 or 2026-11-30T12:00:00Z"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _cron(value: str) -> str:

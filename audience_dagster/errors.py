@@ -36,9 +36,24 @@ class ModelError(AudienceError):
     optimiser that did not converge, or a prediction asked of a model that was never fitted."""
 
 
+class ModelNotIdentifiedError(ModelError):
+    """The data cannot tell a model's parameters apart: too few distinct histories for its
+    parameters (checked before optimising), or an optimum where a parameter runs off to 0 or
+    infinity or is known only within a huge range."""
+
+
+class ModelConvergenceError(ModelError):
+    """The optimiser stopped before an optimum (its gradient is not close to zero)."""
+
+
 class SegmentError(AudienceError):
     """A segment or cohort definition cannot be compiled or refreshed; the message names its slug."""
 
     def __init__(self, slug: str, message: str) -> None:
         super().__init__(f"segment {slug!r}: {message}")
         self.slug = slug
+
+
+class RunInProgressError(AudienceError):
+    """Another run (a refresh, a UI run, a second UI) holds what this command needs; the message
+    names it and says whether to wait or stop it."""

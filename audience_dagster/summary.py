@@ -1,7 +1,11 @@
-"""The short summary ``audience demo`` / ``audience refresh`` print: what is in the warehouse."""
+"""The short summary ``audience demo`` / ``audience refresh`` print: what each stage took, what is in
+the warehouse, how many members each segment has and how the engagement scores spread."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from audience_dagster.runs.progress import StageTime, elapsed, stage_name
 from audience_dagster.warehouse.connection import connection, redact
 
 RAW_TABLES = ("segment_messages", "sendgrid_events", "shopify_orders", "social_events", "historical_orders")
@@ -61,3 +65,53 @@ def print_summary(url: str) -> None:
         print(f"REJECTED FILES ({len(rejected)}; nothing of them was loaded, see raw.loaded_files):")
         for source, path, reason, attempts in rejected:
             print(f"  {source}: {path} (tried {attempts}x): {reason}")
+
+
+def segment_sizes(url: str) -> list[tuple[str, str, int]]:
+    """(slug, segment type, members) of every active segment, as of its last refresh."""
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('marts.micro_segments') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            return []
+        cur.execute(
+            "SELECT slug, segment_type, coalesce(member_count, 0) FROM marts.micro_segments"
+            " WHERE status = 'active' ORDER BY slug"
+        )
+        return [(slug, kind, int(n)) for slug, kind, n in cur.fetchall()]
+
+
+def engagement_spread(url: str) -> dict[str, float]:
+    """Minimum, quartiles and maximum of the engagement scores, and the as_of they were computed at."""
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT min(engagement_score), percentile_disc(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP"
+            " (ORDER BY engagement_score), max(engagement_score), max(scored_at)::text FROM marts.profile_scores"
+        )
+        low, quartiles, high, as_of = cur.fetchone()
+    if low is None:
+        return {}
+    return {"min": low, "p25": quartiles[0], "median": quartiles[1], "p75": quartiles[2], "max": high, "as_of": as_of}
+
+
+def print_stages(stages: Sequence[StageTime]) -> None:
+    if not stages:
+        return
+    print(f"\n{'stage':52s} {'outcome':>8s} {'time':>9s} {'assets':>7s}")
+    for stage in stages:
+        print(f"{stage_name(stage.step):52s} {stage.outcome:>8s} {elapsed(stage.seconds):>9s} {stage.materialized:>7d}")
+    print(f"{'all stages':52s} {'':>8s} {elapsed(sum(s.seconds for s in stages)):>9s}")
+
+
+def print_results(url: str) -> None:
+    """Segment sizes and the engagement spread (what a demo should show)."""
+    sizes = segment_sizes(url)
+    if sizes:
+        print(f"\n{'segment':32s} {'type':>12s} {'members':>10s}")
+        for slug, kind, members in sizes:
+            print(f"{slug:32s} {kind:>12s} {members:10,d}")
+    spread = engagement_spread(url)
+    if spread:
+        print(
+            f"engagement_score as of {spread['as_of']}: min {spread['min']}, quartiles {spread['p25']} /"
+            f" {spread['median']} / {spread['p75']}, max {spread['max']}"
+        )

@@ -8,6 +8,7 @@ pointed at it through ``DATABASE_URL`` — the same single setting a user would 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,19 +19,30 @@ from audience_dagster.warehouse.connection import bootstrap, connect, connection
 from audience_dagster.warehouse.embedded import ensure_embedded
 
 
+def admin(url: str, *statements: str) -> None:
+    """Database-level statements (outside a transaction) on the server of ``url``."""
+    conn = connect(with_database(url, "postgres"))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+    finally:
+        conn.close()
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """An empty database ``name`` on the server of ``server_url`` (dropped first); its URL."""
+    admin(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
+    return with_database(server_url, name)
+
+
 @pytest.fixture(scope="session")
 def warehouse_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AUDIENCE_DATABASE_URL")}
     settings = load_settings(env)
     base_url, _ = ensure_embedded(settings.pgdata_dir)
-    name = f"audience_test_{worker_id}".replace("-", "_")
-    admin = connect(with_database(base_url, "postgres"))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {name}")
-    admin.close()
-    url = with_database(base_url, name)
+    url = fresh_database(base_url, f"audience_test_{worker_id}".replace("-", "_"))
     home = tmp_path_factory.mktemp("audience_home")
     saved = {
         k: os.environ.get(k) for k in ("DATABASE_URL", "AUDIENCE_HOME", "AUDIENCE_LANDING_DIR", "AUDIENCE_MODELS_DIR")
@@ -47,6 +59,21 @@ def warehouse_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> I
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+def clear_landing() -> Path:
+    """Empty the session's landing folder (tests write into it; the definitions, imported once
+    per process, read it) and return it."""
+    landing = Path(os.environ["AUDIENCE_LANDING_DIR"])
+    shutil.rmtree(landing, ignore_errors=True)
+    landing.mkdir(parents=True)
+    return landing
+
+
+@pytest.fixture()
+def empty_landing(warehouse_url: str) -> Path:
+    """The session's landing folder, empty: no other test's files get loaded."""
+    return clear_landing()
 
 
 @pytest.fixture()

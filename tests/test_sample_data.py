@@ -22,7 +22,7 @@ PEOPLE = 2_000
 SEED = 11
 END = date(2026, 10, 31)
 END_INSTANT = datetime(2026, 11, 1, tzinfo=UTC)
-OPTIONS = {"malformed_rate": 0.02, "chunk_people": 1_000}
+OPTIONS = {"malformed_rate": 0.02, "chunk_people": 1_000, "end": END}
 JSON_SOURCES = ("segment", "sendgrid", "shopify", "social")
 
 

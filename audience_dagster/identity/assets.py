@@ -11,7 +11,7 @@ from audience_dagster.config import load_settings
 from audience_dagster.identity.identity_map import resolve_warehouse_identities
 from audience_dagster.identity.setup import IdentitySetup
 from audience_dagster.identity.suggestions import suggest_fuzzy_duplicates
-from audience_dagster.warehouse.resource import WarehouseResource
+from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 
 @dg.asset(
@@ -23,6 +23,7 @@ from audience_dagster.warehouse.resource import WarehouseResource
         dg.AssetKey(["intermediate", "int_identity_identifiers"]),
     ],
     automation_condition=dg.AutomationCondition.eager(),
+    pool=WAREHOUSE_POOL,
 )
 def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Which identifiers are one person, under a profile id that survives rebuilds.
@@ -72,6 +73,7 @@ def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -
     kinds={"python", "recordlinkage", "postgres"},
     deps=[dg.AssetKey(["marts", "audience_profile_base"])],
     automation_condition=dg.AutomationCondition.eager(),
+    pool=WAREHOUSE_POOL,
 )
 def duplicate_suggestions(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Profiles that may be one person, for a person to review (never merged automatically).

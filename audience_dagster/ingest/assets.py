@@ -1,18 +1,44 @@
-"""Raw ingestion assets: one per touchpoint, each loading the new files of its landing folder."""
+"""The ingest pass as one Dagster multi-asset: every new landing file of every touchpoint.
+
+One step loads the new files of every source folder and reports each raw table, the quarantine
+and the file ledger (``raw.loaded_files``) it wrote, so everything dbt's staging reads is
+materialised by the step before it. Each table's data version is a fingerprint of its ledger
+rows (count and latest load; the quarantine's rows), which changes only when that table got new
+content — by this pass, by ``audience import-orders``, or by an erasure.
+
+A pass after which no fingerprint differs from what Dagster last recorded materialises nothing
+(it records an observation per table instead): the steps after it in the same run are skipped
+and the automation sensor sees no update, so nothing downstream reruns. Otherwise it reports
+every table; a table whose version did not change leaves what reads only it fresh.
+"""
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
 
 from functools import partial
+from pathlib import Path
 
 import dagster as dg
 from dagster import AssetExecutionContext
+from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
+from audience_dagster.errors import IngestError
 from audience_dagster.ingest.historical_orders import load_orders_csv
 from audience_dagster.ingest.loader import FileLoad, SourceLoad, load_directory, load_source
-from audience_dagster.ingest.sources import JSON_SOURCES, Source
-from audience_dagster.warehouse.resource import LandingZone, WarehouseResource
+from audience_dagster.ingest.sources import JSON_SOURCES
+from audience_dagster.warehouse.resource import WAREHOUSE_POOL, LandingZone, WarehouseResource
 
 QUARANTINE_WARN_SHARE = 0.01
+LANDING_FOLDERS = (*(s.landing_subdir for s in JSON_SOURCES), "historical_orders")
+
+HISTORICAL_ORDERS_KEY = dg.AssetKey(["raw", "historical_orders"])
+QUARANTINE_KEY = dg.AssetKey(["raw", "quarantine"])
+LOADED_FILES_KEY = dg.AssetKey(["raw", "loaded_files"])
+# ledger source name -> (raw table, asset key)
+RAW_TABLES: dict[str, tuple[str, dg.AssetKey]] = {
+    **{s.name: (s.table, dg.AssetKey(s.table.split("."))) for s in JSON_SOURCES},
+    "historical_orders": ("raw.historical_orders", HISTORICAL_ORDERS_KEY),
+}
+RAW_KEYS = [key for _, key in RAW_TABLES.values()]
 
 
 def describe_file_load(load: FileLoad) -> str:
@@ -32,19 +58,72 @@ def describe_file_load(load: FileLoad) -> str:
     )
 
 
+def missing_landing_dir(root: Path) -> IngestError:
+    return IngestError(
+        f"the landing folder {root} does not exist: set AUDIENCE_LANDING_DIR to the folder holding "
+        f"{', '.join(f'{d}/' for d in LANDING_FOLDERS)} (or run `audience demo` for a sample)"
+    )
+
+
 def _table_rows(warehouse: WarehouseResource, table: str) -> int:
     with warehouse.connection() as conn, conn.cursor() as cur:
         cur.execute(f"SELECT count(*) FROM {table}")  # table names come from static Source defs
         return int(cur.fetchone()[0])
 
 
-def _result(report: SourceLoad, table: str, warehouse: WarehouseResource, key: dg.AssetKey) -> dg.MaterializeResult:
+# A version changes with a new loaded file or a newly rejected one, not with the retry of a file
+# already rejected (that only bumps its attempts): a rejected file left in the folder does not
+# rebuild everything downstream on every pass.
+_LEDGER_VERSION = (
+    "count(*) FILTER (WHERE status = 'loaded') || ':'"
+    " || coalesce(max(loaded_at) FILTER (WHERE status = 'loaded')::text, '')"
+    " || ':' || count(*) FILTER (WHERE status = 'rejected')"
+)
+LEDGER_VERSIONS_SQL = f"""
+SELECT source, {_LEDGER_VERSION} FROM raw.loaded_files GROUP BY source
+UNION ALL
+SELECT 'raw.loaded_files', {_LEDGER_VERSION} FROM raw.loaded_files
+UNION ALL
+SELECT 'raw.quarantine', count(*) || ':' || coalesce(max(quarantine_id)::text, '') FROM raw.quarantine
+"""
+
+
+def ledger_versions(warehouse: WarehouseResource) -> dict[dg.AssetKey, dg.DataVersion]:
+    """Each table's data version: its files in the ledger (count, latest load); the quarantine's
+    rows. A table without a new file keeps its version, so what reads only it stays fresh."""
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        cur.execute(LEDGER_VERSIONS_SQL)
+        found = dict(cur.fetchall())
+    keys = {**{name: key for name, (_, key) in RAW_TABLES.items()}, "raw.loaded_files": LOADED_FILES_KEY}
+    keys["raw.quarantine"] = QUARANTINE_KEY
+    return {key: dg.DataVersion(found.get(name, "0:")) for name, key in keys.items()}
+
+
+def ledger_empty(warehouse: WarehouseResource) -> bool:
+    """No file was ever loaded: nothing to report yet (a pass over an empty landing folder)."""
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        cur.execute("SELECT NOT EXISTS (SELECT 1 FROM raw.loaded_files)")
+        return bool(cur.fetchone()[0])
+
+
+def recorded_version(instance: dg.DagsterInstance, key: dg.AssetKey) -> str | None:
+    """The data version of the asset's latest materialisation, as Dagster recorded it."""
+    entry = instance.get_latest_materialization_event(key)
+    materialization = entry.asset_materialization if entry else None
+    return materialization.tags.get(DATA_VERSION_TAG) if materialization and materialization.tags else None
+
+
+def _result(
+    report: SourceLoad, table: str, warehouse: WarehouseResource, key: dg.AssetKey, version: dg.DataVersion | None
+) -> dg.MaterializeResult:
     records = report.total("records")
     quarantined = report.total("quarantined")
     share = quarantined / records if records else 0.0
     reasons = "\n".join(f"| {reason} | {count} |" for reason, count in report.quarantine_reasons.most_common())
     seconds = max(report.seconds, 1e-9)
     return dg.MaterializeResult(
+        asset_key=key,
+        data_version=version,
         metadata={
             "dagster/row_count": _table_rows(warehouse, table),
             "files_loaded": report.files_loaded,
@@ -112,92 +191,125 @@ def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def build_raw_asset(source: Source) -> dg.AssetsDefinition:
-    """An asset that loads ``<landing>/<source>/`` into ``source.table``."""
-    key = dg.AssetKey(source.table.split("."))
+def _raw_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(key, description=description, group_name="ingest", kinds={"python", "postgres"}, skippable=True)
 
-    @dg.asset(
-        key=key,
-        group_name="ingest",
-        kinds={"python", "postgres"},
-        description=(
+
+SOURCE_SPECS = [
+    *(
+        _raw_spec(
+            dg.AssetKey(source.table.split(".")),
             f"{source.description}, loaded from `<landing>/{source.landing_subdir}/*.jsonl` "
             f"into `{source.table}` with COPY and one set-based validation statement per file. "
             f"Deduplicated on `{source.key}`; files already loaded (by source and content hash) are "
             "skipped; malformed records go to `raw.quarantine` with file, line and reason; a file that "
             "cannot be read at all is recorded as rejected (check `no_rejected_files`). "
             "Records of erased people (`privacy.suppressed_identifiers`) and do-not-track "
-            "Segment messages are counted, not stored."
-        ),
-        check_specs=_check_specs(key),
-    )
-    def _raw_asset(
-        context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZone
-    ) -> dg.MaterializeResult:
-        report = load_source(
+            "Segment messages are counted, not stored.",
+        )
+        for source in JSON_SOURCES
+    ),
+    _raw_spec(
+        HISTORICAL_ORDERS_KEY,
+        "Order history a store imports as CSV (`<landing>/historical_orders/*.csv`): customer id "
+        "and/or email, order date, amount, optional order id and currency. Loaded into "
+        "`raw.historical_orders`; rows without an order id are keyed by a content hash.",
+    ),
+    _raw_spec(
+        QUARANTINE_KEY,
+        "Records no raw table accepted, with source, file, line, reason and the record itself; "
+        "read via stg_ingest__quarantined_records.",
+    ),
+    _raw_spec(
+        LOADED_FILES_KEY,
+        "Ledger of landing files by source and content hash (what makes re-loading a file a no-op), with "
+        "per-file counts; files that could not be read are `rejected` with the reason; read via "
+        "stg_ingest__loaded_files.",
+    ),
+]
+
+
+def load_landing(warehouse: WarehouseResource, landing: LandingZone, log) -> dict[str, SourceLoad]:
+    """Load every new file of every source folder under the landing root; per ledger source name."""
+    root = landing.root
+    if not root.is_dir():
+        raise missing_landing_dir(root)
+
+    def progress(load: FileLoad) -> None:
+        log.info(describe_file_load(load))
+
+    reports = {
+        source.name: load_source(
             warehouse.url,
             source,
-            landing.root,
+            root,
             future_tolerance=warehouse.future_tolerance,
             workers=landing.load_workers,
-            progress=lambda f: context.log.info(describe_file_load(f)),
+            progress=progress,
         )
-        return _result(report, source.table, warehouse, key)
-
-    return _raw_asset
-
-
-HISTORICAL_ORDERS_KEY = dg.AssetKey(["raw", "historical_orders"])
-
-
-@dg.asset(
-    key=HISTORICAL_ORDERS_KEY,
-    group_name="ingest",
-    kinds={"python", "postgres"},
-    check_specs=_check_specs(HISTORICAL_ORDERS_KEY),
-)
-def raw_historical_orders(
-    context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZone
-) -> dg.MaterializeResult:
-    """Order history a store imports as CSV (`<landing>/historical_orders/*.csv`): customer id
-    and/or email, order date, amount, optional order id and currency. Loaded into
-    `raw.historical_orders`; rows without an order id are keyed by a content hash."""
-    report = load_directory(
+        for source in JSON_SOURCES
+    }
+    reports["historical_orders"] = load_directory(
         warehouse.url,
         "historical_orders",
-        landing.root / "historical_orders",
+        root / "historical_orders",
         "csv",
         partial(load_orders_csv, future_tolerance=warehouse.future_tolerance),
         workers=landing.load_workers,
-        progress=lambda f: context.log.info(describe_file_load(f)),
+        progress=progress,
     )
-    return _result(report, "raw.historical_orders", warehouse, HISTORICAL_ORDERS_KEY)
+    return reports
 
 
-def _bookkeeping(table: str, description: str) -> dg.AssetSpec:
-    """A table every ingest asset writes as a side effect (dbt reads it as a source)."""
-    return dg.AssetSpec(
-        ["raw", table],
-        group_name="ingest",
-        kinds={"postgres"},
-        description=f"{description} Written by every raw ingest asset.",
-    )
-
-
-ingest_bookkeeping = [
-    _bookkeeping(
-        "quarantine",
-        "Records no raw table accepted, with source, file, line, reason and the "
-        "record itself; read via stg_ingest__quarantined_records.",
-    ),
-    _bookkeeping(
-        "loaded_files",
-        "Ledger of landing files by source and content hash (what makes re-loading a file a no-op), with "
-        "per-file counts; files that could not be read are `rejected` with the reason.",
-    ),
-]
-
-raw_assets: list[dg.AssetsDefinition] = [
-    *(build_raw_asset(source) for source in JSON_SOURCES),
-    raw_historical_orders,
-]
+@dg.multi_asset(
+    name="ingest",
+    specs=SOURCE_SPECS,
+    check_specs=[spec for key in RAW_KEYS for spec in _check_specs(key)],
+    # subsettable so that its outputs (and checks) are optional: a pass with nothing new yields
+    # none. Any selection runs the whole pass; only the selected tables are reported.
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+)
+def ingest(context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZone):
+    """Load every new landing file (`<landing>/<source>/`) into its raw table: COPY and one
+    set-based validation statement per file, one transaction per file; files already in the
+    ledger are skipped. Materialises nothing when no table's content changed."""
+    reports = load_landing(warehouse, landing, context.log)
+    loaded = sum(r.files_loaded for r in reports.values())
+    selected = context.selected_asset_keys
+    versions = {k: v for k, v in ledger_versions(warehouse).items() if k in selected}
+    changed = [k for k, v in versions.items() if recorded_version(context.instance, k) != v.value]
+    if ledger_empty(warehouse) or not changed:
+        skipped = sum(r.files_skipped for r in reports.values())
+        context.log.info(
+            f"nothing new under {landing.root}: {skipped} file(s), all loaded before; nothing materialised"
+        )
+        for name, report in reports.items():
+            if RAW_TABLES[name][1] in selected:
+                yield dg.AssetObservation(
+                    asset_key=RAW_TABLES[name][1],
+                    metadata={"files_loaded": 0, "files_skipped_already_loaded": report.files_skipped},
+                )
+        return
+    for name, report in reports.items():
+        table, key = RAW_TABLES[name]
+        if key in selected:
+            yield _result(report, table, warehouse, key, versions[key])
+    if QUARANTINE_KEY in selected:
+        quarantined = sum(r.total("quarantined") for r in reports.values())
+        rows = _table_rows(warehouse, "raw.quarantine")
+        yield dg.MaterializeResult(
+            asset_key=QUARANTINE_KEY,
+            data_version=versions[QUARANTINE_KEY],
+            metadata={"dagster/row_count": rows, "quarantined_this_pass": quarantined},
+        )
+    if LOADED_FILES_KEY in selected:
+        yield dg.MaterializeResult(
+            asset_key=LOADED_FILES_KEY,
+            data_version=versions[LOADED_FILES_KEY],
+            metadata={
+                "dagster/row_count": _table_rows(warehouse, "raw.loaded_files"),
+                "files_loaded": loaded,
+                "changed": dg.MetadataValue.json(sorted(k.to_user_string() for k in changed)),
+            },
+        )

@@ -1,6 +1,6 @@
 """Predictions as Dagster assets: weekly (and on demand) training, scoring whenever profiles change.
 
-* ``predictions/prediction_models`` trains the four prediction types as of the data's clock,
+* ``predictions/prediction_models`` trains the four prediction types as of the run's clock,
   saves each under ``models/`` with its model card, shows the holdout figures (model beside
   the BTYD baseline, calibration by decile, cumulative purchases expected vs actual) and
   runs the quality gates of ``gates.py`` as checks (ERROR severity). A model that fails a gate
@@ -8,9 +8,10 @@
   the same run is promoted instead (version suffix ``-gated``), so a bad model never scores
   and scoring never lacks a model. (A model that is only its baseline reports a calibration
   miss as a warning.)
-* ``predictions/profile_predictions`` scores every profile with the ``LATEST`` models into
-  ``marts.predictions`` (the spec's table; the ``audience_profiles`` view shows churn risk,
-  LTV and next-purchase probability from it).
+* ``predictions/profile_predictions`` scores every profile as of the run's clock with the
+  ``LATEST`` models into ``marts.predictions`` (the spec's table, which dbt's
+  ``source('predictions', 'predictions')`` names as this asset: the ``audience_profiles`` view and
+  the ML segments run after it). ``valid_until`` = the run's as_of + the horizon.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
@@ -19,28 +20,16 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
+from audience_dagster.clock import RunClock
 from audience_dagster.config import load_settings
-from audience_dagster.predictions.artifacts import load_latest, promote, save_model
-from audience_dagster.predictions.gates import baseline_only, evaluate_gates
-from audience_dagster.predictions.pipeline import score_all, train_all
 from audience_dagster.predictions.targets import PREDICTION_TYPES, PROBABILITIES
-from audience_dagster.predictions.warehouse import prediction_summary, write_predictions
-from audience_dagster.warehouse.resource import WarehouseResource
+from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 PROFILES_KEY = dg.AssetKey(["marts", "audience_profile_base"])
 EVENTS_KEY = dg.AssetKey(["marts", "audience_events"])
 MODELS_KEY = dg.AssetKey(["predictions", "prediction_models"])
+# writes marts.predictions; dbt's source predictions.predictions carries this key (meta.dagster)
 PREDICTIONS_KEY = dg.AssetKey(["predictions", "profile_predictions"])
-# the table the predictions asset writes, as dbt sees it (source predictions.predictions): declared
-# here so it sits in the predictions group, downstream of the scoring asset, upstream of the view
-PREDICTIONS_TABLE = dg.AssetSpec(
-    ["predictions", "predictions"],
-    deps=[PREDICTIONS_KEY],
-    group_name="predictions",
-    kinds={"postgres"},
-    description="marts.predictions (the spec's table), replaced by predictions/profile_predictions at every "
-    "scoring run; the audience_profiles view reads churn risk, LTV and next-purchase probability from it.",
-)
 GATES = ("beats_baseline", "calibrated")
 
 
@@ -67,15 +56,21 @@ def _comparison(model) -> pd.DataFrame:
     group_name="predictions",
     kinds={"python", "scikit-learn"},
     deps=[PROFILES_KEY, EVENTS_KEY],
+    pool=WAREHOUSE_POOL,
     check_specs=[dg.AssetCheckSpec(f"{kind}_{gate}", asset=MODELS_KEY) for kind in PREDICTION_TYPES for gate in GATES],
 )
-def prediction_models(context: AssetExecutionContext, warehouse: WarehouseResource):
-    """Train churn, next_purchase, LTV and upgrade models with honest temporal splits (features
-    before a cutoff, labels after it), save them with model cards under `models/`, and gate
-    them against the BTYD baseline on a 20% holdout."""
+def prediction_models(context: AssetExecutionContext, warehouse: WarehouseResource, clock: RunClock):
+    """Train churn, next_purchase, LTV and upgrade models as of the run's clock with honest
+    temporal splits (features before a cutoff, labels after it), save them with model cards under
+    `models/`, and gate them against the BTYD baseline on a 20% holdout."""
+    # scikit-learn loads here, when a run trains, not with the definitions (every CLI command)
+    from audience_dagster.predictions.artifacts import promote, save_model
+    from audience_dagster.predictions.gates import baseline_only, evaluate_gates
+    from audience_dagster.predictions.pipeline import train_all
+
     settings = load_settings()
     with warehouse.connection() as conn:
-        run = train_all(conn, settings.horizons_days)
+        run = train_all(conn, settings.horizons_days, as_of=clock.now)
     metadata: dict[str, object] = {"as_of": run.as_of.isoformat(), **{k: round(v, 2) for k, v in run.seconds.items()}}
     checks = []
     for kind, model in run.models.items():
@@ -117,16 +112,22 @@ def prediction_models(context: AssetExecutionContext, warehouse: WarehouseResour
     group_name="predictions",
     kinds={"python", "scikit-learn", "postgres"},
     deps=[MODELS_KEY, PROFILES_KEY, EVENTS_KEY],
+    pool=WAREHOUSE_POOL,
     automation_condition=dg.AutomationCondition.eager(),
     check_specs=[dg.AssetCheckSpec("every_profile_predicted_in_range", asset=PREDICTIONS_KEY, blocking=True)],
 )
-def profile_predictions(context: AssetExecutionContext, warehouse: WarehouseResource):
-    """Score every profile with the promoted models into `marts.predictions`: value, confidence,
-    model version, the top drivers for that profile, predicted_at and valid_until."""
+def profile_predictions(context: AssetExecutionContext, warehouse: WarehouseResource, clock: RunClock):
+    """Score every profile as of the run's clock with the promoted models into `marts.predictions`:
+    value, confidence, model version, the top drivers for that profile, predicted_at (the as_of)
+    and valid_until."""
+    from audience_dagster.predictions.artifacts import load_latest
+    from audience_dagster.predictions.pipeline import score_all
+    from audience_dagster.predictions.warehouse import prediction_summary, write_predictions
+
     settings = load_settings()
     models = load_latest(settings.models_dir)
     with warehouse.connection() as conn:
-        frame, seconds = score_all(conn, models)
+        frame, seconds = score_all(conn, models, as_of=clock.now)
         rows = write_predictions(conn, frame)
         summary = prediction_summary(conn)
         with conn.cursor() as cur:
@@ -136,6 +137,7 @@ def profile_predictions(context: AssetExecutionContext, warehouse: WarehouseReso
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": rows,
+            "as_of": clock.now.isoformat(),
             **{k: round(v, 2) for k, v in seconds.items()},
             "by_type": _table(
                 pd.DataFrame(summary, columns=["type", "profiles", "mean_value", "mean_confidence", "model_version"])

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from audience_dagster.errors import ModelError
+from audience_dagster.errors import ModelConvergenceError, ModelError, ModelNotIdentifiedError
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 MIN_CUSTOMERS_BGNBD = 20
+BGNBD_PARAMETERS, GG_PARAMETERS = 4, 3  # fewer distinct histories than parameters: not identified
 MIN_REPEAT_CUSTOMERS_GG = 5
 MAX_LOG_SE = 2.5  # a parameter known only within a factor e^2.5 ≈ 12 either way is not identified
 _TIME_SCALE = 10.0  # the largest T the optimiser sees
@@ -188,20 +189,20 @@ def _fit_log_params(
     advice = "add customers (a longer history) or set penalizer_coef (e.g. 0.001)"
     at_bound = [n for n, v in zip(names, best.x, strict=True) if abs(v) > _LOG_BOUND - 1e-3]
     if at_bound:
-        raise ModelError(
+        raise ModelNotIdentifiedError(
             f"parameter(s) {', '.join(at_bound)} ran off to 0 or infinity: the data does not identify "
             f"the model; {advice}"
         )
     grad = objective(best.x)[1]
     if not np.all(np.abs(grad) < _GRAD_TOL):
-        raise ModelError(
+        raise ModelConvergenceError(
             f"the optimiser did not converge ({best.message}; max |gradient| {np.abs(grad).max():.2g}); "
             "check the input for outliers or set penalizer_coef"
         )
     errors = _log_standard_errors(objective, best.x, customers)
     vague = [f"{n} (±{e:.2g})" for n, e in zip(names, errors, strict=True) if not e < MAX_LOG_SE]
     if vague:
-        raise ModelError(
+        raise ModelNotIdentifiedError(
             f"the data does not identify {', '.join(vague)}: the standard error of its log exceeds "
             f"{MAX_LOG_SE:g}; {advice}"
         )
@@ -297,6 +298,13 @@ class BetaGeoFitter:
             raise ModelError("BG/NBD fit: every T is 0 (nobody has been observed for any time); check observation_end")
         scale = big_t.max() / _TIME_SCALE
         rows = _Rows.group(x, t_x / scale, big_t / scale, w)
+        distinct = rows.t0.size + rows.x.size
+        if distinct < BGNBD_PARAMETERS:  # degenerate: no optimiser can separate the parameters
+            raise ModelNotIdentifiedError(
+                f"BG/NBD fit: the {customers:g} customers have {distinct} distinct (frequency, recency, T) "
+                f"histories; its {BGNBD_PARAMETERS} parameters need at least {BGNBD_PARAMETERS}: "
+                "use a longer history or more customers"
+            )
         starts = [np.zeros(4), np.log([0.5, 2.0, 0.5, 2.0]), np.log([2.0, 0.5, 2.0, 0.5])]
         theta = _fit_log_params(
             lambda th: _bgnbd_objective(th, rows, customers, self.penalizer_coef),
@@ -430,6 +438,12 @@ class GammaGammaFitter:
             )
         if (m == 0).any():
             raise ModelError(f"Gamma-Gamma fit: {(m == 0).sum()} repeat customers have monetary_value 0; drop them")
+        distinct = np.unique(np.column_stack([x, m]), axis=0).shape[0]
+        if distinct < GG_PARAMETERS:  # degenerate: no optimiser can separate p, q and v
+            raise ModelNotIdentifiedError(
+                f"Gamma-Gamma fit: the {x.size} repeat customers have {distinct} distinct (frequency, "
+                f"monetary_value) pairs; its {GG_PARAMETERS} parameters need at least {GG_PARAMETERS}"
+            )
         scale = m.mean()
         xs, nx = np.unique(x, return_counts=True)
         starts = [np.zeros(3), np.log([5.0, 3.0, 2.0]), np.log([0.5, 0.5, 0.5])]

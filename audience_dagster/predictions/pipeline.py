@@ -10,8 +10,9 @@ that, a type is served by its baseline, unvalidated.
 ``score_all``: features as of ``as_of`` for every profile, BG/NBD + Gamma-Gamma refitted on
 the customers as of then, each model applied; one frame in the spec's ``predictions`` columns.
 
-``as_of`` defaults to the data's own clock (:func:`data_as_of`): the time of the latest
-event, so a warehouse whose feeds stopped yesterday is not read as everyone having gone quiet.
+The Dagster assets pass the run's clock (:mod:`audience_dagster.clock`), the same instant the
+scores and segments of that run use. Without one, ``as_of`` defaults to the data's own clock
+(:func:`data_as_of`, the time of the latest event): the evaluations and benchmarks use that.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from audience_dagster.sample_data.generator import generate
+from audience_dagster.sample_data.params import default_end
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True, help="output directory (landing/ and truth/)")
-    parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 10, 31))
+    parser.add_argument(
+        "--end", type=date.fromisoformat, default=None, help="last day of observed data (default: yesterday, UTC)"
+    )
     parser.add_argument("--history-days", type=int, default=540)
     parser.add_argument("--holdout-days", type=int, default=365)
     parser.add_argument("--malformed-rate", type=float, default=0.0002)
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         args.people,
         args.seed,
         args.out,
-        end=args.end,
+        end=args.end or default_end(),
         history_days=args.history_days,
         holdout_days=args.holdout_days,
         malformed_rate=args.malformed_rate,

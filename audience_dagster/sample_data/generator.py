@@ -22,7 +22,7 @@ from audience_dagster.sample_data.chunk import (
     run_chunk,
 )
 from audience_dagster.sample_data.encode import iso_ms
-from audience_dagster.sample_data.params import CHUNK_PEOPLE, GENERATOR_VERSION, GenerationParams
+from audience_dagster.sample_data.params import CHUNK_PEOPLE, GENERATOR_VERSION, GenerationParams, default_end
 from audience_dagster.sample_data.truth import TRUTH_COLUMNS, merge_fragments
 
 
@@ -62,7 +62,7 @@ def generate(
     seed: int,
     out_dir: Path,
     *,
-    end: date = date(2026, 10, 31),
+    end: date | None = None,
     history_days: int = 540,
     holdout_days: int = 365,
     malformed_rate: float = 0.0002,
@@ -75,9 +75,12 @@ def generate(
     The output depends only on (people, seed, end, history_days, holdout_days,
     malformed_rate, chunk_people): not on ``workers``. ``progress(done_chunks, total_chunks)``
     is called as chunks finish. Observed data covers the days ``(end - history_days, end]``;
-    the holdout (ground truth only) the ``holdout_days`` after ``end``.
+    the holdout (ground truth only) the ``holdout_days`` after ``end``. ``end`` defaults to
+    yesterday (:func:`~audience_dagster.sample_data.params.default_end`): the data ends when it
+    is generated; pass a date for output that does not depend on the day.
     """
     began = time.perf_counter()
+    end = end or default_end()
     params = GenerationParams(
         people=people,
         seed=seed,

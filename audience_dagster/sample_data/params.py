@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 from audience_dagster.errors import ConfigError
 from audience_dagster.sample_data.encode import DAY_MS, days_from_civil
@@ -20,11 +20,17 @@ HISTORICAL_DAYS = 180
 GENERATOR_VERSION = "1"
 
 
+def default_end() -> date:
+    """Yesterday (UTC): the last whole day before generation, so a fresh sample's data ends at the
+    moment it is generated (midnight today) and its scores are live whatever the date."""
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class GenerationParams:
     people: int
     seed: int
-    end: date = date(2026, 10, 31)
+    end: date = field(default_factory=default_end)
     history_days: int = 540
     holdout_days: int = 365
     malformed_rate: float = 0.0002

@@ -2,8 +2,10 @@
 
 One multi-asset with one asset per score (engagement, WTP, lead, health, lifecycle, RFM), so each
 shows its own distribution in the UI and has its own checks, while the profiles table is read
-once and written once. WTP, lead and health depend on engagement, as the spec implies; all run
-again whenever the profiles change (eager automation).
+once and written once, plus the table itself (``scoring/profile_scores``, which the
+``audience_profiles`` view reads): the same step materialises it, so Dagster orders the view and
+its dbt tests after the scores. WTP, lead and health depend on engagement, as the spec implies;
+all run again whenever the profiles change (eager automation), as of the run's clock.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
@@ -12,8 +14,9 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
+from audience_dagster.clock import RunClock
 from audience_dagster.scoring.warehouse import run_scores
-from audience_dagster.warehouse.resource import WarehouseResource
+from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 PROFILES_KEY = dg.AssetKey(["marts", "audience_profile_base"])
 EVENTS_KEY = dg.AssetKey(["marts", "audience_events"])
@@ -25,15 +28,17 @@ LIFECYCLE = dg.AssetKey(["scoring", "lifecycle_stage"])
 RFM = dg.AssetKey(["scoring", "rfm"])
 
 
-# the table the scores multi-asset writes, as dbt sees it (source scoring.profile_scores): declared
-# here so it sits in the scoring group, downstream of the scores, upstream of audience_profiles
-PROFILE_SCORES_TABLE = dg.AssetSpec(
-    ["scoring", "profile_scores"],
+# the table the scores multi-asset writes, as dbt sees it (source scoring.profile_scores):
+# materialised by the same step, downstream of the scores, upstream of audience_profiles
+PROFILE_SCORES = dg.AssetKey(["scoring", "profile_scores"])
+PROFILE_SCORES_SPEC = dg.AssetSpec(
+    PROFILE_SCORES,
     deps=[ENGAGEMENT, WTP, LEAD, HEALTH, LIFECYCLE, RFM],
     group_name="scoring",
-    kinds={"postgres"},
-    description="marts.profile_scores: every score per profile, replaced by the scores asset at each run; "
+    kinds={"python", "postgres"},
+    description="marts.profile_scores: every score per profile, replaced by the scores step at each run; "
     "the audience_profiles view reads it.",
+    automation_condition=dg.AutomationCondition.eager(),
 )
 
 
@@ -55,6 +60,7 @@ SPECS = [
     _spec(HEALTH, "Relationship health vs. the person's own cadence, 0-100, explained.", [ENGAGEMENT, EVENTS_KEY]),
     _spec(LIFECYCLE, "anonymous / visitor / subscriber / customer / advocate.", [ENGAGEMENT]),
     _spec(RFM, "RFM 1-5 among customers (rank-based quintiles) and the spec's segments.", []),
+    PROFILE_SCORES_SPEC,
 ]
 
 
@@ -103,12 +109,12 @@ def _histogram(cur, column: str) -> dg.MetadataValue:
     return _markdown(("score", "profiles"), [(BUCKETS[b], n) for b, n in rows])
 
 
-@dg.multi_asset(specs=SPECS, can_subset=False, name="scores")
-def scores(context: AssetExecutionContext, warehouse: WarehouseResource):
-    """Compute every score for every profile as of now in PostgreSQL (one statement compiled from
-    the rules, see `audience_dagster.scoring.sql`) and replace `marts.profile_scores`, which the
-    `audience_profiles` view shows in the spec's columns."""
-    as_of = pd.Timestamp.now(tz="UTC")
+@dg.multi_asset(specs=SPECS, can_subset=False, name="scores", pool=WAREHOUSE_POOL)
+def scores(context: AssetExecutionContext, warehouse: WarehouseResource, clock: RunClock):
+    """Compute every score for every profile as of the run's clock in PostgreSQL (one statement
+    compiled from the rules, see `audience_dagster.scoring.sql`) and replace `marts.profile_scores`,
+    which the `audience_profiles` view shows in the spec's columns."""
+    as_of = pd.Timestamp(clock.now)
     with warehouse.connection() as conn:
         figures = run_scores(conn, as_of)
         if figures["rules_table_created"]:
@@ -158,6 +164,10 @@ def scores(context: AssetExecutionContext, warehouse: WarehouseResource):
                     "customers_scored": sum(n for segment, n in segments if segment is not None),
                     "segments": _markdown(("rfm_segment", "customers"), [r for r in segments if r[0] is not None]),
                 },
+            )
+            yield dg.MaterializeResult(
+                asset_key=PROFILE_SCORES,
+                metadata={**common, "active_rules": figures["active_rules"], "seconds": round(figures["seconds"], 2)},
             )
 
 

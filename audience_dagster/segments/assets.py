@@ -1,13 +1,16 @@
 """Segments and cohorts as Dagster assets, refreshed on each segment's own schedule.
 
 * ``segments/micro_segments`` + ``segments/cohort_definitions``: the YAML files synced into the
-  spec's tables (rows only in the tables are left alone);
+  spec's tables (rows only in the tables are left alone); their code version is the files' hash,
+  so an edited YAML file makes them (and the memberships) stale;
 * ``segments/segment_membership``: refreshes the active segments (config ``slugs``; default all
   with ``auto_refresh``) — eagerly after the profiles, events or predictions change, and per segment by the
   ``segment_schedule`` sensor when its ``refresh_frequency`` has passed. A failing segment is
   rolled back alone (its ``last_error`` says why); the check ``every_segment_refreshed`` then
   fails, naming it — red, not blocking: the other segments and everything downstream still run;
 * ``segments/cohort_membership``: every active cohort's members.
+
+Relative dates, lookbacks, expiry and cohort windows are evaluated as of the run's clock.
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
@@ -18,7 +21,8 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from audience_dagster.segments.definitions_yaml import load_cohorts, load_segments
+from audience_dagster.clock import RunClock
+from audience_dagster.segments.definitions_yaml import DEFAULTS, load_cohorts, load_segments
 from audience_dagster.segments.warehouse import (
     due_segments,
     refresh_cohorts,
@@ -26,21 +30,56 @@ from audience_dagster.segments.warehouse import (
     sync_cohorts,
     sync_segments,
 )
-from audience_dagster.warehouse.resource import WarehouseResource
+from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 PROFILES_KEY = dg.AssetKey(["marts", "audience_profiles"])
 EVENTS_KEY = dg.AssetKey(["marts", "audience_events"])
 SEGMENTS_KEY = dg.AssetKey(["segments", "micro_segments"])
 COHORTS_KEY = dg.AssetKey(["segments", "cohort_definitions"])
 MEMBERSHIP_KEY = dg.AssetKey(["segments", "segment_membership"])
-PREDICTIONS_TABLE_KEY = dg.AssetKey(["predictions", "predictions"])  # ML segments read it
+PREDICTIONS_KEY = dg.AssetKey(["predictions", "profile_predictions"])  # writes marts.predictions: ML segments read it
 COHORT_MEMBERSHIP_KEY = dg.AssetKey(["segments", "cohort_membership"])
+
+
+def definitions_version() -> str:
+    """A hash of the shipped segment and cohort YAML files (the definitions' code version)."""
+    digest = hashlib.sha256()
+    for kind in ("segments", "cohorts"):
+        for path in sorted(DEFAULTS.joinpath(kind).iterdir(), key=lambda f: f.name):
+            if path.name.endswith((".yaml", ".yml")):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+DEFINITIONS_VERSION = definitions_version()
 
 
 def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
     return dg.MetadataValue.md("\n".join(lines))
+
+
+class DefinitionsConfig(dg.Config):
+    """``resync``: sync the YAML files even when they did not change since the last sync."""
+
+    resync: bool = False
+
+
+def already_synced(context: AssetExecutionContext, conn, segments: list, cohorts: list) -> bool:
+    """The files are those of the last sync (its code version) and their rows are in the tables."""
+    for key in (SEGMENTS_KEY, COHORTS_KEY):
+        entry = context.instance.get_latest_materialization_event(key)
+        tags = entry.asset_materialization.tags if entry and entry.asset_materialization else None
+        if not tags or tags.get("dagster/code_version") != DEFINITIONS_VERSION:
+            return False
+    with conn.cursor() as cur:
+        for table, defined in (("marts.micro_segments", segments), ("marts.cohort_definitions", cohorts)):
+            slugs = [d.slug for d in defined]
+            cur.execute(f"SELECT count(*) FROM {table} WHERE managed_by = 'yaml' AND slug = ANY(%s)", (slugs,))
+            if cur.fetchone()[0] != len(slugs):
+                return False
+    return True
 
 
 @dg.multi_asset(
@@ -50,23 +89,33 @@ def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
             description="marts.micro_segments: the segment definitions (YAML files synced in, plus table edits).",
             group_name="segments",
             kinds={"yaml", "postgres"},
+            code_version=DEFINITIONS_VERSION,
             automation_condition=dg.AutomationCondition.on_missing(),
+            skippable=True,
         ),
         dg.AssetSpec(
             COHORTS_KEY,
             description="marts.cohort_definitions: the cohort definitions (YAML files synced in, plus table edits).",
             group_name="segments",
             kinds={"yaml", "postgres"},
+            code_version=DEFINITIONS_VERSION,
             automation_condition=dg.AutomationCondition.on_missing(),
+            skippable=True,
         ),
     ],
     name="segment_definitions",
+    pool=WAREHOUSE_POOL,
 )
-def segment_definitions(context: AssetExecutionContext, warehouse: WarehouseResource):
+def segment_definitions(context: AssetExecutionContext, config: DefinitionsConfig, warehouse: WarehouseResource):
     """Sync the repo's segment and cohort YAML files into `micro_segments` and
-    `cohort_definitions` (upsert by slug; a bad file fails here, naming its path)."""
+    `cohort_definitions` (upsert by slug; a bad file fails here, naming its path). Files that did
+    not change since the last sync (and are in the tables) materialise nothing, so nothing after
+    them reruns; `resync` syncs anyway."""
     segments, cohorts = load_segments(), load_cohorts()
     with warehouse.connection() as conn:
+        if not config.resync and already_synced(context, conn, segments, cohorts):
+            context.log.info("the segment and cohort YAML files are unchanged since the last sync: nothing to do")
+            return
         sync_segments(conn, segments)
         sync_cohorts(conn, cohorts)
         with conn.cursor() as cur:
@@ -105,17 +154,20 @@ class SegmentRefreshConfig(dg.Config):
 
 @dg.asset(
     key=MEMBERSHIP_KEY,
-    deps=[SEGMENTS_KEY, PROFILES_KEY, EVENTS_KEY, PREDICTIONS_TABLE_KEY],
+    deps=[SEGMENTS_KEY, PROFILES_KEY, EVENTS_KEY, PREDICTIONS_KEY],
+    pool=WAREHOUSE_POOL,
     group_name="segments",
     kinds={"python", "postgres"},
     automation_condition=dg.AutomationCondition.eager(),
     check_specs=[dg.AssetCheckSpec("every_segment_refreshed", asset=MEMBERSHIP_KEY)],
 )
-def segment_membership(context: AssetExecutionContext, config: SegmentRefreshConfig, warehouse: WarehouseResource):
-    """Refresh segment membership set-based in PostgreSQL (one transaction per segment: who entered,
-    who exited, stayers keep joined_at, manual/import members kept until they expire), and log the
-    changes in `marts.segment_membership_changes`."""
-    as_of = datetime.now(UTC)
+def segment_membership(
+    context: AssetExecutionContext, config: SegmentRefreshConfig, warehouse: WarehouseResource, clock: RunClock
+):
+    """Refresh segment membership set-based in PostgreSQL as of the run's clock (one transaction per
+    segment: who entered, who exited, stayers keep joined_at, manual/import members kept until they
+    expire), and log the changes in `marts.segment_membership_changes`."""
+    as_of = clock.now
     with warehouse.connection() as conn:
         results = refresh_segments(conn, as_of, config.slugs or None)
         with conn.cursor() as cur:
@@ -151,15 +203,16 @@ def segment_membership(context: AssetExecutionContext, config: SegmentRefreshCon
 @dg.asset(
     key=COHORT_MEMBERSHIP_KEY,
     deps=[COHORTS_KEY, PROFILES_KEY, EVENTS_KEY],
+    pool=WAREHOUSE_POOL,
     group_name="segments",
     kinds={"python", "postgres"},
     automation_condition=dg.AutomationCondition.eager(),
     check_specs=[dg.AssetCheckSpec("every_cohort_refreshed", asset=COHORT_MEMBERSHIP_KEY)],
 )
-def cohort_membership(context: AssetExecutionContext, warehouse: WarehouseResource):
-    """Rebuild every active cohort's membership (`marts.cohort_membership`: entry time and period,
-    exit time) from `cohort_definitions`; the retention matrix (dbt) reads it."""
-    as_of = datetime.now(UTC)
+def cohort_membership(context: AssetExecutionContext, warehouse: WarehouseResource, clock: RunClock):
+    """Rebuild every active cohort's membership as of the run's clock (`marts.cohort_membership`:
+    entry time and period, exit time) from `cohort_definitions`; the retention matrix (dbt) reads it."""
+    as_of = clock.now
     with warehouse.connection() as conn:
         results = refresh_cohorts(conn, as_of)
     failed = [r for r in results if r.error]
@@ -167,6 +220,7 @@ def cohort_membership(context: AssetExecutionContext, warehouse: WarehouseResour
         asset_key=COHORT_MEMBERSHIP_KEY,
         metadata={
             "dagster/row_count": sum(r.members for r in results),
+            "as_of": as_of.isoformat(),
             "cohorts": _markdown(
                 ("slug", "members", "exited", "seconds", "error"),
                 [(r.slug, r.members, r.exited, round(r.seconds, 3), r.error or "") for r in results],

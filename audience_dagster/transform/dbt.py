@@ -1,73 +1,152 @@
 """The dbt project as Dagster assets (one ``DbtProject``, models and tests via dagster-dbt).
 
-The Python identity asset sits in the middle of the dbt graph (staging → identity edges →
-``identity/identity_map`` → events and profiles), so the project is two ``@dbt_assets``: the
-models that do not read the identity tables, and those that do (``source:identity+``). dbt
-tests become asset checks; models rebuild automatically (``AutomationCondition.eager``) when
-what they read is re-materialised; each built table reports its row count.
+Python assets sit between dbt models (identity resolution after the identity graph, the scores
+and predictions between the profile base and the profile view, the segments before the
+reports), so the project is built in stages, each one ``@dbt_assets`` (one ``dbt build`` step;
+each costs a dbt start-up, so consecutive models with no Python step between them share one):
+
+| stage | models | runs after |
+| --- | --- | --- |
+| ``dbt_staging`` | the staging views of the raw tables, the identity graph | the ingest pass |
+| ``dbt_profiles`` | identity staging, events pipeline, audience_events, audience_profile_base | identity_map |
+| ``dbt_profile_view`` | audience_profiles (base + scores + predictions) and its tests | scores, predictions |
+| ``dbt_reports`` | the analyst reports | segments, cohorts |
+
+Asset groups follow capabilities, not dbt layers: ingest (staging), identity, profiles, reports.
+dbt tests become asset checks; models rebuild automatically (``AutomationCondition.eager``)
+when what they read is re-materialised; each built table reports its row count. dbt's own
+output goes to ``<run log dir>/dbt.log`` (see :func:`dbt_log_path`), not to the terminal, and
+the dbt process is ended with the step (:mod:`.dbt_process`).
 """
 
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
 
+import contextlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from audience_dagster.config import load_settings
+from audience_dagster.runs.tags import LOG_DIR_TAG
+from audience_dagster.transform.dbt_process import end_process_group
 from audience_dagster.transform.project import dbt_project
+from audience_dagster.warehouse.resource import WAREHOUSE_POOL
 
-# dbt selection of everything downstream of the identity sources (the identity asset's tables)
-IDENTITY_DOWNSTREAM = "source:identity+"
-# the analyst reports read what the segments assets write (Python, downstream of the marts)
-REPORTS = "path:models/marts/reports"
+# model folder (under models/) -> capability group; the first matching prefix wins
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("models/staging/identity/", "identity"),
+    ("models/intermediate/identity/", "identity"),
+    ("models/staging/", "ingest"),
+    ("models/intermediate/", "profiles"),
+    ("models/marts/audience/", "profiles"),
+    ("models/marts/reports/", "reports"),
+)
+
+
+def capability_group(original_file_path: str) -> str | None:
+    """The capability group of a dbt node by its file (``models/staging/segment/…`` → ingest)."""
+    for prefix, group in GROUPS:
+        if original_file_path.startswith(prefix):
+            return group
+    return None
 
 
 class AudienceDbtTranslator(DagsterDbtTranslator):
-    """Groups dbt models by layer (staging, intermediate, marts) and makes them eager."""
+    """Groups dbt models by capability (see ``GROUPS``) and makes them eager."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        fqn = dbt_resource_props.get("fqn", [])
-        if dbt_resource_props.get("resource_type") == "model" and len(fqn) > 1:
-            return fqn[1]
+        if dbt_resource_props.get("resource_type") == "model":
+            group = capability_group(dbt_resource_props.get("original_file_path", ""))
+            if group:
+                return group
         return super().get_group_name(dbt_resource_props)
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
         return dg.AutomationCondition.eager()
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=AudienceDbtTranslator(),
-    exclude=IDENTITY_DOWNSTREAM,
+@dataclass(frozen=True)
+class DbtStage:
+    """One ``dbt build`` step: a dbt selection of models (and their tests)."""
+
+    name: str
+    select: str
+    description: str
+
+
+STAGES: tuple[DbtStage, ...] = (
+    DbtStage(
+        "dbt_staging",
+        "path:models/staging/segment path:models/staging/sendgrid path:models/staging/shopify"
+        " path:models/staging/social path:models/staging/store path:models/staging/ingest"
+        " path:models/intermediate/identity",
+        "`dbt build` of the staging views over the raw tables (renames and casts) and of the identity"
+        " graph they feed (every identifier, every proven link), with their tests.",
+    ),
+    DbtStage(
+        "dbt_profiles",
+        "path:models/staging/identity path:models/intermediate/profiles path:models/intermediate/events"
+        " audience_events audience_profile_base",
+        "`dbt build` of what reads the identity map: the event pipeline, audience_events (partitioned"
+        " by month) and audience_profile_base, with their tests.",
+    ),
+    DbtStage(
+        "dbt_profile_view",
+        "audience_profiles",
+        "`dbt build` of the spec's audience_profiles view (profile base + scores + predictions) and its"
+        " tests, after the scores and predictions it shows.",
+    ),
+    DbtStage(
+        "dbt_reports",
+        "path:models/marts/reports",
+        "`dbt build` of the analyst reports (the spec's four queries, segment performance, the cohort"
+        " retention matrix), after the segments and cohorts.",
+    ),
 )
-def audience_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """`dbt build` of the models upstream of identity resolution (staging, identity edges)."""
-    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=AudienceDbtTranslator(),
-    select=IDENTITY_DOWNSTREAM,
-    exclude=REPORTS,
-)
-def audience_dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """`dbt build` of the models that read the identity map: the event pipeline,
-    audience_events (partitioned by month) and audience_profiles, with their tests."""
-    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+def dbt_log_path(context: AssetExecutionContext) -> Path:
+    """``<log dir>/dbt.log``: the run tag's log dir (the CLI sets it), else ``<logs>/<run id>/``."""
+    tagged = context.run.tags.get(LOG_DIR_TAG)
+    folder = Path(tagged) if tagged else load_settings().log_dir / context.run.run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "dbt.log"
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=AudienceDbtTranslator(),
-    select=REPORTS,
-)
-def audience_dbt_reports(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """`dbt build` of the analyst reports (the spec's four queries, segment performance, the
-    cohort retention matrix), downstream of the segments and cohorts assets."""
-    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+def build_stage(context: AssetExecutionContext, dbt: DbtCliResource, stage: str) -> Iterator[Any]:
+    """``dbt build`` of the selected models: dbt's output to the run's dbt log, the dbt process
+    ended with the step whatever happens (failure, interrupt)."""
+    log = dbt_log_path(context)
+    context.log.info(f"dbt output of {stage}: {log}")
+    with log.open("a", encoding="utf-8") as out, contextlib.redirect_stdout(out):
+        print(f"===== {stage} (run {context.run.run_id}) =====", flush=True)
+        invocation = dbt.cli(["build"], context=context)
+        try:
+            yield from invocation.stream().fetch_row_counts()
+        finally:
+            if end_process_group(invocation.process):
+                context.log.warning(f"{stage}: the dbt process was still running and was ended")
+
+
+def _stage_assets(stage: DbtStage) -> dg.AssetsDefinition:
+    def _assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        yield from build_stage(context, dbt, stage.name)
+
+    _assets.__doc__ = stage.description  # the step's description in the UI
+    decorate = dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=AudienceDbtTranslator(),
+        select=stage.select,
+        name=stage.name,
+        pool=WAREHOUSE_POOL,
+    )
+    return decorate(_assets)
+
+
+DBT_ASSETS: list[dg.AssetsDefinition] = [_stage_assets(stage) for stage in STAGES]

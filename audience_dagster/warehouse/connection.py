@@ -36,7 +36,7 @@ def resolve_warehouse(settings: Settings | None = None) -> Warehouse:
     """Start the embedded server if needed and return the URLs to use."""
     settings = settings or load_settings()
     if settings.embedded:
-        url, dagster_url = ensure_embedded(settings.pgdata_dir)
+        url, dagster_url = ensure_embedded(settings.pgdata_dir, settings.pg_start_timeout_seconds)
         return Warehouse(url=url, dagster_url=settings.dagster_database_url or dagster_url, embedded=True)
     assert settings.database_url is not None
     return Warehouse(
@@ -46,6 +46,13 @@ def resolve_warehouse(settings: Settings | None = None) -> Warehouse:
     )
 
 
+# Sessions check every 2 s whether their client is still there and cancel their query when it
+# is gone: a killed `audience refresh` (and its dbt) stops writing the warehouse within seconds
+# instead of finishing a long statement nobody will commit. dbt's connections get it through
+# PGOPTIONS (libpq), ours with the options below.
+CLIENT_CHECK = "-c client_connection_check_interval=2s"
+
+
 def connect(url: str) -> psycopg2.extensions.connection:
     """Open a psycopg2 connection in UTC; raise :class:`WarehouseError` with the target named.
 
@@ -53,7 +60,7 @@ def connect(url: str) -> psycopg2.extensions.connection:
     ingest stages each landing file in a temp table: 8MB spills at once, 512MB is 30% faster.
     """
     try:
-        conn = psycopg2.connect(url, options="-c temp_buffers=512MB")
+        conn = psycopg2.connect(url, options=f"-c temp_buffers=512MB {CLIENT_CHECK}")
     except psycopg2.OperationalError as exc:
         raise WarehouseError(
             f"cannot connect to PostgreSQL at {redact(url)}: {str(exc).strip()}. "
@@ -124,12 +131,18 @@ def export_env(warehouse: Warehouse) -> None:
     """Put the resolved warehouse into this process's environment for dbt and child processes.
 
     Also puts this interpreter's bin directory on PATH, so the ``dbt`` and ``dagster`` of the
-    project's environment are found even when the virtualenv is not activated (``make``).
+    project's environment are found even when the virtualenv is not activated (``make``), and
+    sets ``PGOPTIONS`` (:data:`CLIENT_CHECK`) and dbt's indirect test selection for dbt.
     """
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
     os.environ.update(dbt_env(warehouse.url))
+    os.environ["PGOPTIONS"] = CLIENT_CHECK
+    # the project is built in stages (transform/dbt.py): a test runs with the stage that builds
+    # the last of its models, never before one of them exists (dagster-dbt overrides this when it
+    # selects tests itself)
+    os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
     os.environ["AUDIENCE_WAREHOUSE_URL"] = warehouse.url
     os.environ["AUDIENCE_DAGSTER_PG_URL"] = sqlalchemy_url(warehouse.dagster_url)
 

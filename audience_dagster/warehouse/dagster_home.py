@@ -3,6 +3,13 @@
 ``prepare_dagster_home`` writes ``$AUDIENCE_HOME/dagster_home/dagster.yaml`` pointing the
 storage at ``AUDIENCE_DAGSTER_PG_URL`` (exported by ``connection.export_env``) and sets
 ``DAGSTER_HOME`` for this process and its children (``dagster dev``, run workers).
+
+One run at a time: the run queue starts one run at a time (``max_concurrent_runs: 1``; a run the
+CLI executes in its own process counts as in progress too), so the hourly schedule, the sensors
+and the UI queue instead of racing; and every step that writes the warehouse is in the
+``warehouse`` concurrency pool, limited to one step at a time across all runs
+(``pools.default_limit: 1``), which also serialises a run started in the instant between two
+queue checks. Run monitoring fails runs stuck starting or cancelling.
 """
 
 from __future__ import annotations
@@ -16,6 +23,15 @@ storage:
   postgres:
     postgres_url:
       env: AUDIENCE_DAGSTER_PG_URL
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+  pools:
+    default_limit: 1
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 300
+  cancel_timeout_seconds: 300
 telemetry:
   enabled: false
 """

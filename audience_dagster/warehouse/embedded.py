@@ -4,12 +4,20 @@ It lives in a project-local data directory, listens on a Unix socket (no TCP por
 running after the process that started it exits, so later commands (tests, ``dagster dev``, the
 CLI) reuse it. Starting it when it already runs is a cheap no-op. On first start it is tuned
 for analytics on one machine (see ``TUNING``) and restarted once.
+
+A server that was stopped is started here, not by pgserver (whose start gives up after 10 s):
+after a crash or a ``kill -9`` PostgreSQL first replays its write-ahead log, which can take
+minutes after a big load, so :func:`start_stopped_server` says so and waits for it to be ready
+(up to ``AUDIENCE_PG_START_TIMEOUT_SECONDS``), reporting progress from the server's log.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from audience_dagster.errors import WarehouseError
@@ -28,10 +36,79 @@ TUNING: dict[str, str] = {
     "checkpoint_timeout": "15min",
     "synchronous_commit": "off",
     "max_connections": "200",
+    # a session whose client went away (a killed refresh) cancels its query within seconds
+    "client_connection_check_interval": "2s",
 }
 
 
-def ensure_embedded(pgdata: Path) -> tuple[str, str]:
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _log_tail(log: Path) -> str:
+    try:
+        lines = log.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1][:200] if lines else ""
+
+
+def start_stopped_server(
+    pgdata: Path, timeout_seconds: float, report: Callable[[str], None] = _stderr, poll_seconds: float = 0.5
+) -> bool:
+    """Start an initialised server that is not running and wait until it accepts connections,
+    however long crash recovery takes (within ``timeout_seconds``). False when it already ran
+    or is new (pgserver creates and starts new ones)."""
+    from pgserver import PostgresServer
+    from pgserver._commands import pg_ctl
+    from pgserver.utils import PostmasterInfo, find_suitable_socket_dir
+
+    if not (pgdata / "PG_VERSION").exists():
+        return False
+    before = PostmasterInfo.read_from_pgdata(pgdata)
+    if before is not None and before.is_running() and before.status == "ready":
+        return False
+    log = pgdata / "log"
+    if before is not None and not before.is_running():
+        report(
+            f"[warehouse] the embedded PostgreSQL in {pgdata} did not shut down cleanly (a crash or a kill);"
+            " starting it replays its write-ahead log first, which can take minutes after a big load: waiting"
+        )
+    if before is None or not before.is_running():
+        socket_dir = find_suitable_socket_dir(pgdata, PostgresServer.runtime_path)
+        user = "pgserver" if os.name == "posix" and os.geteuid() == 0 else None
+        pg_ctl(["-W", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(log), "start"], pgdata=pgdata, user=user)
+    return _wait_ready(pgdata, log, timeout_seconds, report, poll_seconds)
+
+
+def _wait_ready(
+    pgdata: Path, log: Path, timeout_seconds: float, report: Callable[[str], None], poll_seconds: float
+) -> bool:
+    from pgserver.utils import PostmasterInfo
+
+    started = last_report = time.monotonic()
+    while True:
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        if info is not None and info.is_running() and info.status == "ready":
+            waited = time.monotonic() - started
+            if waited > 5:
+                report(f"[warehouse] the embedded PostgreSQL is ready (after {waited:.0f}s)")
+            return True
+        waited = time.monotonic() - started
+        if info is not None and not info.is_running() and waited > 5:
+            raise WarehouseError(f"the embedded PostgreSQL in {pgdata} stopped while starting: {_log_tail(log)}")
+        if waited > timeout_seconds:
+            raise WarehouseError(
+                f"the embedded PostgreSQL in {pgdata} is still starting after {waited:.0f}s ({_log_tail(log)}); "
+                "wait and retry, or raise AUDIENCE_PG_START_TIMEOUT_SECONDS"
+            )
+        if time.monotonic() - last_report >= 15:
+            report(f"[warehouse] still starting after {waited:.0f}s: {_log_tail(log)}")
+            last_report = time.monotonic()
+        time.sleep(poll_seconds)
+
+
+def ensure_embedded(pgdata: Path, start_timeout_seconds: float = 1800) -> tuple[str, str]:
     """Start (or reuse) the embedded server; return (warehouse_url, dagster_url).
 
     Creates the ``audience`` and ``dagster`` databases on first start.
@@ -48,6 +125,7 @@ def ensure_embedded(pgdata: Path) -> tuple[str, str]:
         # one process at a time starts/tunes the server (xdist workers, demo + tests)
         with fasteners.InterProcessLock(str(pgdata.parent / "embedded.lock")), warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            start_stopped_server(pgdata, start_timeout_seconds)
             server = pgserver.get_server(pgdata, cleanup_mode=None)
             if _apply_tuning(server.get_uri("postgres")):
                 from pgserver._commands import pg_ctl
@@ -59,6 +137,8 @@ def ensure_embedded(pgdata: Path) -> tuple[str, str]:
                     timeout=60,
                 )
             _create_databases(server.get_uri("postgres"), (WAREHOUSE_DB, DAGSTER_DB))
+    except WarehouseError:
+        raise
     except Exception as exc:  # pgserver raises plain exceptions with the server log inside
         raise WarehouseError(
             f"could not start the embedded PostgreSQL in {pgdata}: {exc}. "

@@ -12,6 +12,10 @@ import psycopg2.extensions
 
 from audience_dagster.warehouse.connection import bootstrap, connection
 
+# Every step that writes the warehouse claims a slot of this concurrency pool; the instance
+# limits it to one (warehouse/dagster_home.py), so such steps never overlap across runs.
+WAREHOUSE_POOL = "warehouse"
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """The PostgreSQL warehouse: raw tables, dbt models and the Python assets' outputs."""

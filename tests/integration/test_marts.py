@@ -8,7 +8,6 @@ from it independently of the SQL under test.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from audience_dagster.config import DBT_PROJECT_DIR
 from audience_dagster.runtime import prepare_runtime
 from audience_dagster.warehouse.connection import bootstrap, connection
-from tests.conftest import write_lines
+from tests.conftest import clear_landing, write_lines
 
 pytestmark = pytest.mark.integration
 
@@ -229,7 +228,7 @@ def built(warehouse_url: str) -> Iterator[str]:
         for schema in ("raw", "staging", "intermediate", "identity", "marts"):
             cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     bootstrap(warehouse_url)
-    write_landing(Path(os.environ["AUDIENCE_LANDING_DIR"]))
+    write_landing(clear_landing())
     prepare_runtime()
     result = refresh()
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
@@ -422,7 +421,7 @@ def test_documented_columns_are_the_real_columns(built: str) -> None:
     assert checked == 17  # 12 + the five reports (marts/reports)
 
 
-def test_dbt_assets_split_around_the_identity_asset() -> None:
+def test_dbt_assets_split_around_the_python_assets() -> None:
     prepare_runtime()
     from audience_dagster.definitions import defs
 
@@ -432,10 +431,13 @@ def test_dbt_assets_split_around_the_identity_asset() -> None:
     identity = dg.AssetKey(["identity", "identity_map"])
     assert identity in graph.get(dg.AssetKey(["staging", "stg_identity__identifiers"])).parent_keys
     assert identity in graph.get(dg.AssetKey(["staging", "stg_identity__profiles"])).parent_keys
-    assert graph.get(marts).group_name == graph.get(profiles).group_name == "marts"
-    # two dbt multi-assets: the marts are not in the one the identity asset depends on
+    assert graph.get(marts).group_name == graph.get(profiles).group_name == "profiles"
+    # dbt stages: the marts are not in the one the identity asset depends on, and the profile view
+    # (scores + predictions) is built by a stage of its own, after the scores
     upstream = graph.get(dg.AssetKey(["intermediate", "int_identity_edges"])).assets_def
     downstream = graph.get(marts).assets_def
-    assert upstream is not downstream
-    assert profiles in downstream.keys and marts not in upstream.keys
+    view = graph.get(profiles).assets_def
+    assert len({id(upstream), id(downstream), id(view)}) == 3
+    assert marts not in upstream.keys and profiles not in downstream.keys
+    assert dg.AssetKey(["scoring", "profile_scores"]) in graph.get(profiles).parent_keys
     assert graph.get(marts).automation_condition is not None

@@ -1,7 +1,8 @@
-"""The whole spine through Dagster: generated files → raw tables → dbt staging, twice.
+"""The whole spine through Dagster: generated files → raw tables → … → segments, twice.
 
 Real parts only: the embedded PostgreSQL, Dagster's instance storage in that PostgreSQL,
-`dbt build` (models, data tests, unit tests) through dagster-dbt.
+`dbt build` (models, data tests, unit tests) through dagster-dbt. The first run is pinned to the
+sample's end (one clock for every step); the second finds nothing new and does nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from audience_dagster.clock import clock_run_config
+from audience_dagster.runs.commands import sample_end
 from audience_dagster.runtime import prepare_runtime
 from audience_dagster.warehouse.connection import connection
 
@@ -27,7 +30,7 @@ def count(url: str, table: str) -> int:
         return int(cur.fetchone()[0])
 
 
-def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_raw: str) -> None:
+def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_raw: str, empty_landing: Path) -> None:
     from audience_dagster.sample_data import generate
 
     home = Path(os.environ["AUDIENCE_HOME"])
@@ -38,9 +41,10 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
     from audience_dagster.definitions import defs
 
     job = defs.resolve_job_def("audience_refresh")
+    as_of = sample_end(home)
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        first = job.execute_in_process(instance=instance, raise_on_error=False)
+        first = job.execute_in_process(instance=instance, raise_on_error=False, run_config=clock_run_config(as_of))
         assert first.success
         checks = [e for e in first.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
         assert len(checks) > 50  # dbt data tests + the quarantine checks
@@ -61,7 +65,20 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
             "staging/stg_shopify__order_line_items",
             "predictions/prediction_models",
             "predictions/profile_predictions",
+            "scoring/profile_scores",
+            "raw/quarantine",
+            "raw/loaded_files",
         } <= materialized
+        # one clock: every time-dependent step reports the run's as_of
+        clocks = {
+            e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata["as_of"].value
+            for e in first.get_asset_materialization_events()
+            if "as_of" in e.event_specific_data.materialization.metadata
+        }
+        assert {"scoring/engagement_score", "predictions/profile_predictions", "segments/segment_membership"} <= set(
+            clocks
+        )
+        assert set(clocks.values()) == {as_of.isoformat()}
 
     # predictions for every profile, in the profile view too; the models and their cards on disk
     with connection(empty_raw) as conn, conn.cursor() as cur:
@@ -71,6 +88,19 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
         )
         profiles, churn, ltv, next_purchase = cur.fetchone()
     assert profiles > 0 and churn == ltv == next_purchase == profiles
+    with connection(empty_raw) as conn, conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT scored_at FROM marts.profile_scores")
+        assert cur.fetchall() == [(as_of,)]
+        cur.execute("SELECT DISTINCT predicted_at, valid_until - predicted_at FROM marts.predictions ORDER BY 2")
+        assert {row[0] for row in cur.fetchall()} == {as_of}
+        cur.execute("SELECT DISTINCT joined_at FROM marts.segment_membership WHERE source = 'automatic'")
+        assert cur.fetchall() in ([(as_of,)], [])
+        # the sample ends when it was generated and the run is as of its end: live scores
+        cur.execute(
+            "SELECT max(engagement_score), count(*) FILTER (WHERE engagement_score >= 40) FROM marts.profile_scores"
+        )
+        best, engaged = cur.fetchone()
+    assert best >= 60 and engaged > 0
     for kind in ("churn", "next_purchase", "ltv", "upgrade"):
         latest = home / "models" / kind / "LATEST"
         assert (latest.parent / latest.read_text() / "MODEL_CARD.md").exists()
@@ -130,6 +160,12 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
         assert second.success
         runs = instance.get_runs()
         assert len(runs) >= 2
+    # nothing new: the ingest pass materialises nothing (it observes), every later step is skipped
+    assert second.get_asset_materialization_events() == []
+    skipped = {e.step_key for e in second.all_events if e.event_type_value == "STEP_SKIPPED"}
+    ran = {e.step_key for e in second.all_events if e.event_type_value == "STEP_SUCCESS"}
+    # (the segment definitions step runs, finds its YAML files unchanged and materialises nothing too)
+    assert ran == {"ingest", "segment_definitions"} and {"dbt_staging", "scores", "dbt_reports"} <= skipped
     after = {t: count(empty_raw, t) for t in before}
     assert after == before
     manifest = json.loads((home / "truth" / "manifest.json").read_text())
@@ -143,7 +179,7 @@ def test_definitions_are_complete_and_automation_runs_by_default() -> None:
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
-        groups = {"ingest", "staging", "intermediate", "identity", "marts", "scoring", "predictions", "segments"}
+        groups = {"ingest", "identity", "profiles", "scoring", "predictions", "segments", "reports"}
         assert graph.get(key).group_name in groups, key
     assert defs.resolve_schedule_def("hourly_ingest").default_status == dg.DefaultScheduleStatus.RUNNING
     assert defs.resolve_schedule_def("weekly_model_training").default_status == dg.DefaultScheduleStatus.RUNNING

@@ -1,0 +1,199 @@
+"""`audience refresh` as a user runs it (real processes, each warehouse in its own database):
+
+* two refreshes started at once both complete — one waits for the other, then finds nothing new,
+  so the warehouse is the one a single refresh builds;
+* a refresh killed (``kill -9``) in the middle of a dbt build leaves no dbt process and no
+  PostgreSQL session behind; the next refresh marks the killed run failed, rebuilds what the
+  killed one did not finish, and ends with the warehouse of a refresh that was never killed.
+
+The clock is pinned (``AUDIENCE_AS_OF``) so separate warehouses can be compared.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psutil
+import pytest
+
+from audience_dagster.warehouse.connection import connection
+from tests.conftest import admin, fresh_database
+
+pytestmark = pytest.mark.integration
+
+AS_OF = "2026-11-01T00:00:00+00:00"
+FINGERPRINT_SQL = {
+    "raw": "SELECT (SELECT count(*) FROM raw.segment_messages), (SELECT count(*) FROM raw.sendgrid_events),"
+    " (SELECT count(*) FROM raw.shopify_orders), (SELECT count(*) FROM raw.historical_orders),"
+    " (SELECT count(*) FROM raw.quarantine), (SELECT count(*) FROM raw.loaded_files)",
+    "identity": "SELECT count(*), count(DISTINCT profile_id) FROM identity.identity_map",
+    "events": "SELECT count(*), sum(revenue), count(DISTINCT session_id) FROM marts.audience_events",
+    "profiles": "SELECT count(*), sum(total_orders), sum(total_revenue), sum(total_events)"
+    " FROM marts.audience_profiles",
+    "scores": "SELECT count(*), sum(engagement_score), sum(wtp_score), sum(lead_score), sum(health_score),"
+    " min(scored_at)::text, max(scored_at)::text FROM marts.profile_scores",
+    "lifecycle": "SELECT lifecycle_stage, count(*) FROM marts.profile_scores GROUP BY 1 ORDER BY 1",
+    "rfm": "SELECT rfm_segment, count(*) FROM marts.profile_scores GROUP BY 1 ORDER BY 1",
+    "predictions": "SELECT prediction_type, count(*), round(sum(predicted_value)::numeric, 2),"
+    " min(predicted_at)::text FROM marts.predictions GROUP BY 1 ORDER BY 1",
+    "segments": "SELECT slug, member_count FROM marts.micro_segments ORDER BY 1",
+    "cohorts": "SELECT count(*), count(exited_at) FROM marts.cohort_membership",
+    "reports": "SELECT (SELECT count(*) FROM marts.report_wtp_distribution),"
+    " (SELECT count(*) FROM marts.report_segment_performance), (SELECT count(*) FROM marts.cohort_retention_matrix)",
+}
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    url: str
+    home: Path
+    env: dict[str, str]
+
+
+def database_name(url: str) -> str:
+    return urlparse(url).path.lstrip("/")
+
+
+def fingerprint(url: str) -> dict[str, list[tuple]]:
+    """What the warehouse holds, independent of generated ids (profile ids are random)."""
+    with connection(url) as conn, conn.cursor() as cur:
+        found = {}
+        for name, sql in FINGERPRINT_SQL.items():
+            cur.execute(sql)
+            found[name] = cur.fetchall()
+        return found
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from audience_dagster.sample_data import generate
+
+    out = tmp_path_factory.mktemp("refresh_sample")
+    generate(250, 3, out, end=date(2026, 10, 31), malformed_rate=0.001)
+    return out / "landing"
+
+
+@pytest.fixture(scope="module")
+def new_warehouse(warehouse_url: str, sample: Path, tmp_path_factory: pytest.TempPathFactory):
+    created: list[str] = []
+
+    def make(name: str) -> Warehouse:
+        database = f"{database_name(warehouse_url)}_{name}"
+        url = fresh_database(warehouse_url, database)
+        created.append(database)
+        home = tmp_path_factory.mktemp(f"home_{name}")
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "AUDIENCE_HOME": str(home),
+            "AUDIENCE_LANDING_DIR": str(sample),
+            "AUDIENCE_MODELS_DIR": str(home / "models"),
+            "AUDIENCE_AS_OF": AS_OF,
+        }
+        return Warehouse(url, home, env)
+
+    yield make
+    admin(warehouse_url, *(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)" for database in created))
+
+
+def start_refresh(warehouse: Warehouse, tag: str) -> subprocess.Popen:
+    out = (warehouse.home / f"{tag}.out").open("w")
+    err = (warehouse.home / f"{tag}.err").open("w")
+    command = [sys.executable, "-m", "audience_dagster.cli", "refresh"]
+    return subprocess.Popen(command, env=warehouse.env, stdout=out, stderr=err, cwd=Path(__file__).parents[2])
+
+
+def finish(process: subprocess.Popen, warehouse: Warehouse, tag: str, timeout: float = 2400) -> tuple[int, str]:
+    code = process.wait(timeout=timeout)
+    return code, (warehouse.home / f"{tag}.err").read_text() + (warehouse.home / f"{tag}.out").read_text()
+
+
+@pytest.fixture(scope="module")
+def pair(new_warehouse) -> tuple[list[tuple[int, str]], dict[str, list[tuple]]]:
+    """Two refreshes started at once in a fresh warehouse: their (exit code, output) and the
+    warehouse they leave."""
+    warehouse = new_warehouse("two")
+    first, second = start_refresh(warehouse, "a"), start_refresh(warehouse, "b")
+    outcomes = [finish(first, warehouse, "a"), finish(second, warehouse, "b")]
+    return outcomes, fingerprint(warehouse.url)
+
+
+def test_two_refreshes_at_once_both_complete_one_after_the_other(pair) -> None:
+    outcomes, built = pair
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
+    waited = [out for _, out in outcomes if "another refresh is running" in out]
+    assert len(waited) == 1, outcomes  # one queued behind the other...
+    # ...and then found nothing to do: the warehouse is what the other, single refresh built
+    assert "the other refresh finished" in waited[0] and "refresh: nothing new" in waited[0]
+    [ran] = [out for _, out in outcomes if out is not waited[0]]
+    assert "new file(s)" in ran and "nothing new" not in ran
+    assert built["scores"][0][0] > 0 and built["segments"]
+
+
+def dbt_processes(process: psutil.Process) -> list[psutil.Process]:
+    """The `dbt build` processes under ``process``, once the audience-dbt wrapper became dbt."""
+    found = []
+    for child in process.children(recursive=True):
+        try:
+            if child.name() == "dbt" and "build" in child.cmdline():
+                found.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def sessions(url: str) -> int:
+    """Sessions on the database other than this one."""
+    database = database_name(url)
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,))
+        return int(cur.fetchone()[0])
+
+
+def wait_until(condition, timeout: float, what: str, every: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def test_a_killed_refresh_leaves_no_orphans_and_the_next_one_repairs_the_warehouse(pair, new_warehouse) -> None:
+    warehouse = new_warehouse("kill")
+    refresh = start_refresh(warehouse, "killed")
+    parent = psutil.Process(refresh.pid)
+    seen: set[int] = set()
+
+    def second_dbt_build() -> list[psutil.Process]:  # kill inside dbt_profiles, after identity
+        running = dbt_processes(parent)
+        seen.update(p.pid for p in running)
+        return running if len(seen) >= 2 else []
+
+    [dbt] = wait_until(second_dbt_build, 1800, "the second dbt build")
+    assert os.getpgid(dbt.pid) == dbt.pid  # dbt runs in a process group of its own
+    refresh.kill()  # kill -9: the CLI gets no chance to clean up
+    refresh.wait()
+    _, alive = psutil.wait_procs([dbt], timeout=30)
+    assert alive == [], "dbt outlived the refresh that started it"
+    wait_until(lambda: sessions(warehouse.url) == 0, 60, "the killed refresh's sessions to end")
+    code, output = finish(start_refresh(warehouse, "again"), warehouse, "again")
+    assert code == 0, output
+    assert "marked failed" in output
+    assert fingerprint(warehouse.url) == pair[1]  # what a refresh that was never killed built
+    statuses = run_statuses(warehouse)
+    assert statuses.count("FAILURE") == 1 and "STARTED" not in statuses
+
+
+def run_statuses(warehouse: Warehouse) -> list[str]:
+    with connection(warehouse.url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT status FROM public.runs ORDER BY id")
+        return [row[0] for row in cur.fetchall()]
