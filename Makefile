@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PEOPLE ?= 20000
+NODE_SDK := tests/collector/node/node_modules/.package-lock.json
 
-.PHONY: install demo ui test lint bench-ingest clean
+.PHONY: install node-sdk demo ui serve test lint bench-ingest clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
@@ -16,13 +17,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv with the pinned dependencies
 
+$(NODE_SDK): tests/collector/node/package.json tests/collector/node/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: apt-get install nodejs npm (the Node SDK test needs it)"; exit 1; }
+	npm ci --prefix tests/collector/node --no-audit --no-fund --silent
+
+node-sdk: $(NODE_SDK)  ## the official Segment Node SDK for the collector's tests (from the committed lock file)
+
 demo: $(STAMP)  ## generate a sample, materialise every asset, print a summary
 	$(BIN)/audience demo --people $(PEOPLE)
 
 ui: $(STAMP)  ## the Dagster UI (dagster dev) on the same warehouse and instance
 	$(BIN)/audience ui
 
-test: $(STAMP)  ## the test suite (unit + integration on the embedded PostgreSQL)
+serve: $(STAMP)  ## the event collector and profile API on http://127.0.0.1:8088 (beside `make ui`)
+	$(BIN)/audience serve
+
+test: $(STAMP) $(NODE_SDK)  ## the test suite (unit + integration on the embedded PostgreSQL)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 lint: $(STAMP)
@@ -32,4 +42,4 @@ bench-ingest: $(STAMP)
 	$(BIN)/audience bench ingest --people 1000000
 
 clean:  ## remove the environment and every local database/sample (.audience/)
-	rm -rf $(VENV) .audience dbt_project/target dbt_project/logs
+	rm -rf $(VENV) .audience dbt_project/target dbt_project/logs tests/collector/node/node_modules

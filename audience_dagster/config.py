@@ -16,12 +16,19 @@ hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
 | ``AUDIENCE_LTV_HORIZON_DAYS`` | ``365`` | ltv = expected revenue over this many days |
 | ``AUDIENCE_UPGRADE_HORIZON_DAYS`` | ``90`` | upgrade = a move to a higher spend tier within this many days |
 | ``AUDIENCE_TRAINING_CRON`` | ``0 3 * * 1`` | when the prediction models retrain (weekly, Mondays 03:00 UTC) |
+| ``AUDIENCE_COLLECTOR_HOST`` / ``_PORT`` | ``127.0.0.1`` / ``8088`` | where ``audience serve`` listens |
+| ``AUDIENCE_COLLECTOR_SPOOL_DIR`` | ``$AUDIENCE_LANDING_DIR/.collector`` | the collector's open spool files |
+| ``AUDIENCE_COLLECTOR_ROTATE_SECONDS`` / ``_ROTATE_BYTES`` | ``60`` / ``64 MiB`` | publish a spool file this old/big |
+| ``AUDIENCE_COLLECTOR_CORS_ORIGINS`` | ``*`` | origins browsers may send events from (comma-separated) |
+| ``AUDIENCE_COLLECTOR_KEY_REFRESH_SECONDS`` | ``5`` | how soon the server sees a revoked key |
+| ``AUDIENCE_COLLECTOR_POOL_SIZE`` | ``4`` | database connections of the profile API |
+| ``AUDIENCE_COLLECTOR_INGEST_INTERVAL_SECONDS`` | ``300`` | how often the intake sensor loads collector files |
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,6 +37,21 @@ from audience_dagster.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MODELS_DIR = PROJECT_ROOT / "models"
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    """``audience serve``: the event collector and profile API (see docs/collector.md)."""
+
+    spool_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8088
+    rotate_seconds: int = 60
+    rotate_bytes: int = 64 << 20
+    cors_origins: tuple[str, ...] = ("*",)
+    key_refresh_seconds: int = 5
+    pool_size: int = 4
+    ingest_interval_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,7 @@ class Settings:
     models_dir: Path = MODELS_DIR
     horizons_days: dict[str, int] | None = None  # prediction type -> horizon; see load_settings
     training_cron: str = "0 3 * * 1"
+    collector: CollectorSettings = field(default_factory=lambda: CollectorSettings(spool_dir=Path(".collector")))
 
     @property
     def embedded(self) -> bool:
@@ -88,11 +111,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             "unset it to use the embedded PostgreSQL"
         )
     landing = env.get("AUDIENCE_LANDING_DIR")
+    landing_dir = Path(landing).expanduser().resolve() if landing else home / "sample" / "landing"
     return Settings(
         home=home,
         database_url=url,
         dagster_database_url=env.get("AUDIENCE_DAGSTER_DATABASE_URL") or None,
-        landing_dir=Path(landing).expanduser().resolve() if landing else home / "sample" / "landing",
+        landing_dir=landing_dir,
         future_tolerance_seconds=_int_env(env, "AUDIENCE_FUTURE_TOLERANCE_SECONDS", 86_400),
         models_dir=Path(env["AUDIENCE_MODELS_DIR"]).expanduser().resolve()
         if env.get("AUDIENCE_MODELS_DIR")
@@ -102,6 +126,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             for kind, default in DEFAULT_HORIZONS_DAYS.items()
         },
         training_cron=_cron(env.get("AUDIENCE_TRAINING_CRON") or "0 3 * * 1"),
+        collector=_collector_settings(env, landing_dir),
     )
 
 
@@ -119,3 +144,32 @@ def _positive_days(env: dict[str, str], name: str, default: int) -> int:
     if not 1 <= days <= 3650:
         raise ConfigError(f"{name}={days}: give a horizon between 1 and 3650 days")
     return days
+
+
+def _collector_settings(env: dict[str, str], landing_dir: Path) -> CollectorSettings:
+    spool = env.get("AUDIENCE_COLLECTOR_SPOOL_DIR")
+    origins = tuple(o.strip() for o in (env.get("AUDIENCE_COLLECTOR_CORS_ORIGINS") or "*").split(",") if o.strip())
+    settings = CollectorSettings(
+        spool_dir=Path(spool).expanduser().resolve() if spool else landing_dir / ".collector",
+        host=env.get("AUDIENCE_COLLECTOR_HOST") or "127.0.0.1",
+        port=_int_env(env, "AUDIENCE_COLLECTOR_PORT", 8088),
+        rotate_seconds=_int_env(env, "AUDIENCE_COLLECTOR_ROTATE_SECONDS", 60),
+        rotate_bytes=_int_env(env, "AUDIENCE_COLLECTOR_ROTATE_BYTES", 64 << 20),
+        cors_origins=origins,
+        key_refresh_seconds=_int_env(env, "AUDIENCE_COLLECTOR_KEY_REFRESH_SECONDS", 5),
+        pool_size=_int_env(env, "AUDIENCE_COLLECTOR_POOL_SIZE", 4),
+        ingest_interval_seconds=_int_env(env, "AUDIENCE_COLLECTOR_INGEST_INTERVAL_SECONDS", 300),
+    )
+    for name, value, low in (
+        ("AUDIENCE_COLLECTOR_PORT", settings.port, 0),
+        ("AUDIENCE_COLLECTOR_ROTATE_SECONDS", settings.rotate_seconds, 1),
+        ("AUDIENCE_COLLECTOR_ROTATE_BYTES", settings.rotate_bytes, 1 << 20),
+        ("AUDIENCE_COLLECTOR_KEY_REFRESH_SECONDS", settings.key_refresh_seconds, 1),
+        ("AUDIENCE_COLLECTOR_POOL_SIZE", settings.pool_size, 1),
+        ("AUDIENCE_COLLECTOR_INGEST_INTERVAL_SECONDS", settings.ingest_interval_seconds, 30),
+    ):
+        if value < low:
+            raise ConfigError(f"{name}={value}: give at least {low}")
+    if settings.port > 65535:
+        raise ConfigError(f"AUDIENCE_COLLECTOR_PORT={settings.port}: give a port between 0 and 65535")
+    return settings

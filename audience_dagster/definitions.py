@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from audience_dagster.collector.definitions import build_collector_definitions
 from audience_dagster.config import load_settings
 from audience_dagster.identity.assets import identity_map
 from audience_dagster.ingest.assets import ingest_bookkeeping, raw_assets
@@ -52,7 +53,7 @@ automation = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 
-defs = dg.Definitions(
+core = dg.Definitions(
     assets=[
         *raw_assets,
         *ingest_bookkeeping,
@@ -80,3 +81,6 @@ defs = dg.Definitions(
         "dbt": DbtCliResource(project_dir=dbt_project),
     },
 )
+
+# the collector's intake asset and sensor (audience_dagster/collector/definitions.py)
+defs = dg.Definitions.merge(core, build_collector_definitions(settings))

@@ -42,3 +42,8 @@ class SegmentError(AudienceError):
     def __init__(self, slug: str, message: str) -> None:
         super().__init__(f"segment {slug!r}: {message}")
         self.slug = slug
+
+
+class CollectorError(AudienceError):
+    """The collector cannot start or a key operation is invalid (unknown key, missing secret,
+    a spool directory another server holds)."""
