@@ -100,6 +100,10 @@ class KeyRing:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def with_key(self, key: ApiKey) -> KeyRing:
+        """A ring that also holds ``key`` (found in the table after the last reload)."""
+        return KeyRing([*self._by_id.values(), key])
+
     def authenticate(self, token: str | None, kind: str) -> ApiKey | None:
         """The active key of ``kind`` that ``token`` belongs to, or None."""
         if not token or not looks_like_token(token):

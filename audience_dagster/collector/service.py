@@ -7,8 +7,8 @@ round trip of an already planned statement. asyncpg would be a little faster per
 parses URLs itself and a lookup here costs well under a millisecond either way.
 
 Keys are read into memory and reloaded every ``key_refresh_seconds`` (a revoked key stops
-working within that time) and, at most once a second, when a request shows a key not in memory
-(so a key created a moment ago works at once).
+working within that time). A token or webhook key id not in memory is looked up in the table
+once (a key created a moment ago works at once; a miss is remembered for a few seconds).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from functools import lru_cache
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from audience_dagster.collector.auth import SOURCES, ApiKey, KeyRing
+from audience_dagster.collector.auth import SOURCES, ApiKey, KeyRing, looks_like_token, token_sha256
 from audience_dagster.collector.keystore import ACTIVE_KEYS, key_from_row
 from audience_dagster.collector.limits import RequestRejected
 from audience_dagster.collector.profiles import VIEW_COLUMNS, ProfileRequest, compile_profile_query
@@ -34,7 +34,7 @@ from audience_dagster.warehouse.connection import redact
 log = logging.getLogger("audience.collector")
 SPOOLED_SOURCES = SOURCES  # segment, sendgrid, shopify: one spool each
 COLUMNS_TTL_SECONDS = 60.0
-MISS_RELOAD_SECONDS = 1.0
+MISS_CACHE_SECONDS = 5.0
 
 
 @lru_cache(maxsize=64)
@@ -60,7 +60,7 @@ class CollectorService:
             name="audience-profile-api",
         )
         self.keys = KeyRing()
-        self._loaded_at = 0.0
+        self._misses: dict[object, float] = {}
         self._reload_lock = asyncio.Lock()
         self._columns: tuple[str, ...] = ()
         self._columns_at = 0.0
@@ -90,7 +90,7 @@ class CollectorService:
         async with self._reload_lock, self.pool.connection() as conn:
             rows = await (await conn.execute(ACTIVE_KEYS)).fetchall()
             self.keys = KeyRing(key_from_row(row) for row in rows)
-            self._loaded_at = time.monotonic()
+            self._misses.clear()
 
     async def _refresh_keys(self) -> None:
         while True:
@@ -100,20 +100,31 @@ class CollectorService:
             except (psycopg.Error, OSError) as exc:  # keep the keys we have; try again later
                 log.warning("key refresh failed (%s); keeping %d keys", type(exc).__name__, len(self.keys))
 
-    async def _reload_after_miss(self) -> bool:
-        if time.monotonic() - self._loaded_at < MISS_RELOAD_SECONDS:
-            return False
+    async def _fetch_key(self, where: str, value: object) -> ApiKey | None:
+        """A key the ring does not hold yet (created a moment ago), straight from the table; misses
+        are remembered for a few seconds so a client repeating a bad key costs one look-up."""
+        if self._misses.get(value, 0.0) > time.monotonic():
+            return None
         try:
-            await self.reload_keys()
+            async with self.pool.connection() as conn:
+                row = await (await conn.execute(f"{ACTIVE_KEYS} AND {where} = %s", (value,))).fetchone()
         except (psycopg.Error, OSError):
-            return False
-        return True
+            return None
+        if row is None:
+            if len(self._misses) > 10_000:
+                self._misses.clear()
+            self._misses[value] = time.monotonic() + MISS_CACHE_SECONDS
+            return None
+        key = key_from_row(row)
+        self.keys = self.keys.with_key(key)
+        return key
 
     async def authenticate(self, token: str | None, kind: str) -> ApiKey:
         """The active key of ``token``; 401 otherwise (a write key is no read key and vice versa)."""
         key = self.keys.authenticate(token, kind)
-        if key is None and token and await self._reload_after_miss():
-            key = self.keys.authenticate(token, kind)
+        if key is None and token and looks_like_token(token):
+            found = await self._fetch_key("token_sha256", token_sha256(token))
+            key = found if found is not None and found.kind == kind else None
         if key is None:
             what = "write key (HTTP Basic user or writeKey)" if kind == "write" else "read key (Authorization: Bearer)"
             raise RequestRejected(401, "unauthorized", f"missing, unknown or revoked {what}")
@@ -121,8 +132,9 @@ class CollectorService:
 
     async def webhook_key(self, key_id: str, source: str) -> ApiKey:
         key = self.keys.webhook(key_id, source)
-        if key is None and await self._reload_after_miss():
-            key = self.keys.webhook(key_id, source)
+        if key is None and len(key_id) <= 64:
+            found = await self._fetch_key("key_id", key_id)
+            key = found if found is not None and found.source == source else None
         if key is None:
             raise RequestRejected(401, "unauthorized", f"no active {source} webhook key with this id")
         return key
