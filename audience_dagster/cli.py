@@ -489,7 +489,7 @@ def cmd_bench_profile_api(args: argparse.Namespace) -> int:
 
     prepare_runtime(parse_dbt=False)
     figures = run_profile_api_bench(
-        profiles=args.profiles, requests=args.requests, clients=args.clients, port=args.port, keep=args.keep
+        profiles=args.profiles, requests=args.requests, clients=tuple(args.clients), port=args.port, keep=args.keep
     )
     print(key_values(figures))
     return 0
@@ -525,7 +525,9 @@ def add_collector_commands(sub: argparse._SubParsersAction, bench_sub: argparse.
     bench_profiles = bench_sub.add_parser("profile-api", help="profile lookups by each key over N profiles")
     bench_profiles.add_argument("--profiles", type=int, default=1_000_000)
     bench_profiles.add_argument("--requests", type=int, default=20_000, help="timed requests (each key in turn)")
-    bench_profiles.add_argument("--clients", type=int, default=4)
+    bench_profiles.add_argument(
+        "--clients", type=int, nargs="+", default=[1, 4], help="concurrent clients, each in turn"
+    )
     bench_profiles.add_argument("--port", type=int, default=0, help="default: a free port")
     bench_profiles.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_profiles.set_defaults(func=cmd_bench_profile_api)

@@ -67,7 +67,7 @@ SECTIONS: dict[str, str] = {
     "scores": _SCORES,
     "segments": _SEGMENTS,
     "predictions": _PREDICTIONS,
-    "resolved_from": "jsonb_build_object('lookup', %(lookup)s::text, 'profile_id', r.found_id)",
+    "resolved_from": "jsonb_build_object('lookup', %(lookup)s::text, 'profile_id', (SELECT found_id FROM resolved))",
 }
 _FOUND = {
     None: "SELECT %(profile_id)s::uuid AS profile_id",
@@ -125,7 +125,12 @@ def parse_request(lookup: str, value: str, fields: str | None, columns: Iterable
 
 def compile_profile_query(lookup: str, sections: tuple[str, ...]) -> str:
     """The statement for a lookup kind and a set of sections (bound parameters: see
-    :meth:`ProfileRequest.params`). Returns one row (the JSON document as text) or none."""
+    :meth:`ProfileRequest.params`). Returns one row (the JSON document as text) or none.
+
+    The live profile id is a scalar subquery (an init plan), so ``p.id = $id`` reaches the view's
+    base table as an index condition and every join below it is an index look-up; joined to the
+    lookup instead, the planner hashes the whole view.
+    """
     found = _FOUND[None if LOOKUPS[lookup] is None else "identifier"]
     unknown = set(sections) - set(SECTIONS)
     if unknown:
@@ -144,9 +149,9 @@ resolved AS (
     LIMIT 1
 )
 SELECT ({document})::text
-FROM resolved AS r
-JOIN {PROFILE_VIEW} AS p ON p.id = r.id
+FROM {PROFILE_VIEW} AS p
 {contributions}
+WHERE p.id = (SELECT id FROM resolved)
 """
 
 

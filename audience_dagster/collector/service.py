@@ -56,7 +56,12 @@ class CollectorService:
             min_size=settings.pool_size,
             max_size=settings.pool_size,
             open=False,
-            kwargs={"autocommit": True, "prepare_threshold": 0, "options": "-c TimeZone=UTC"},
+            kwargs={
+                "autocommit": True,
+                "prepare_threshold": 0,
+                # one plan per statement, made once per connection: the lookups are all index look-ups
+                "options": "-c TimeZone=UTC -c plan_cache_mode=force_generic_plan",
+            },
             name="audience-profile-api",
         )
         self.keys = KeyRing()
