@@ -24,20 +24,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from audience_dagster.collector.auth import basic_auth_user, bearer_token
+from audience_dagster.collector.auth import ApiKey, basic_auth_user, bearer_token
 from audience_dagster.collector.limits import MAX_WEBHOOK_BYTES, RequestRejected, decode_body, too_large
 from audience_dagster.collector.payloads import SEGMENT_CALLS, SpoolBatch, body_limit, segment_batch, webhook_events
 from audience_dagster.collector.profiles import LOOKUPS, parse_request
@@ -95,6 +96,22 @@ async def _spool(service: CollectorService, source: str, batch: SpoolBatch) -> R
     return Response(SUCCESS, media_type="application/json")
 
 
+def _sendgrid_verified(key: ApiKey, raw: bytes, headers: Headers) -> bool:
+    signature, timestamp = headers.get(SENDGRID_SIGNATURE_HEADER), headers.get(SENDGRID_TIMESTAMP_HEADER)
+    return sendgrid_signature_valid(key.verification_key or "", raw, signature, timestamp)
+
+
+def _shopify_verified(key: ApiKey, raw: bytes, headers: Headers) -> bool:
+    return shopify_signature_valid(key.signing_secret or "", raw, headers.get(SHOPIFY_HMAC_HEADER))
+
+
+# source -> (signature check, body is a JSON array of events, what a 401 says)
+WEBHOOKS: dict[str, tuple[Callable[[ApiKey, bytes, Headers], bool], bool, str]] = {
+    "sendgrid": (_sendgrid_verified, True, "the Event Webhook signature does not verify"),
+    "shopify": (_shopify_verified, False, "X-Shopify-Hmac-Sha256 does not match the body"),
+}
+
+
 def build_app(service: CollectorService) -> Starlette:
     """The application around a (not yet started) :class:`CollectorService`."""
 
@@ -117,39 +134,28 @@ def build_app(service: CollectorService) -> Starlette:
         _note(request, f"/v1/{call}", key=key.key_id, messages=batch.messages)
         return await _spool(service, "segment", batch)
 
-    async def sendgrid(request: Request) -> Response:
-        _note(request, "/v1/webhooks/sendgrid/{key_id}")
+    async def webhook(request: Request) -> Response:
+        source = request.path_params["source"]
+        if source not in WEBHOOKS:
+            return rejected(RequestRejected(404, "not_found", f"no webhook for {source[:32]!r}"))
+        route = f"/v1/webhooks/{source}/{{key_id}}"
+        _note(request, route)
+        verified, array, refusal = WEBHOOKS[source]
         try:
-            key = await service.webhook_key(request.path_params["key_id"], "sendgrid")
+            key = await service.webhook_key(request.path_params["key_id"], source)
             raw = await read_body(request, MAX_WEBHOOK_BYTES)
-            headers = request.headers
-            signature, timestamp = headers.get(SENDGRID_SIGNATURE_HEADER), headers.get(SENDGRID_TIMESTAMP_HEADER)
-            if not sendgrid_signature_valid(key.verification_key or "", raw, signature, timestamp):
-                raise RequestRejected(401, "bad_signature", "the Event Webhook signature does not verify")
-            batch = webhook_events(decode_body(raw, headers.get("content-encoding"), MAX_WEBHOOK_BYTES), array=True)
-        except RequestRejected as error:
-            return rejected(error)
-        _note(request, "/v1/webhooks/sendgrid/{key_id}", key=key.key_id, messages=batch.messages)
-        return await _spool(service, "sendgrid", batch)
-
-    async def shopify(request: Request) -> Response:
-        _note(request, "/v1/webhooks/shopify/{key_id}")
-        try:
-            key = await service.webhook_key(request.path_params["key_id"], "shopify")
-            raw = await read_body(request, MAX_WEBHOOK_BYTES)
-            if not shopify_signature_valid(key.signing_secret or "", raw, request.headers.get(SHOPIFY_HMAC_HEADER)):
-                raise RequestRejected(401, "bad_signature", "X-Shopify-Hmac-Sha256 does not match the body")
+            if not verified(key, raw, request.headers):
+                raise RequestRejected(401, "bad_signature", refusal)
             topic = request.headers.get("x-shopify-topic", "")
-            if topic not in SHOPIFY_ORDER_TOPICS:  # acknowledged (Shopify would retry), not stored
-                _note(request, "/v1/webhooks/shopify/{key_id}", key=key.key_id, messages=0)
+            if source == "shopify" and topic not in SHOPIFY_ORDER_TOPICS:  # acknowledged (else retried), not stored
+                _note(request, route, key=key.key_id, messages=0)
                 return JSONResponse({"success": True, "stored": 0, "ignored_topic": topic[:64]})
-            batch = webhook_events(
-                decode_body(raw, request.headers.get("content-encoding"), MAX_WEBHOOK_BYTES), array=False
-            )
+            body = decode_body(raw, request.headers.get("content-encoding"), MAX_WEBHOOK_BYTES)
+            batch = webhook_events(body, array=array)
         except RequestRejected as error:
             return rejected(error)
-        _note(request, "/v1/webhooks/shopify/{key_id}", key=key.key_id, messages=batch.messages)
-        return await _spool(service, "shopify", batch)
+        _note(request, route, key=key.key_id, messages=batch.messages)
+        return await _spool(service, source, batch)
 
     async def profile(request: Request) -> Response:
         route = "/v1/profiles/{profile_id}" if "profile_id" in request.path_params else "/v1/profiles"
@@ -204,8 +210,7 @@ def build_app(service: CollectorService) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route("/v1/profiles", profile, methods=["GET"]),
             Route("/v1/profiles/{profile_id}", profile, methods=["GET"]),
-            Route("/v1/webhooks/sendgrid/{key_id}", sendgrid, methods=["POST"]),
-            Route("/v1/webhooks/shopify/{key_id}", shopify, methods=["POST"]),
+            Route("/v1/webhooks/{source}/{key_id}", webhook, methods=["POST"]),
             Mount("/v1", app=tracking),
         ],
         lifespan=lifespan,
