@@ -21,6 +21,7 @@ import shutil
 import sys
 import threading
 import time
+from pathlib import Path
 
 import jinja2
 import numpy as np
@@ -180,6 +181,28 @@ def run_clients(port: int, token: str, paths: list[tuple[str, str]], clients: in
     return timings
 
 
+def process_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of processes (Linux /proc), for a figure the machine's load does not move."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def serving_pids(url: str, server_pid: int) -> list[int]:
+    """The server and the PostgreSQL backends of its pool."""
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'"
+        )
+        return [server_pid, *(row[0] for row in cur.fetchall())]
+
+
 def latency_figures(timings: dict[str, list[float]], seconds: float, prefix: str = "") -> dict[str, object]:
     every = np.array([t for values in timings.values() for t in values]) * 1000
     figures: dict[str, object] = {
@@ -215,13 +238,17 @@ def run_profile_api_bench(
     figures: dict[str, object] = {"profiles": profiles}
     try:
         run_clients(server.port, token, request_paths(profiles, 1_000, seed=1), max(clients))  # warm-up
+        assert server.process is not None
+        pids = serving_pids(url, server.process.pid)
         for n, count in enumerate(clients):
-            timed_started = time.perf_counter()
+            timed_started, cpu_started = time.perf_counter(), process_cpu_seconds(pids)
             timings = run_clients(server.port, token, request_paths(profiles, requests, seed=2 + n), count)
             prefix = "" if n == 0 else f"c{count}_"
             figures.update(
                 {f"{prefix}clients": count, **latency_figures(timings, time.perf_counter() - timed_started, prefix)}
             )
+            # CPU of the server and its backends per request: a figure the machine's load does not move
+            figures[f"{prefix}cpu_ms_per_request"] = (process_cpu_seconds(pids) - cpu_started) * 1000 / requests
     finally:
         server.stop()
     figures["build_s"] = build_seconds

@@ -130,3 +130,31 @@ def test_key_ring_checks_kind_revocation_and_webhook_source() -> None:
     assert ring.webhook("k_shop", "shopify").key_id == "k_shop"
     assert ring.webhook("k_shop", "sendgrid") is None and ring.webhook("k_w", "shopify") is None
     assert len(ring) == 3
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "secret", "public_key", "message"),
+    [
+        ("write", None, None, None, "needs --source"),
+        ("write", "shopify", None, None, "webhook secret"),
+        ("write", "sendgrid", None, None, "verification key"),
+        ("write", "sendgrid", None, "not-a-key", "not a base64 public key"),
+        ("write", "segment", "s", None, "only sendgrid and shopify"),
+        ("read", "segment", None, None, "takes no --source"),
+        ("admin", None, None, None, "unknown key kind"),
+    ],
+)
+def test_a_key_missing_what_it_needs_is_refused_before_anything_is_stored(
+    kind, source, secret, public_key, message
+) -> None:
+    from audience_dagster.collector.keystore import create_key
+
+    with pytest.raises(CollectorError, match=message):
+        create_key(
+            "postgresql://nobody@/nowhere",
+            kind,
+            "name",
+            source=source,
+            signing_secret=secret,
+            verification_key=public_key,
+        )

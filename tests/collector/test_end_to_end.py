@@ -10,6 +10,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +20,8 @@ from hypothesis import strategies as st
 from segment.analytics import Client
 from segment.analytics.request import DatetimeSerializer
 
+from audience_dagster.ingest.loader import load_source
+from audience_dagster.ingest.sources import SEGMENT
 from audience_dagster.privacy import Lookup, erase_person
 from audience_dagster.runtime import prepare_runtime
 from audience_dagster.warehouse.connection import connection
@@ -280,9 +283,10 @@ def test_fuzz_finds_no_server_error(built: Built, endpoint, method, body, auth, 
     assert answer.status_code < 500, (path, method, answer.status_code, answer.text[:300])
 
 
-def test_an_erased_person_is_404(built: Built) -> None:
+def test_an_erased_person_is_404_and_what_they_send_later_is_not_stored(built: Built) -> None:
+    collector = built.collector
     profile = built.read("/v1/profiles", params={"email": GRACE["email"]}).json()
-    with connection(built.collector.url) as conn:
+    with connection(collector.url) as conn:
         erase_person(conn, Lookup("email", GRACE["email"]))
     for path, params in (
         (f"/v1/profiles/{profile['id']}", {}),
@@ -291,3 +295,21 @@ def test_an_erased_person_is_404(built: Built) -> None:
     ):
         assert built.read(path, params=params).status_code == 404, path
     assert built.read("/v1/profiles", params={"email": LINUS["email"]}).status_code == 200
+    # her SDK calls after the erasure: accepted (the collector does not know), suppressed at ingest
+    later = {
+        "type": "identify",
+        "messageId": "after-erasure",
+        "userId": GRACE["user"],
+        "traits": {"email": GRACE["email"]},
+    }
+    assert (
+        collector.post(
+            "/v1/batch", json.dumps({"batch": [later]}).encode(), auth=(collector.keys.write, "")
+        ).status_code
+        == 200
+    )
+    collector.server.stop()
+    report = load_source(collector.url, SEGMENT, collector.landing, future_tolerance=timedelta(days=1))
+    collector.restart()
+    assert report.total("suppressed") == 1
+    assert rows(collector.url, "SELECT count(*) FROM raw.segment_messages WHERE message_id = 'after-erasure'") == [(0,)]

@@ -260,3 +260,14 @@ def test_the_access_log_holds_no_personal_data(collector: Collector) -> None:
         collector.keys.read,
     ):
         assert secret not in log.replace(f"127.0.0.1:{collector.server.port}", "")
+
+
+def test_a_second_server_on_the_same_spool_refuses_to_start(collector: Collector) -> None:
+    from audience_dagster.collector.process import ServerProcess
+    from audience_dagster.errors import CollectorError
+
+    second = ServerProcess({"AUDIENCE_LANDING_DIR": str(collector.landing)}, log_path=collector.log)
+    with pytest.raises(CollectorError, match="exited"):
+        second.start()
+    assert "another `audience serve` is using the spool" in collector.log.read_text()
+    assert collector.server.healthy()
