@@ -107,8 +107,17 @@ def start_collector(url: str, tmp: Path, **env: str) -> Collector:
     return Collector(server.start(), keys, url, landing, log)
 
 
+def clean_landing() -> None:
+    """Remove what the collector published: the landing folder is the session's, and the next
+    test module's refresh must load only its own files."""
+    shutil.rmtree(Path(os.environ["AUDIENCE_LANDING_DIR"]), ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def collector(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
     running = start_collector(warehouse_url, tmp_path_factory.mktemp("collector"))
-    yield running
-    running.server.stop()
+    try:
+        yield running
+    finally:
+        running.server.stop()
+        clean_landing()

@@ -25,7 +25,7 @@ from audience_dagster.ingest.sources import SEGMENT
 from audience_dagster.privacy import Lookup, erase_person
 from audience_dagster.runtime import prepare_runtime
 from audience_dagster.warehouse.connection import connection
-from tests.collector.conftest import Collector, start_collector
+from tests.collector.conftest import Collector, clean_landing, start_collector
 from tests.collector.test_server import SENDGRID_EVENTS, SHOPIFY_ORDER, rows
 
 pytestmark = pytest.mark.integration
@@ -115,6 +115,7 @@ def built(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield Built(collector, python_messages)
     finally:
         collector.server.stop()
+        clean_landing()
 
 
 def test_every_sdk_message_reaches_raw_once_and_the_marts(built: Built) -> None:

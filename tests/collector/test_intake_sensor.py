@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from audience_dagster.config import load_settings
 from audience_dagster.ingest.loader import load_source
 from audience_dagster.ingest.sources import SEGMENT
 from audience_dagster.warehouse.resource import LandingZone, WarehouseResource
-from tests.collector.conftest import fresh_warehouse
+from tests.collector.conftest import clean_landing, fresh_warehouse
 from tests.conftest import write_lines
 
 pytestmark = pytest.mark.integration
@@ -32,8 +33,15 @@ def evaluate(url: str, landing: Path) -> dg.SensorResult:
     return sensor(context)
 
 
-def test_the_sensor_observes_the_intake_and_asks_for_ingest_only_when_files_wait(warehouse_url: str) -> None:
-    landing = fresh_warehouse(warehouse_url)
+@pytest.fixture()
+def landing(warehouse_url: str) -> Iterator[Path]:
+    yield fresh_warehouse(warehouse_url)
+    clean_landing()
+
+
+def test_the_sensor_observes_the_intake_and_asks_for_ingest_only_when_files_wait(
+    warehouse_url: str, landing: Path
+) -> None:
     published = landing / "segment" / "collector"
     write_lines(published / "20260301T100000000000Z-aaaa.jsonl", [GOOD % "m1", GOOD % "m2", '{"type":"page"}'])
     load_source(warehouse_url, SEGMENT, landing, future_tolerance=timedelta(days=1))
