@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LOCK   := requirements.lock
 PEOPLE ?= 20000
+NODE_SDK := tests/collector/node/node_modules/.package-lock.json
 
-.PHONY: install lock demo ui test lint bench-ingest bench-refresh clean
+.PHONY: install lock node-sdk demo ui serve test lint bench-ingest bench-refresh clean
 
 # Every dependency at the version and hash in requirements.lock (what CI ran), then the project
 # itself without resolving anything again.
@@ -28,13 +29,22 @@ lock:  ## regenerate requirements.lock after changing dependencies in pyproject.
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 \
 		--quiet -o $(LOCK)
 
+$(NODE_SDK): tests/collector/node/package.json tests/collector/node/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: apt-get install nodejs npm (the Node SDK test needs it)"; exit 1; }
+	npm ci --prefix tests/collector/node --no-audit --no-fund --silent
+
+node-sdk: $(NODE_SDK)  ## the official Segment Node SDK for the collector's tests (from the committed lock file)
+
 demo: $(STAMP)  ## generate a sample, materialise every asset, print a summary
 	$(BIN)/audience demo --people $(PEOPLE)
 
 ui: $(STAMP)  ## the Dagster UI (dagster dev) on the same warehouse and instance
 	$(BIN)/audience ui
 
-test: $(STAMP)  ## the test suite (unit + integration on the embedded PostgreSQL)
+serve: $(STAMP)  ## the event collector and profile API on http://127.0.0.1:8088 (beside `make ui`)
+	$(BIN)/audience serve
+
+test: $(STAMP) $(NODE_SDK)  ## the test suite (unit + integration on the embedded PostgreSQL)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 lint: $(STAMP)
@@ -47,4 +57,4 @@ bench-refresh: $(STAMP)
 	$(BIN)/audience bench refresh --people 200000
 
 clean:  ## remove the environment and every local database/sample (.audience/)
-	rm -rf $(VENV) .audience dbt_project/target dbt_project/logs
+	rm -rf $(VENV) .audience dbt_project/target dbt_project/logs tests/collector/node/node_modules

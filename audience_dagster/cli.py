@@ -372,6 +372,140 @@ def add_run_options(command: argparse.ArgumentParser, as_of_help: str) -> None:
     command.add_argument("--wait-timeout", type=float, help="stop waiting for another run after this many seconds")
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from audience_dagster.collector.keystore import ensure_schema
+    from audience_dagster.collector.server import run_server
+    from audience_dagster.runtime import prepare_runtime
+
+    settings = load_settings()
+    collector = replace(
+        settings.collector,
+        host=args.host or settings.collector.host,
+        port=settings.collector.port if args.port is None else args.port,
+    )
+    settings = replace(settings, collector=collector)
+    warehouse = prepare_runtime(settings, parse_dbt=False)
+    ensure_schema(warehouse.url)
+    print(
+        f"[serve] collector and profile API on http://{collector.host}:{collector.port} "
+        f"(spool {collector.spool_dir}, landing {settings.landing_dir})",
+        file=sys.stderr,
+    )
+    run_server(settings, warehouse.url, access_log=not args.no_access_log)
+    return 0
+
+
+def _read_secret(path: str | None) -> str | None:
+    if path is None:
+        return None
+    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    return text.strip() or None
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from audience_dagster.collector import keystore
+    from audience_dagster.runtime import prepare_runtime
+
+    url = prepare_runtime(parse_dbt=False).url
+    keystore.ensure_schema(url)
+    if args.keys == "create":
+        created = keystore.create_key(
+            url,
+            args.kind,
+            args.name,
+            source=args.source,
+            signing_secret=_read_secret(args.secret_file),
+            verification_key=args.public_key,
+        )
+        key = created.key
+        collector = load_settings().collector
+        base = f"http://{collector.host}:{collector.port}"
+        if created.token:
+            print(f"[keys] {key.key_id}: shown once, store it now (only its sha256 is kept)", file=sys.stderr)
+            print(created.token)
+        else:
+            print(
+                f"[keys] {key.key_id}: point the {key.source} webhook at {base}/v1/webhooks/{key.source}/{key.key_id}"
+            )
+        return 0
+    if args.keys == "revoke":
+        key = keystore.revoke_key(url, args.key_id)
+        print(
+            f"[keys] {key.key_id} ({key.kind}, {key.name}) revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S}Z; "
+            "a running server refuses it within AUDIENCE_COLLECTOR_KEY_REFRESH_SECONDS"
+        )
+        return 0
+    for key in keystore.list_keys(url):
+        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        print(
+            f"{key.key_id}  {key.kind:5s}  {key.source or '-':8s}  {key.name:24s}"
+            f"  created {key.created_at:%Y-%m-%d %H:%M}  {state}"
+        )
+    return 0
+
+
+def cmd_bench_collector(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.collector import run_collector_bench
+
+    figures = run_collector_bench(
+        clients=args.clients, seconds=args.seconds, batch=args.batch, kill=args.kill, port=args.port
+    )
+    print(key_values(figures))
+    return 0 if figures["lost"] == 0 else 1
+
+
+def cmd_bench_profile_api(args: argparse.Namespace) -> int:
+    from audience_dagster.bench.profile_api import run_profile_api_bench
+    from audience_dagster.runtime import prepare_runtime
+
+    prepare_runtime(parse_dbt=False)
+    figures = run_profile_api_bench(
+        profiles=args.profiles, requests=args.requests, clients=tuple(args.clients), port=args.port, keep=args.keep
+    )
+    print(key_values(figures))
+    return 0
+
+
+def add_collector_commands(sub: argparse._SubParsersAction, bench_sub: argparse._SubParsersAction) -> None:
+    """``audience serve``, ``audience keys create|revoke|list``, ``audience bench collector|profile-api``."""
+    serve = sub.add_parser("serve", help="the event collector (Segment API, webhooks) and the profile API")
+    serve.add_argument("--host", help="default AUDIENCE_COLLECTOR_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default AUDIENCE_COLLECTOR_PORT or 8088")
+    serve.add_argument("--no-access-log", action="store_true", help="no line per request on stderr")
+    serve.set_defaults(func=cmd_serve)
+    keys = sub.add_parser("keys", help="write keys (per source) and read keys (profile API)")
+    keys_sub = keys.add_subparsers(dest="keys", required=True)
+    create = keys_sub.add_parser("create", help="create a key; a token is printed once")
+    create.add_argument("--kind", choices=("write", "read"), default="write")
+    create.add_argument("--source", choices=("segment", "sendgrid", "shopify"), help="what a write key accepts")
+    create.add_argument("--name", required=True, help="what uses it: website, ios-app, my-shop …")
+    create.add_argument("--secret-file", help="shopify: file holding the app's webhook secret ('-': stdin)")
+    create.add_argument("--public-key", help="sendgrid: the Signed Event Webhook's verification key")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    keys_sub.add_parser("list", help="every key (ids, kinds, sources, names; never a token)")
+    keys.set_defaults(func=cmd_keys)
+
+    bench_collector = bench_sub.add_parser("collector", help="concurrent SDK-shaped clients posting batches, durable")
+    bench_collector.add_argument("--clients", type=int, default=16)
+    bench_collector.add_argument("--seconds", type=float, default=20.0)
+    bench_collector.add_argument("--batch", type=int, default=100, help="messages per request")
+    bench_collector.add_argument("--kill", action="store_true", help="SIGKILL the server mid-load, restart it")
+    bench_collector.add_argument("--port", type=int, default=0, help="default: a free port")
+    bench_collector.set_defaults(func=cmd_bench_collector)
+    bench_profiles = bench_sub.add_parser("profile-api", help="profile lookups by each key over N profiles")
+    bench_profiles.add_argument("--profiles", type=int, default=1_000_000)
+    bench_profiles.add_argument("--requests", type=int, default=20_000, help="timed requests (each key in turn)")
+    bench_profiles.add_argument(
+        "--clients", type=int, nargs="+", default=[1, 4], help="concurrent clients, each in turn"
+    )
+    bench_profiles.add_argument("--port", type=int, default=0, help="default: a free port")
+    bench_profiles.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    bench_profiles.set_defaults(func=cmd_bench_profile_api)
+
+
 def add_segment_commands(sub: argparse._SubParsersAction) -> None:
     """``audience segments add-members|refresh``."""
     segments = sub.add_parser("segments", help="manual segment members and on-demand refreshes")
@@ -573,6 +707,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev_robust.set_defaults(func=cmd_eval_robustness)
     add_privacy_commands(sub)
     add_segment_commands(sub)
+    add_collector_commands(sub, bench_sub)
     return parser
 
 

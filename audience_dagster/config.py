@@ -23,12 +23,19 @@ hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
 | ``AUDIENCE_IDENTITY_DUPLICATE_THRESHOLD`` | ``0.9`` | fuzzy duplicate suggestions at or above this match probability |
 | ``AUDIENCE_AS_OF`` | unset: each run's start time | the clock of every time-dependent computation (ISO 8601) |
 | ``AUDIENCE_PG_START_TIMEOUT_SECONDS`` | ``1800`` | how long a start of the embedded server may take (crash recovery) |
+| ``AUDIENCE_COLLECTOR_HOST`` / ``_PORT`` | ``127.0.0.1`` / ``8088`` | where ``audience serve`` listens |
+| ``AUDIENCE_COLLECTOR_SPOOL_DIR`` | ``$AUDIENCE_LANDING_DIR/.collector`` | the collector's open spool files |
+| ``AUDIENCE_COLLECTOR_ROTATE_SECONDS`` / ``_ROTATE_BYTES`` | ``60`` / ``64 MiB`` | publish a spool file this old/big |
+| ``AUDIENCE_COLLECTOR_CORS_ORIGINS`` | ``*`` | origins browsers may send events from (comma-separated) |
+| ``AUDIENCE_COLLECTOR_KEY_REFRESH_SECONDS`` | ``5`` | how soon the server sees a revoked key |
+| ``AUDIENCE_COLLECTOR_POOL_SIZE`` | ``4`` | database connections of the profile API |
+| ``AUDIENCE_COLLECTOR_INGEST_INTERVAL_SECONDS`` | ``300`` | how often the intake sensor loads collector files |
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,6 +44,21 @@ from audience_dagster.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MODELS_DIR = PROJECT_ROOT / "models"
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    """``audience serve``: the event collector and profile API (see docs/collector.md)."""
+
+    spool_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8088
+    rotate_seconds: int = 60
+    rotate_bytes: int = 64 << 20
+    cors_origins: tuple[str, ...] = ("*",)
+    key_refresh_seconds: int = 5
+    pool_size: int = 4
+    ingest_interval_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,7 @@ class Settings:
     identity_duplicate_threshold: float = 0.9
     as_of: datetime | None = None  # AUDIENCE_AS_OF: pins the run clock (backfills, demos); None = wall clock
     pg_start_timeout_seconds: int = 1800
+    collector: CollectorSettings = field(default_factory=lambda: CollectorSettings(spool_dir=Path(".collector")))
 
     @property
     def embedded(self) -> bool:
@@ -107,11 +130,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             "unset it to use the embedded PostgreSQL"
         )
     landing = env.get("AUDIENCE_LANDING_DIR")
+    landing_dir = Path(landing).expanduser().resolve() if landing else home / "sample" / "landing"
     return Settings(
         home=home,
         database_url=url,
         dagster_database_url=env.get("AUDIENCE_DAGSTER_DATABASE_URL") or None,
-        landing_dir=Path(landing).expanduser().resolve() if landing else home / "sample" / "landing",
+        landing_dir=landing_dir,
         future_tolerance_seconds=_int_env(env, "AUDIENCE_FUTURE_TOLERANCE_SECONDS", 86_400),
         models_dir=Path(env["AUDIENCE_MODELS_DIR"]).expanduser().resolve()
         if env.get("AUDIENCE_MODELS_DIR")
@@ -124,6 +148,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         as_of=parse_as_of(env["AUDIENCE_AS_OF"], "AUDIENCE_AS_OF") if env.get("AUDIENCE_AS_OF") else None,
         pg_start_timeout_seconds=_int_env(env, "AUDIENCE_PG_START_TIMEOUT_SECONDS", 1800),
         **_identity_settings(env),
+        collector=_collector_settings(env, landing_dir),
     )
 
 
@@ -186,3 +211,32 @@ def _positive_days(env: dict[str, str], name: str, default: int) -> int:
     if not 1 <= days <= 3650:
         raise ConfigError(f"{name}={days}: give a horizon between 1 and 3650 days")
     return days
+
+
+def _collector_settings(env: dict[str, str], landing_dir: Path) -> CollectorSettings:
+    spool = env.get("AUDIENCE_COLLECTOR_SPOOL_DIR")
+    origins = tuple(o.strip() for o in (env.get("AUDIENCE_COLLECTOR_CORS_ORIGINS") or "*").split(",") if o.strip())
+    settings = CollectorSettings(
+        spool_dir=Path(spool).expanduser().resolve() if spool else landing_dir / ".collector",
+        host=env.get("AUDIENCE_COLLECTOR_HOST") or "127.0.0.1",
+        port=_int_env(env, "AUDIENCE_COLLECTOR_PORT", 8088),
+        rotate_seconds=_int_env(env, "AUDIENCE_COLLECTOR_ROTATE_SECONDS", 60),
+        rotate_bytes=_int_env(env, "AUDIENCE_COLLECTOR_ROTATE_BYTES", 64 << 20),
+        cors_origins=origins,
+        key_refresh_seconds=_int_env(env, "AUDIENCE_COLLECTOR_KEY_REFRESH_SECONDS", 5),
+        pool_size=_int_env(env, "AUDIENCE_COLLECTOR_POOL_SIZE", 4),
+        ingest_interval_seconds=_int_env(env, "AUDIENCE_COLLECTOR_INGEST_INTERVAL_SECONDS", 300),
+    )
+    for name, value, low in (
+        ("AUDIENCE_COLLECTOR_PORT", settings.port, 0),
+        ("AUDIENCE_COLLECTOR_ROTATE_SECONDS", settings.rotate_seconds, 1),
+        ("AUDIENCE_COLLECTOR_ROTATE_BYTES", settings.rotate_bytes, 1 << 20),
+        ("AUDIENCE_COLLECTOR_KEY_REFRESH_SECONDS", settings.key_refresh_seconds, 1),
+        ("AUDIENCE_COLLECTOR_POOL_SIZE", settings.pool_size, 1),
+        ("AUDIENCE_COLLECTOR_INGEST_INTERVAL_SECONDS", settings.ingest_interval_seconds, 30),
+    ):
+        if value < low:
+            raise ConfigError(f"{name}={value}: give at least {low}")
+    if settings.port > 65535:
+        raise ConfigError(f"AUDIENCE_COLLECTOR_PORT={settings.port}: give a port between 0 and 65535")
+    return settings

@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from audience_dagster.clock import RunClock
+from audience_dagster.collector.definitions import build_collector_definitions
 from audience_dagster.config import load_settings
 from audience_dagster.identity.assets import IDENTITY_ASSETS
 from audience_dagster.ingest.assets import ingest
@@ -62,7 +63,7 @@ automation = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 
-defs = dg.Definitions(
+core = dg.Definitions(
     assets=[ingest, *DBT_ASSETS, *IDENTITY_ASSETS, scores, prediction_models, profile_predictions, *SEGMENT_ASSETS],
     asset_checks=SCORE_CHECKS,
     jobs=[refresh_everything, ingest_job, segment_refresh_job],
@@ -79,3 +80,6 @@ defs = dg.Definitions(
         "clock": RunClock(as_of=settings.as_of.isoformat() if settings.as_of else ""),
     },
 )
+
+# the collector's intake asset and sensor (audience_dagster/collector/definitions.py)
+defs = dg.Definitions.merge(core, build_collector_definitions(settings))

@@ -57,3 +57,8 @@ class SegmentError(AudienceError):
 class RunInProgressError(AudienceError):
     """Another run (a refresh, a UI run, a second UI) holds what this command needs; the message
     names it and says whether to wait or stop it."""
+
+
+class CollectorError(AudienceError):
+    """The collector cannot start or a key operation is invalid (unknown key, missing secret,
+    a spool directory another server holds)."""

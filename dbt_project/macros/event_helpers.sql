@@ -20,7 +20,7 @@
 {#- An identifier value as identity.identity_map stores it: trimmed (Python's str.strip()
     whitespace), empty -> null. -#}
 {% macro identifier_key(expression) -%}
-    nullif(btrim({{ expression }}, E' \t\n\r\f\v'), '')
+    nullif(btrim({{ expression }}, E' \t\n\r\f\x0b'), '')
 {%- endmacro %}
 
 {#- An email as identity.identity_map stores it: trimmed and lower-cased. -#}

@@ -179,9 +179,10 @@ def test_definitions_are_complete_and_automation_runs_by_default() -> None:
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
-        groups = {"ingest", "identity", "profiles", "scoring", "predictions", "segments", "reports"}
+        groups = {"ingest", "identity", "profiles", "scoring", "predictions", "segments", "reports", "collector"}
         assert graph.get(key).group_name in groups, key
     assert defs.resolve_schedule_def("hourly_ingest").default_status == dg.DefaultScheduleStatus.RUNNING
     assert defs.resolve_schedule_def("weekly_model_training").default_status == dg.DefaultScheduleStatus.RUNNING
     assert defs.resolve_sensor_def("audience_automation").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.resolve_sensor_def("segment_schedule").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("collector_intake").default_status == dg.DefaultSensorStatus.RUNNING

@@ -15,7 +15,10 @@ scores as (
     select * from {{ source('scoring', 'profile_scores') }}
 ),
 
-predictions as (
+-- not materialized: read three times below, PostgreSQL would otherwise compute this CTE once,
+-- whole, for every query; inlined, `where id = …` on the view is three index look-ups (the
+-- profile API's case) instead of a scan of every prediction
+predictions as not materialized (
     select profile_id, prediction_type, predicted_value, predicted_at
     from {{ source('predictions', 'predictions') }}
 )
