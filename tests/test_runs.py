@@ -27,8 +27,8 @@ from audience_dagster.runs.orphans import fail_orphaned_runs, process_tags
 from audience_dagster.runs.progress import StageProgress, elapsed, progress_logger, stage_times
 from audience_dagster.runs.tags import PID_STARTED_TAG, PID_TAG
 from audience_dagster.sample_data.params import GenerationParams, default_end
-from audience_dagster.transform.dbt import capability_group
 from audience_dagster.transform.dbt_process import die_with_parent, end_process_group
+from audience_dagster.transform.groups import capability_group
 
 PY = sys.executable
 

@@ -34,26 +34,9 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from audience_dagster.config import load_settings
 from audience_dagster.runs.tags import LOG_DIR_TAG
 from audience_dagster.transform.dbt_process import end_process_group
+from audience_dagster.transform.groups import capability_group
 from audience_dagster.transform.project import dbt_project
 from audience_dagster.warehouse.resource import WAREHOUSE_POOL
-
-# model folder (under models/) -> capability group; the first matching prefix wins
-GROUPS: tuple[tuple[str, str], ...] = (
-    ("models/staging/identity/", "identity"),
-    ("models/intermediate/identity/", "identity"),
-    ("models/staging/", "ingest"),
-    ("models/intermediate/", "profiles"),
-    ("models/marts/audience/", "profiles"),
-    ("models/marts/reports/", "reports"),
-)
-
-
-def capability_group(original_file_path: str) -> str | None:
-    """The capability group of a dbt node by its file (``models/staging/segment/…`` → ingest)."""
-    for prefix, group in GROUPS:
-        if original_file_path.startswith(prefix):
-            return group
-    return None
 
 
 class AudienceDbtTranslator(DagsterDbtTranslator):

@@ -1,6 +1,7 @@
 """The job's order comes from what each step reads: derived from the Definitions, not hoped for.
 
-Every asset is executable (no declared-but-unmaterialised tables between steps), every
+Every asset but the collector's intake (an observation of the server by a sensor, which no
+step reads) is executable (no declared-but-unmaterialised tables between steps), every
 dependency is an asset of the job, and the execution plan (Dagster's toposort of the asset
 graph) puts the predictions before the ML segments, the scores before the profile view's dbt
 tests, the segments before the reports. Groups follow capabilities and every asset has kinds.
@@ -12,11 +13,12 @@ import dagster as dg
 import pytest
 from dagster._core.execution.api import create_execution_plan
 
+from audience_dagster.collector.definitions import INTAKE_KEY
 from audience_dagster.runtime import prepare_runtime
 
 pytestmark = pytest.mark.integration
 
-CAPABILITIES = ("ingest", "identity", "profiles", "scoring", "predictions", "segments", "reports")
+CAPABILITIES = ("collector", "ingest", "identity", "profiles", "scoring", "predictions", "segments", "reports")
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,10 @@ def step_of(defs: dg.Definitions, key: dg.AssetKey | dg.AssetCheckKey) -> str:
 def test_every_table_a_step_reads_is_materialised_by_the_job(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     job_keys = set(defs.resolve_job_def("audience_refresh").asset_layer.selected_asset_keys)
-    for key in graph.get_all_asset_keys():
+    # the one exception: what `audience serve` took in, observed by the collector_intake sensor
+    # (the server is no step); no step reads it
+    assert not graph.get(INTAKE_KEY).child_keys
+    for key in graph.get_all_asset_keys() - {INTAKE_KEY}:
         node = graph.get(key)
         assert node.is_materializable, f"{key.to_user_string()} is declared but no step materialises it"
         assert key in job_keys, key
@@ -86,22 +91,25 @@ def test_groups_are_capabilities_and_every_asset_has_kinds(defs: dg.Definitions)
     graph = defs.resolve_asset_graph()
     rank = {group: i for i, group in enumerate(CAPABILITIES)}
     view = dg.AssetKey(["marts", "audience_profiles"])
+    suggestions = dg.AssetKey(["identity", "duplicate_suggestions"])
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.group_name in rank, key
         assert node.kinds, f"{key.to_user_string()} has no kinds"
         for parent in node.parent_keys:
             # left to right: nothing reads a later capability, except the spec's profile view
-            # (profiles), which shows the scores and predictions
-            if key != view:
+            # (profiles), which shows the scores and predictions, and identity's fuzzy duplicate
+            # suggestions, which compare the built profiles (a review queue: nothing reads it)
+            if key not in (view, suggestions):
                 assert rank[graph.get(parent).group_name] <= rank[node.group_name], (parent, key)
     assert graph.get(dg.AssetKey(["staging", "stg_segment__tracks"])).group_name == "ingest"
     assert graph.get(dg.AssetKey(["intermediate", "int_identity_edges"])).group_name == "identity"
     assert graph.get(dg.AssetKey(["marts", "report_segment_performance"])).group_name == "reports"
+    assert not graph.get(suggestions).child_keys
 
 
 def test_every_warehouse_step_is_in_the_one_slot_pool(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     for assets_def in graph.assets_defs:
-        if assets_def.keys:  # asset steps write the warehouse; the check-only steps only read
+        if assets_def.keys and assets_def.is_executable:  # asset steps write the warehouse; the check-only steps only read
             assert assets_def.node_def.pool == "warehouse", assets_def.node_def.name
