@@ -1,6 +1,6 @@
 """Identity-resolution benchmark: a synthetic identity graph and the time to resolve it.
 
-``python -m audience_dagster.identity.bench [people] [seed]`` prints figures (nodes, edges,
+``python -m audience_dagster.bench.identity_graph [people] [seed]`` prints figures (nodes, edges,
 seconds, peak memory, pairwise precision/recall against the generator's truth); it asserts
 nothing. The default of 2,100,000 people gives about 5 million edges.
 """
