@@ -31,7 +31,7 @@ from audience_dagster.bench.database import bench_database_url, drop_bench_datab
 from audience_dagster.collector.keystore import create_key, ensure_schema
 from audience_dagster.collector.process import ServerProcess
 from audience_dagster.config import DBT_PROJECT_DIR, load_settings
-from audience_dagster.identity.identity_map import STATE_DDL
+from audience_dagster.identity.state import STATE_DDL
 from audience_dagster.warehouse.connection import bootstrap, connection
 
 BENCH_DB = "audience_bench_profiles"

@@ -26,7 +26,7 @@ import pandas as pd
 
 from audience_dagster.bench.database import bench_database_url, drop_bench_database
 from audience_dagster.identity.profile_ids import new_uuids
-from audience_dagster.scoring.engagement import DEPTH_POINTS
+from audience_dagster.scoring.parameters import DEPTH_POINTS
 from audience_dagster.scoring.warehouse import ensure_rules_table, run_scores
 from audience_dagster.warehouse.connection import bootstrap, connection
 from audience_dagster.warehouse.frames import copy_in

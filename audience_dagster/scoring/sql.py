@@ -16,18 +16,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from audience_dagster.errors import RuleError
-from audience_dagster.scoring.compute import SCORE_COLUMNS
-from audience_dagster.scoring.engagement import (
+from audience_dagster.scoring.parameters import (
+    ADVOCATE_MIN_ENGAGEMENT,
+    ADVOCATE_MIN_ORDERS,
     DEPTH_EVENT_TYPES,
     DEPTH_POINTS,
+    HEALTH_BASE,
+    LEAD_BASE,
     MAX_FREQUENCY_POINTS,
     POINTS_PER_ACTIVE_DAY,
     RECENCY_POINTS,
+    SCORE_COLUMNS,
     WINDOW_DAYS,
 )
-from audience_dagster.scoring.lifecycle import ADVOCATE_MIN_ENGAGEMENT, ADVOCATE_MIN_ORDERS
 from audience_dagster.scoring.rules import BASE_SCORE, Rule, check_rule
-from audience_dagster.scoring.signals import HEALTH_BASE, LEAD_BASE
 
 # what the statement writes, and the profile columns WTP rules may not read (computed with or
 # after WTP, or predictions)

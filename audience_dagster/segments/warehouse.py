@@ -29,7 +29,7 @@ import psycopg2.extensions
 from audience_dagster.errors import AudienceError, SegmentError
 from audience_dagster.segments.cohorts import compile_cohort
 from audience_dagster.segments.compile import compile_segment
-from audience_dagster.segments.definitions_yaml import CohortDefinition, SegmentDefinition
+from audience_dagster.segments.definition import CohortDefinition, SegmentDefinition
 from audience_dagster.segments.stored import cohort_from_row, segment_from_row
 
 SEGMENTS = "marts.micro_segments"
