@@ -21,8 +21,10 @@ from audience_dagster.bench.database import bench_database_url, drop_bench_datab
 from audience_dagster.bench.scores import AS_OF, SPEC_TABLES, synthetic_profiles
 from audience_dagster.scoring.parameters import SCORE_COLUMNS
 from audience_dagster.scoring.warehouse import ensure_rules_table, run_scores
+from audience_dagster.segments.cohort_refresh import refresh_cohorts
 from audience_dagster.segments.definitions_yaml import load_cohorts, load_segments
-from audience_dagster.segments.warehouse import refresh_cohorts, refresh_segments, sync_cohorts, sync_segments
+from audience_dagster.segments.sync import sync_cohorts, sync_segments
+from audience_dagster.segments.warehouse import refresh_segments
 from audience_dagster.warehouse.connection import bootstrap, connection
 from audience_dagster.warehouse.frames import copy_in
 

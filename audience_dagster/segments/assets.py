@@ -23,15 +23,11 @@ from dagster import AssetExecutionContext
 
 from audience_dagster.clock import RunClock
 from audience_dagster.predictions.assets import PREDICTIONS_KEY  # writes marts.predictions: ML segments read it
+from audience_dagster.segments.cohort_refresh import refresh_cohorts
 from audience_dagster.segments.definitions_yaml import DEFAULTS, load_cohorts, load_segments
 from audience_dagster.segments.keys import COHORT_MEMBERSHIP_KEY, COHORTS_KEY, MEMBERSHIP_KEY, SEGMENTS_KEY
-from audience_dagster.segments.warehouse import (
-    due_segments,
-    refresh_cohorts,
-    refresh_segments,
-    sync_cohorts,
-    sync_segments,
-)
+from audience_dagster.segments.sync import sync_cohorts, sync_segments
+from audience_dagster.segments.warehouse import due_segments, refresh_segments
 from audience_dagster.transform.keys import EVENTS_KEY, PROFILES_KEY
 from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
