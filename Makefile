@@ -7,7 +7,7 @@ LOCK   := requirements.lock
 PEOPLE ?= 20000
 NODE_SDK := tests/collector/node/node_modules/.package-lock.json
 
-.PHONY: install lock node-sdk demo ui serve test lint bench-ingest bench-refresh clean
+.PHONY: install lock node-sdk demo ui serve test test-unit lint bench-ingest bench-refresh clean
 
 # Every dependency at the version and hash in requirements.lock (what CI ran), then the project
 # itself without resolving anything again.
@@ -46,6 +46,9 @@ serve: $(STAMP)  ## the event collector and profile API on http://127.0.0.1:8088
 
 test: $(STAMP) $(NODE_SDK)  ## the test suite (unit + integration on the embedded PostgreSQL)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+test-unit: $(STAMP)  ## the pure tests only (no database): a minute or so
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not integration"
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

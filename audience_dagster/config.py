@@ -30,11 +30,18 @@ hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
 | ``AUDIENCE_COLLECTOR_KEY_REFRESH_SECONDS`` | ``5`` | how soon the server sees a revoked key |
 | ``AUDIENCE_COLLECTOR_POOL_SIZE`` | ``4`` | database connections of the profile API |
 | ``AUDIENCE_COLLECTOR_INGEST_INTERVAL_SECONDS`` | ``300`` | how often the intake sensor loads collector files |
+| ``AUDIENCE_BENCH_DATABASE_URL`` | unset: a scratch database | where ``bench``/``eval`` run (kept) |
+
+This is the only module that touches ``os.environ``: :func:`load_settings` reads it, and
+:func:`process_environment` / :func:`export_environment` are how the rest of the package hands
+values to the child processes it starts (dbt reads its connection from ``AUDIENCE_PG_*``,
+``dagster dev`` and its run workers find their instance through ``DAGSTER_HOME``).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,6 +87,7 @@ class Settings:
     identity_duplicate_threshold: float = 0.9
     as_of: datetime | None = None  # AUDIENCE_AS_OF: pins the run clock (backfills, demos); None = wall clock
     pg_start_timeout_seconds: int = 1800
+    bench_database_url: str | None = None  # AUDIENCE_BENCH_DATABASE_URL: benchmarks keep their database there
     collector: CollectorSettings = field(default_factory=lambda: CollectorSettings(spool_dir=Path(".collector")))
 
     @property
@@ -147,9 +155,26 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         training_cron=_cron(env.get("AUDIENCE_TRAINING_CRON") or "0 3 * * 1"),
         as_of=parse_as_of(env["AUDIENCE_AS_OF"], "AUDIENCE_AS_OF") if env.get("AUDIENCE_AS_OF") else None,
         pg_start_timeout_seconds=_int_env(env, "AUDIENCE_PG_START_TIMEOUT_SECONDS", 1800),
+        bench_database_url=env.get("AUDIENCE_BENCH_DATABASE_URL") or None,
         **_identity_settings(env),
         collector=_collector_settings(env, landing_dir),
     )
+
+
+def process_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A copy of this process's environment with ``extra`` on top: the environment of a child
+    process (dbt, ``dagster dev``, ``audience serve``, a benchmark's subprocess)."""
+    return {**os.environ, **(extra or {})}
+
+
+def export_environment(values: Mapping[str, str], *, keep_existing: bool = False) -> None:
+    """Put ``values`` into this process's environment, which every child process inherits
+    (``keep_existing``: leave a variable that is already set alone)."""
+    for name, value in values.items():
+        if keep_existing:
+            os.environ.setdefault(name, value)
+        else:
+            os.environ[name] = value
 
 
 def _identity_settings(env: dict[str, str]) -> dict[str, object]:

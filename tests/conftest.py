@@ -19,6 +19,15 @@ from audience_dagster.warehouse.connection import bootstrap, connect, connection
 from audience_dagster.warehouse.embedded import ensure_embedded
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that reaches the database (it uses ``warehouse_url``, directly or through
+    another fixture) is an integration test: ``make test-unit`` (``-m "not integration"``)
+    leaves it out."""
+    for item in items:
+        if "warehouse_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
 def admin(url: str, *statements: str) -> None:
     """Database-level statements (outside a transaction) on the server of ``url``."""
     conn = connect(with_database(url, "postgres"))

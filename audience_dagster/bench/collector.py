@@ -28,7 +28,7 @@ from datetime import timedelta
 import numpy as np
 import orjson
 
-from audience_dagster.bench.ingest import bench_database_url
+from audience_dagster.bench.database import bench_database_url
 from audience_dagster.collector.keystore import create_key, ensure_schema
 from audience_dagster.collector.process import ServerProcess
 from audience_dagster.config import load_settings

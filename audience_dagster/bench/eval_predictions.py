@@ -19,7 +19,6 @@ about); next_purchase, upgrade and LTV over every profile. The last line is
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -170,8 +169,8 @@ def evaluate_sample(sample: Path | None = None) -> dict[str, object]:
 
 
 def evaluate_cdnow() -> dict[str, object]:
+    from audience_dagster.bench.database import bench_database_url, drop_bench_database
     from audience_dagster.bench.identity import DOWNSTREAM_MODELS, dbt_run
-    from audience_dagster.bench.ingest import _admin, bench_database_url
     from audience_dagster.identity.identity_map import resolve_warehouse_identities
     from audience_dagster.ingest.historical_orders import load_orders_csv
     from audience_dagster.predictions.cdnow import (
@@ -216,6 +215,5 @@ def evaluate_cdnow() -> dict[str, object]:
         ).dropna(subset=["profile_id"])
         figures = evaluate(conn, orders, as_of, horizons)
     figures["ltv_horizon_days"] = holdout_days
-    if not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        _admin(url, f"DROP DATABASE IF EXISTS {CDNOW_DB} WITH (FORCE)")
+    drop_bench_database(url, CDNOW_DB)
     return headline(figures)

@@ -24,7 +24,6 @@ Prints figures; the CLI exits non-zero when anything is lost, wrong or crashed.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -34,8 +33,8 @@ from pathlib import Path
 
 import psycopg2.extensions
 
-from audience_dagster.bench.ingest import BENCH_DB, _admin, bench_database_url
-from audience_dagster.config import load_settings
+from audience_dagster.bench.database import BENCH_DB, bench_database_url, drop_bench_database
+from audience_dagster.config import load_settings, process_environment
 from audience_dagster.ingest.landing import file_sha256, find_landing_files
 from audience_dagster.ingest.sources import JSON_SOURCES
 from audience_dagster.sample_data.hostile import Expected, read_truth, write_hostile_corpus
@@ -59,12 +58,13 @@ def prepare_scratch(people: int, seed: int) -> Path:
 
 def run_refresh(url: str, out: Path) -> tuple[bool, float]:
     """``audience refresh`` as a child process on the scratch database and landing folder."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "AUDIENCE_LANDING_DIR": str(out / "landing"),
-        "AUDIENCE_MODELS_DIR": str(out / "models"),
-    }
+    env = process_environment(
+        {
+            "DATABASE_URL": url,
+            "AUDIENCE_LANDING_DIR": str(out / "landing"),
+            "AUDIENCE_MODELS_DIR": str(out / "models"),
+        }
+    )
     env.pop("AUDIENCE_DATABASE_URL", None)
     env.pop("AUDIENCE_DAGSTER_DATABASE_URL", None)
     started = time.perf_counter()
@@ -155,8 +155,7 @@ def evaluate_robustness(people: int = 300, seed: int = 11, keep: bool = False) -
     wrong = wrong_outcomes(expected, totals.pop("outcomes"))
     for line in wrong[:20]:
         print(f"[robustness] WRONG {line}", file=sys.stderr)
-    if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        _admin(url, f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+    drop_bench_database(url, SCRATCH_DB, keep)
     idempotent = quarantined_after_second == quarantined_after_first
     return {
         "records": totals.get("records", 0),

@@ -1,7 +1,7 @@
 """``audience bench identity``: identity resolution at scale, in memory and in the warehouse.
 
 1. The pure solver on a synthetic graph (~5M edges for 2.1M people; see
-   :mod:`audience_dagster.identity.bench`).
+   :mod:`audience_dagster.bench.identity_graph`).
 2. The warehouse path on a generated sample (default 1M people) in a scratch database
    (``audience_bench_identity``, dropped afterwards unless ``--keep``): ingest, the dbt models
    that build the graph, the identity rebuild by stage (read, graph, resolve, assign, write),
@@ -15,7 +15,6 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -24,12 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from audience_dagster.bench.ingest import BENCH_DB, _admin, bench_database_url, bench_sample, ingest_sample
-from audience_dagster.config import DBT_PROJECT_DIR
+from audience_dagster.bench.database import BENCH_DB, bench_database_url, drop_bench_database
+from audience_dagster.bench.identity_graph import time_resolution
+from audience_dagster.bench.ingest import bench_sample, ingest_sample
+from audience_dagster.config import DBT_PROJECT_DIR, process_environment
 from audience_dagster.errors import AudienceError
-from audience_dagster.identity.bench import time_resolution
 from audience_dagster.identity.identity_map import resolve_warehouse_identities
-from audience_dagster.warehouse.connection import bootstrap, connection, dbt_env
+from audience_dagster.warehouse.connection import Warehouse, bootstrap, child_env, connection
 
 BENCH_IDENTITY_DB = f"{BENCH_DB}_identity"
 # the same split as the two dbt asset groups: everything not downstream of the identity map, then the rest
@@ -39,7 +39,7 @@ DOWNSTREAM_MODELS = "source:identity+"
 def dbt_run(url: str, select: str, exclude: str = "") -> dict[str, float]:
     """``dbt run --select … [--exclude …]`` against ``url``; seconds per model from dbt's run results."""
     with tempfile.TemporaryDirectory() as target:
-        env = {**os.environ, **dbt_env(url), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        env = process_environment(child_env(Warehouse(url=url, dagster_url=url, embedded=False)))
         command = ["dbt", "run", "--select", select, *(["--exclude", exclude] if exclude else [])]
         command += ["--project-dir", str(DBT_PROJECT_DIR)]
         command += ["--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", target]
@@ -109,8 +109,7 @@ def run_identity_bench(
             if cur.fetchone()[0]:
                 cur.execute(f"SELECT count(*) FROM {table}")
                 figures[f"{table.split('.')[1]}_rows"] = cur.fetchone()[0]
-    if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_IDENTITY_DB} WITH (FORCE)")
+    drop_bench_database(url, BENCH_IDENTITY_DB, keep)
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # the headline figures last
     figures["identity_seconds"] = figures.pop("identity_build_seconds")

@@ -9,52 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import resource
 import shutil
 import sys
 import time
 from pathlib import Path
 
+from audience_dagster.bench.database import BENCH_DB, bench_database_url, drop_bench_database
 from audience_dagster.config import load_settings
 from audience_dagster.ingest.historical_orders import load_orders_csv
 from audience_dagster.ingest.landing import LineStream, find_landing_files
 from audience_dagster.ingest.loader import load_directory, load_source
 from audience_dagster.ingest.sources import JSON_SOURCES
-from audience_dagster.warehouse.connection import bootstrap, connect, connection, with_database
-
-BENCH_DB = "audience_bench"
-
-
-def bench_database_url(name: str = BENCH_DB) -> str:
-    from audience_dagster.warehouse.connection import resolve_warehouse
-
-    explicit = os.environ.get("AUDIENCE_BENCH_DATABASE_URL")
-    if explicit:
-        with connection(explicit) as conn, conn.cursor() as cur:
-            cur.execute("DROP SCHEMA IF EXISTS raw CASCADE")
-        return explicit
-    settings = load_settings()
-    if not settings.embedded:
-        raise SystemExit(
-            "bench runs on the embedded server; to use another server set "
-            "AUDIENCE_BENCH_DATABASE_URL to a scratch database (it is wiped)"
-        )
-    url = resolve_warehouse(settings).url
-    _admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
-    return with_database(url, name)
-
-
-def _admin(url: str, *statements: str) -> None:
-    """Run database-level statements (outside a transaction) on the server of ``url``."""
-    conn = connect(with_database(url, "postgres"))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            for statement in statements:
-                cur.execute(statement)
-    finally:
-        conn.close()
+from audience_dagster.warehouse.connection import bootstrap, connection
 
 
 def copy_plain_rows_per_s(url: str, rows: int = 1_000_000) -> float:
@@ -166,8 +133,7 @@ def run_ingest_bench(people: int, seed: int, workers: int, reuse: bool, keep: bo
     jsonb_rate = copy_lines_per_s(url, clean, "jsonb")
     clean.unlink()
     plain_rate = copy_plain_rows_per_s(url)
-    if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    drop_bench_database(url, BENCH_DB, keep)
     ingest_rate = total_records / ingest_seconds
     peak_kb = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -14,7 +14,6 @@ Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 import time
@@ -23,7 +22,7 @@ from datetime import UTC
 import numpy as np
 import pandas as pd
 
-from audience_dagster.bench.ingest import _admin, bench_database_url
+from audience_dagster.bench.database import bench_database_url, drop_bench_database
 from audience_dagster.config import DEFAULT_HORIZONS_DAYS
 from audience_dagster.identity.profile_ids import new_uuids
 from audience_dagster.predictions.pipeline import score_all, train_all
@@ -145,8 +144,7 @@ def run_predictions_bench(profiles: int, keep: bool, seed: int = 7) -> dict[str,
         started = time.perf_counter()
         figures["predictions_written"] = write_predictions(conn, frame)
         figures["write_seconds"] = time.perf_counter() - started
-    if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    drop_bench_database(url, BENCH_DB, keep)
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures["train_and_score_seconds"] = figures["train_seconds"] + figures["score_seconds"] + figures["write_seconds"]
     figures["profiles_per_second"] = profiles / figures["train_and_score_seconds"]
@@ -154,6 +152,6 @@ def run_predictions_bench(profiles: int, keep: bool, seed: int = 7) -> dict[str,
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from audience_dagster.cli import key_values
+    from audience_dagster.console import key_values
 
     print(key_values(run_predictions_bench(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000, keep=False)))

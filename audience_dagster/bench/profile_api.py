@@ -27,11 +27,11 @@ import jinja2
 import numpy as np
 import yaml
 
-from audience_dagster.bench.ingest import bench_database_url
+from audience_dagster.bench.database import bench_database_url, drop_bench_database
 from audience_dagster.collector.keystore import create_key, ensure_schema
 from audience_dagster.collector.process import ServerProcess
 from audience_dagster.config import DBT_PROJECT_DIR, load_settings
-from audience_dagster.identity.identity_map import STATE_DDL
+from audience_dagster.identity.state import STATE_DDL
 from audience_dagster.warehouse.connection import bootstrap, connection
 
 BENCH_DB = "audience_bench_profiles"
@@ -253,8 +253,5 @@ def run_profile_api_bench(
         server.stop()
     figures["build_s"] = build_seconds
     figures["load_1min"] = os.getloadavg()[0]
-    if not keep:
-        from audience_dagster.bench.ingest import _admin
-
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    drop_bench_database(url, BENCH_DB, keep)
     return figures

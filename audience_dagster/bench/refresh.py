@@ -10,7 +10,6 @@ It asserts nothing.
 
 from __future__ import annotations
 
-import os
 import resource
 import shutil
 import subprocess
@@ -20,8 +19,9 @@ from pathlib import Path
 
 import psutil
 
-from audience_dagster.bench.ingest import BENCH_DB, _admin, bench_database_url, bench_sample
-from audience_dagster.config import PROJECT_ROOT, load_settings
+from audience_dagster.bench.database import BENCH_DB, bench_database_url, drop_bench_database
+from audience_dagster.bench.ingest import bench_sample
+from audience_dagster.config import PROJECT_ROOT, load_settings, process_environment
 from audience_dagster.runs.commands import sample_end
 
 
@@ -65,20 +65,20 @@ def run_refresh_bench(people: int, seed: int, workers: int, reuse: bool, keep: b
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     as_of = sample_end(out)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "AUDIENCE_HOME": str(home),
-        "AUDIENCE_LANDING_DIR": str(out / "landing"),
-        "AUDIENCE_MODELS_DIR": str(home / "models"),
-        **({"AUDIENCE_AS_OF": as_of.isoformat()} if as_of else {}),
-    }
+    env = process_environment(
+        {
+            "DATABASE_URL": url,
+            "AUDIENCE_HOME": str(home),
+            "AUDIENCE_LANDING_DIR": str(out / "landing"),
+            "AUDIENCE_MODELS_DIR": str(home / "models"),
+            **({"AUDIENCE_AS_OF": as_of.isoformat()} if as_of else {}),
+        }
+    )
     env.pop("AUDIENCE_DATABASE_URL", None)
     full = timed_refresh(env, home / "full.log")
     noop = timed_refresh(env, home / "noop.log")
     for name, run in (("full", full), ("noop", noop)):
         figures.update({f"{name}_{key}": value for key, value in run.items() if key != "code" and value is not None})
     figures["failed"] = sum(1 for run in (full, noop) if run["code"] != 0)
-    if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    drop_bench_database(url, BENCH_DB, keep)
     return figures

@@ -17,7 +17,6 @@ Ends with ``speedup=<row-at-a-time seconds / set-based seconds>``. Prints figure
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 import time
@@ -25,9 +24,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from audience_dagster.bench.ingest import _admin, bench_database_url
+from audience_dagster.bench.database import bench_database_url, drop_bench_database
 from audience_dagster.identity.profile_ids import new_uuids
-from audience_dagster.scoring.engagement import DEPTH_POINTS
+from audience_dagster.scoring.parameters import DEPTH_POINTS
 from audience_dagster.scoring.warehouse import ensure_rules_table, run_scores
 from audience_dagster.warehouse.connection import bootstrap, connection
 from audience_dagster.warehouse.frames import copy_in
@@ -204,7 +203,6 @@ def run_scores_bench(profiles: int, sample: int, keep: bool, seed: int = 7) -> d
         row_extrapolated_seconds=per_profile * profiles,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
-    if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_SCORES_DB} WITH (FORCE)")
+    drop_bench_database(url, BENCH_SCORES_DB, keep)
     figures["speedup"] = per_profile * profiles / fast["seconds"]
     return figures

@@ -10,7 +10,6 @@ is the steady state (stayers untouched, entered/exited only). Prints figures; as
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 import time
@@ -18,12 +17,14 @@ import time
 import numpy as np
 import pandas as pd
 
-from audience_dagster.bench.ingest import _admin, bench_database_url
+from audience_dagster.bench.database import bench_database_url, drop_bench_database
 from audience_dagster.bench.scores import AS_OF, SPEC_TABLES, synthetic_profiles
-from audience_dagster.scoring.compute import SCORE_COLUMNS
+from audience_dagster.scoring.parameters import SCORE_COLUMNS
 from audience_dagster.scoring.warehouse import ensure_rules_table, run_scores
+from audience_dagster.segments.cohort_refresh import refresh_cohorts
 from audience_dagster.segments.definitions_yaml import load_cohorts, load_segments
-from audience_dagster.segments.warehouse import refresh_cohorts, refresh_segments, sync_cohorts, sync_segments
+from audience_dagster.segments.sync import sync_cohorts, sync_segments
+from audience_dagster.segments.warehouse import refresh_segments
 from audience_dagster.warehouse.connection import bootstrap, connection
 from audience_dagster.warehouse.frames import copy_in
 
@@ -116,6 +117,5 @@ def run_segments_bench(profiles: int, events_per_profile: int, keep: bool, seed:
     steady = figures["steady_all_seconds"]
     figures["steady_profiles_per_second"] = profiles * len(results) / steady if steady else 0.0
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_SEGMENTS_DB} WITH (FORCE)")
+    drop_bench_database(url, BENCH_SEGMENTS_DB, keep)
     return figures

@@ -112,10 +112,14 @@ WEBHOOKS: dict[str, tuple[Callable[[ApiKey, bytes, Headers], bool], bool, str]] 
 }
 
 
-def build_app(service: CollectorService) -> Starlette:
-    """The application around a (not yet started) :class:`CollectorService`."""
+class Endpoints:
+    """The HTTP endpoints over one :class:`CollectorService`: the Segment tracking API, the
+    webhooks, the profile API and the health check."""
 
-    async def segment(request: Request) -> Response:
+    def __init__(self, service: CollectorService) -> None:
+        self.service = service
+
+    async def segment(self, request: Request) -> Response:
         call = request.path_params["call"]
         if call not in SEGMENT_CALLS:
             return rejected(RequestRejected(404, "not_found", f"no endpoint /v1/{call}"))
@@ -123,18 +127,18 @@ def build_app(service: CollectorService) -> Starlette:
         try:
             limit = body_limit(call)
             header_key = basic_auth_user(request.headers.get("authorization"))
-            key = await service.authenticate(header_key, "write") if header_key else None
+            key = await self.service.authenticate(header_key, "write") if header_key else None
             body = decode_body(await read_body(request, limit), request.headers.get("content-encoding"), limit)
             batch = segment_batch(body, call, received_at_now())
-            key = key or await service.authenticate(batch.write_key, "write")
+            key = key or await self.service.authenticate(batch.write_key, "write")
             if key.source != "segment":
                 raise RequestRejected(401, "unauthorized", f"key {key.key_id} is a {key.source} webhook key")
         except RequestRejected as error:
             return rejected(error)
         _note(request, f"/v1/{call}", key=key.key_id, messages=batch.messages)
-        return await _spool(service, "segment", batch)
+        return await _spool(self.service, "segment", batch)
 
-    async def webhook(request: Request) -> Response:
+    async def webhook(self, request: Request) -> Response:
         source = request.path_params["source"]
         if source not in WEBHOOKS:
             return rejected(RequestRejected(404, "not_found", f"no webhook for {source[:32]!r}"))
@@ -142,7 +146,7 @@ def build_app(service: CollectorService) -> Starlette:
         _note(request, route)
         verified, array, refusal = WEBHOOKS[source]
         try:
-            key = await service.webhook_key(request.path_params["key_id"], source)
+            key = await self.service.webhook_key(request.path_params["key_id"], source)
             raw = await read_body(request, MAX_WEBHOOK_BYTES)
             if not verified(key, raw, request.headers):
                 raise RequestRejected(401, "bad_signature", refusal)
@@ -155,9 +159,9 @@ def build_app(service: CollectorService) -> Starlette:
         except RequestRejected as error:
             return rejected(error)
         _note(request, route, key=key.key_id, messages=batch.messages)
-        return await _spool(service, source, batch)
+        return await _spool(self.service, source, batch)
 
-    async def profile(request: Request) -> Response:
+    async def profile(self, request: Request) -> Response:
         route = "/v1/profiles/{profile_id}" if "profile_id" in request.path_params else "/v1/profiles"
         _note(request, route)
         if "profile_id" in request.path_params:
@@ -172,10 +176,12 @@ def build_app(service: CollectorService) -> Starlette:
                 )
             lookup, value = named[0], request.query_params[named[0]]
         try:
-            key = await service.authenticate(bearer_token(request.headers.get("authorization")), "read")
+            key = await self.service.authenticate(bearer_token(request.headers.get("authorization")), "read")
             _note(request, route, key=key.key_id)
-            parsed = parse_request(lookup, value, request.query_params.get("fields"), await service.profile_columns())
-            document = await service.profile_document(parsed)
+            parsed = parse_request(
+                lookup, value, request.query_params.get("fields"), await self.service.profile_columns()
+            )
+            document = await self.service.profile_document(parsed)
         except RequestRejected as error:
             return rejected(error)
         except psycopg.OperationalError:
@@ -184,13 +190,17 @@ def build_app(service: CollectorService) -> Starlette:
             return rejected(RequestRejected(404, "not_found", "no such profile (unknown, retired or erased)"))
         return Response(document, media_type="application/json")
 
-    async def health(request: Request) -> Response:
+    async def health(self, request: Request) -> Response:
         _note(request, "/health")
-        spools = {s: vars(spool.stats) for s, spool in service.spool.sources.items()}
-        return JSONResponse({"status": "ok", "keys": len(service.keys), "spool": spools})
+        spools = {s: vars(spool.stats) for s, spool in self.service.spool.sources.items()}
+        return JSONResponse({"status": "ok", "keys": len(self.service.keys), "spool": spools})
 
+
+def build_app(service: CollectorService) -> Starlette:
+    """The application around a (not yet started) :class:`CollectorService`."""
+    endpoints = Endpoints(service)
     tracking = CORSMiddleware(
-        Router([Route("/{call}", segment, methods=["POST"])]),
+        Router([Route("/{call}", endpoints.segment, methods=["POST"])]),
         allow_origins=list(service.settings.cors_origins),
         allow_methods=["POST", "OPTIONS"],
         allow_headers=["Content-Type", "Authorization", "Content-Encoding"],
@@ -207,10 +217,10 @@ def build_app(service: CollectorService) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/health", health, methods=["GET"]),
-            Route("/v1/profiles", profile, methods=["GET"]),
-            Route("/v1/profiles/{profile_id}", profile, methods=["GET"]),
-            Route("/v1/webhooks/{source}/{key_id}", webhook, methods=["POST"]),
+            Route("/health", endpoints.health, methods=["GET"]),
+            Route("/v1/profiles", endpoints.profile, methods=["GET"]),
+            Route("/v1/profiles/{profile_id}", endpoints.profile, methods=["GET"]),
+            Route("/v1/webhooks/{source}/{key_id}", endpoints.webhook, methods=["POST"]),
             Mount("/v1", app=tracking),
         ],
         lifespan=lifespan,

@@ -18,11 +18,10 @@ import dagster as dg
 
 from audience_dagster.collector.intake import SourceIntake, read_intake
 from audience_dagster.config import Settings
-from audience_dagster.ingest.sources import JSON_SOURCES
+from audience_dagster.ingest.keys import SOURCE_KEYS
 from audience_dagster.warehouse.resource import LandingZone, WarehouseResource
 
 INTAKE_KEY = dg.AssetKey(["collector", "intake"])
-RAW_KEYS = {s.name: dg.AssetKey(s.table.split(".")) for s in JSON_SOURCES}
 
 intake_asset = dg.AssetSpec(
     INTAKE_KEY,
@@ -78,7 +77,7 @@ def build_collector_definitions(settings: Settings) -> dg.Definitions:
         name="collector_intake",
         minimum_interval_seconds=settings.collector.ingest_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        target=dg.AssetSelection.assets(*RAW_KEYS.values()),
+        target=dg.AssetSelection.assets(*SOURCE_KEYS.values()),
         description="Observes collector/intake and loads the collector's published files when any wait.",
     )
     def collector_intake(
@@ -93,7 +92,7 @@ def build_collector_definitions(settings: Settings) -> dg.Definitions:
             requests.append(
                 dg.RunRequest(
                     run_key="collector-" + hashlib.sha256("\n".join(waiting).encode()).hexdigest()[:16],
-                    asset_selection=[RAW_KEYS[source] for source in sources],
+                    asset_selection=[SOURCE_KEYS[source] for source in sources],
                     tags={"audience/trigger": "collector_intake"},
                 )
             )

@@ -4,7 +4,6 @@ loopback port, wait until it answers, kill it (SIGKILL, as a crash) or stop it (
 from __future__ import annotations
 
 import http.client
-import os
 import signal
 import socket
 import subprocess
@@ -12,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from audience_dagster.config import process_environment
 from audience_dagster.errors import CollectorError
 
 
@@ -26,7 +26,7 @@ class ServerProcess:
 
     def __init__(self, env: dict[str, str] | None = None, port: int = 0, log_path: Path | None = None) -> None:
         self.port = port or free_port()
-        self.env = {**os.environ, **(env or {})}
+        self.env = process_environment(env)
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -7,25 +7,25 @@ import time
 import dagster as dg
 from dagster import AssetExecutionContext
 
-from audience_dagster.config import load_settings
 from audience_dagster.identity.identity_map import resolve_warehouse_identities
-from audience_dagster.identity.setup import IdentitySetup
+from audience_dagster.identity.keys import DUPLICATE_SUGGESTIONS_KEY, IDENTITY_MAP_KEY
+from audience_dagster.identity.resource import IdentityResource
 from audience_dagster.identity.suggestions import suggest_fuzzy_duplicates
+from audience_dagster.transform.keys import IDENTITY_EDGES_KEY, IDENTITY_IDENTIFIERS_KEY, PROFILE_BASE_KEY
 from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 
 @dg.asset(
-    key=["identity", "identity_map"],
+    key=IDENTITY_MAP_KEY,
     group_name="identity",
     kinds={"python", "scipy", "postgres"},
-    deps=[
-        dg.AssetKey(["intermediate", "int_identity_edges"]),
-        dg.AssetKey(["intermediate", "int_identity_identifiers"]),
-    ],
+    deps=[IDENTITY_EDGES_KEY, IDENTITY_IDENTIFIERS_KEY],
     automation_condition=dg.AutomationCondition.eager(),
     pool=WAREHOUSE_POOL,
 )
-def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def identity_map(
+    context: AssetExecutionContext, warehouse: WarehouseResource, identity: IdentityResource
+) -> dg.MaterializeResult:
     """Which identifiers are one person, under a profile id that survives rebuilds.
 
     `int_identity_identifiers` / `int_identity_edges` resolved with the `AUDIENCE_IDENTITY_*`
@@ -38,7 +38,7 @@ def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -
     `identity.dropped_edges` (every link not used, with the reason), `identity.blocked_identifiers`
     (junk, shared and invalid values, with why) and the over-limit `identity.duplicate_suggestions`."""
     started = time.perf_counter()
-    setup = IdentitySetup.from_settings(load_settings())
+    setup = identity.setup()
     with warehouse.connection() as conn:
         run = resolve_warehouse_identities(conn, setup.rules, options=setup.options, junk_file=setup.junk_file)
     frame = run.frame
@@ -68,14 +68,16 @@ def identity_map(context: AssetExecutionContext, warehouse: WarehouseResource) -
 
 
 @dg.asset(
-    key=["identity", "duplicate_suggestions"],
+    key=DUPLICATE_SUGGESTIONS_KEY,
     group_name="identity",
     kinds={"python", "recordlinkage", "postgres"},
-    deps=[dg.AssetKey(["marts", "audience_profile_base"])],
+    deps=[PROFILE_BASE_KEY],
     automation_condition=dg.AutomationCondition.eager(),
     pool=WAREHOUSE_POOL,
 )
-def duplicate_suggestions(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def duplicate_suggestions(
+    context: AssetExecutionContext, warehouse: WarehouseResource, identity: IdentityResource
+) -> dg.MaterializeResult:
     """Profiles that may be one person, for a person to review (never merged automatically).
 
     Fellegi–Sunter record linkage (recordlinkage's ECM) over names, phone, email local part,
@@ -84,7 +86,7 @@ def duplicate_suggestions(context: AssetExecutionContext, warehouse: WarehouseRe
     `fuzzy` rows of `identity.duplicate_suggestions`. Its own asset, after the profiles: it never
     holds up the identity map. `audience identity suggestions` lists them; `… accept ID` merges."""
     started = time.perf_counter()
-    setup = IdentitySetup.from_settings(load_settings())
+    setup = identity.setup()
     with warehouse.connection() as conn:
         figures = suggest_fuzzy_duplicates(conn, setup.duplicate_threshold)
     context.log.info(f"{figures['suggestions']} fuzzy duplicate suggestions over {figures['profiles']} profiles")

@@ -55,9 +55,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from audience_dagster.identity.components import (
+    components,
+    label_by_smallest_node,
+    sorted_unique_inverse,
+)
 from audience_dagster.identity.devices import attach_devices, direct_person
 from audience_dagster.identity.hubs import contraction, shared_values
 from audience_dagster.identity.junk import JunkList, junk_codes, shipped_junk_list
@@ -189,7 +192,7 @@ def _resolve(
     device_edge = ~edge_blocked & ~su & ~sv
     mixed_edge = ~edge_blocked & (su ^ sv) & ~apart
 
-    comp, n_comp = _components(n, u[device_edge], v[device_edge])
+    comp, n_comp = components(n, u[device_edge], v[device_edge])
     dev_end = np.where(su, v, u)[mixed_edge]
     strong_end = np.where(su, u, v)[mixed_edge]
     attach, shared_comp = attach_devices(comp[dev_end], person[strong_end], n, n_comp)
@@ -202,7 +205,7 @@ def _resolve(
     dev_person = np.where(attach[dev_comp] >= 0, attach[dev_comp], direct[is_device])
     key[is_device] = np.where(dev_person >= 0, dev_person, n + dev_comp)
     key = apply_merge_groups(key, blocked, manual.merge_groups, n + n_comp)
-    labels = _label_by_smallest_node(key, ~blocked, n + n_comp)
+    labels = label_by_smallest_node(key, ~blocked, n + n_comp)
 
     mixed_idx = np.flatnonzero(mixed_edge)
     shared_idx = mixed_idx[shared_comp[comp[dev_end]] & (direct[dev_end] < 0)]
@@ -275,7 +278,7 @@ def _persons_from_strong_edges(
     if len(idx) == 0:
         return person, []
     limited = rules.limited_types()
-    comp, n_comp = _components(n, u[idx], v[idx])
+    comp, n_comp = components(n, u[idx], v[idx])
     hard = np.zeros(n_comp, dtype=bool)
     for name in limited:
         hard |= np.bincount(comp[node_types == name], minlength=n_comp) > rules.limits[name]
@@ -295,7 +298,7 @@ def _persons_from_strong_edges(
     stronger = np.minimum(rank[u[idx]], rank[v[idx]])  # then as its stronger end
     hubness = np.zeros(len(idx), dtype=np.int64) if degree is None else np.maximum(degree[u[idx]], degree[v[idx]])
     order = idx[np.lexsort((idx, hubness, time[idx], stronger, weaker))]
-    nodes, local = _sorted_unique_inverse(np.concatenate([u[order], v[order]]))
+    nodes, local = sorted_unique_inverse(np.concatenate([u[order], v[order]]))
     lu, lv = local[: len(order)], local[len(order) :]
 
     type_code = np.full(len(nodes), -1, dtype=np.int64)
@@ -388,41 +391,9 @@ def _union_with_limits(
         root = nxt
 
 
-def _components(n: int, du: np.ndarray, dv: np.ndarray) -> tuple[np.ndarray, int]:
-    """Connected components of ``n`` nodes joined by the edges ``du``–``dv`` (scipy)."""
-    graph = coo_matrix((np.ones(len(du), dtype=np.int8), (du, dv)), shape=(n, n)).tocsr()
-    n_comp, comp = connected_components(graph, directed=False)
-    return comp.astype(np.int64), int(n_comp)
-
-
-def _label_by_smallest_node(key: np.ndarray, valid: np.ndarray, n_keys: int) -> np.ndarray:
-    node = np.arange(len(key), dtype=np.int64)
-    smallest = np.full(n_keys, len(key), dtype=np.int64)
-    np.minimum.at(smallest, key[valid], node[valid])
-    labels = smallest[key]
-    labels[~valid] = -1
-    return labels
-
-
 def _dropped_frame(u: np.ndarray, v: np.ndarray, groups: list[tuple[np.ndarray, str]]) -> pd.DataFrame:
     edges = np.concatenate([g for g, _ in groups] + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
     reasons = np.concatenate([np.full(len(g), r, dtype=object) for g, r in groups] + [np.zeros(0, dtype=object)])
     order = np.argsort(edges, kind="stable")
     edges, reasons = edges[order], reasons[order]
     return pd.DataFrame({"edge": edges, "reason": reasons, "u": u[edges], "v": v[edges]}, columns=list(DROPPED_COLUMNS))
-
-
-def _sorted_unique(keys: np.ndarray) -> np.ndarray:
-    """Sorted distinct values (sort + diff; numpy's hash-based ``unique`` is slower on large int arrays)."""
-    keys = np.sort(keys)
-    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
-
-
-def _sorted_unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and, for each key, the index of its value among them."""
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    first = np.r_[True, ordered[1:] != ordered[:-1]] if len(keys) else np.zeros(0, dtype=bool)
-    inverse = np.empty(len(keys), dtype=np.int64)
-    inverse[order] = np.cumsum(first) - 1
-    return ordered[first], inverse

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 import psycopg2.extensions
 
 from audience_dagster.errors import IdentityError
-from audience_dagster.identity.identity_map import LOCK_KEY, ensure_state
 from audience_dagster.identity.profile_ids import new_uuids
+from audience_dagster.identity.state import LOCK_KEY, ensure_state
 
 
 def _begin(conn: psycopg2.extensions.connection):

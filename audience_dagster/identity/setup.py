@@ -23,12 +23,30 @@ class IdentitySetup:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IdentitySetup:
-        return cls(
-            rules=replace(DEFAULT_RULES, shared_value_people=settings.identity_shared_value_people).validate(),
-            options=NormalisationOptions(
-                default_region=settings.identity_default_region,
-                fold_email_aliases=settings.identity_fold_email_aliases,
-            ).validate(),
+        return cls.build(
+            default_region=settings.identity_default_region,
+            shared_value_people=settings.identity_shared_value_people,
+            fold_email_aliases=settings.identity_fold_email_aliases,
             junk_file=settings.identity_junk_file,
             duplicate_threshold=settings.identity_duplicate_threshold,
+        )
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        default_region: str,
+        shared_value_people: int,
+        fold_email_aliases: bool,
+        junk_file: Path | None,
+        duplicate_threshold: float,
+    ) -> IdentitySetup:
+        """The setup from the settings' values, validated (a ConfigError names what is wrong)."""
+        return cls(
+            rules=replace(DEFAULT_RULES, shared_value_people=shared_value_people).validate(),
+            options=NormalisationOptions(
+                default_region=default_region, fold_email_aliases=fold_email_aliases
+            ).validate(),
+            junk_file=junk_file,
+            duplicate_threshold=duplicate_threshold,
         )

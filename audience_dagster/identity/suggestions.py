@@ -24,6 +24,8 @@ import psycopg2.extensions
 
 from audience_dagster.errors import IdentityError
 from audience_dagster.identity.duplicates import PROFILE_SPEC, comparisons_json, find_duplicates, profile_linkage_frame
+from audience_dagster.identity.operations import merge_profiles
+from audience_dagster.identity.state import ensure_state
 from audience_dagster.warehouse.frames import copy_in, copy_out
 
 SUGGESTION_COLUMNS = ("kind", "profile_id_a", "profile_id_b", "match_probability", "comparisons")
@@ -98,8 +100,6 @@ PROFILES_TABLE = "marts.audience_profile_base"
 def suggest_fuzzy_duplicates(conn: psycopg2.extensions.connection, threshold: float) -> dict[str, float]:
     """Score every profile against its blocking neighbours (:mod:`.duplicates`) and replace the
     open ``fuzzy`` suggestions with the pairs at or above ``threshold``. Returns figures."""
-    from audience_dagster.identity.identity_map import ensure_state
-
     with conn.cursor() as cur:
         ensure_state(cur)
     profiles = copy_out(conn, f"SELECT id, first_name, last_name, phone, email, city, state FROM {PROFILES_TABLE}")
@@ -139,8 +139,6 @@ def decide_suggestion(
 ) -> tuple[str, str, int | None]:
     """Accept (record a manual merge, the profile issued first as primary) or reject an open
     suggestion. Returns (primary, secondary, merge op id or None)."""
-    from audience_dagster.identity.operations import merge_profiles
-
     with conn.cursor() as cur:
         cur.execute(
             "SELECT s.status, s.profile_id_a::text, s.profile_id_b::text,"

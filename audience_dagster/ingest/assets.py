@@ -23,22 +23,20 @@ from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
 from audience_dagster.errors import IngestError
 from audience_dagster.ingest.historical_orders import load_orders_csv
+from audience_dagster.ingest.keys import (
+    HISTORICAL_ORDERS_KEY,
+    LOADED_FILES_KEY,
+    QUARANTINE_KEY,
+    RAW_KEYS,
+    RAW_TABLES,
+    SOURCE_KEYS,
+)
 from audience_dagster.ingest.loader import FileLoad, SourceLoad, load_directory, load_source
 from audience_dagster.ingest.sources import JSON_SOURCES
 from audience_dagster.warehouse.resource import WAREHOUSE_POOL, LandingZone, WarehouseResource
 
 QUARANTINE_WARN_SHARE = 0.01
 LANDING_FOLDERS = (*(s.landing_subdir for s in JSON_SOURCES), "historical_orders")
-
-HISTORICAL_ORDERS_KEY = dg.AssetKey(["raw", "historical_orders"])
-QUARANTINE_KEY = dg.AssetKey(["raw", "quarantine"])
-LOADED_FILES_KEY = dg.AssetKey(["raw", "loaded_files"])
-# ledger source name -> (raw table, asset key)
-RAW_TABLES: dict[str, tuple[str, dg.AssetKey]] = {
-    **{s.name: (s.table, dg.AssetKey(s.table.split("."))) for s in JSON_SOURCES},
-    "historical_orders": ("raw.historical_orders", HISTORICAL_ORDERS_KEY),
-}
-RAW_KEYS = [key for _, key in RAW_TABLES.values()]
 
 
 def describe_file_load(load: FileLoad) -> str:
@@ -198,7 +196,7 @@ def _raw_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
 SOURCE_SPECS = [
     *(
         _raw_spec(
-            dg.AssetKey(source.table.split(".")),
+            SOURCE_KEYS[source.name],
             f"{source.description}, loaded from `<landing>/{source.landing_subdir}/*.jsonl` "
             f"into `{source.table}` with COPY and one set-based validation statement per file. "
             f"Deduplicated on `{source.key}`; files already loaded (by source and content hash) are "

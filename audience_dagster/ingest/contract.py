@@ -24,12 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from audience_dagster.ingest.contract_entries import (
-    Guarantee,
-    other_guarantees,
-    segment_guarantees,
-    shopify_guarantees,
-)
+from audience_dagster.ingest.contract_entries import Guarantee, segment_guarantees
+from audience_dagster.ingest.contract_sources import other_guarantees, shopify_guarantees
 
 __all__ = ["CONTRACT", "Guarantee", "dbt_test_key", "render_contract"]
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audience_dagster.config import PROJECT_ROOT, Settings, load_settings, parse_as_of
+from audience_dagster.config import PROJECT_ROOT, Settings, export_environment, load_settings, parse_as_of
 
 if TYPE_CHECKING:  # the run machinery imports Dagster: loaded when a command needs it
     from audience_dagster.runs.refresh import RefreshOptions, RefreshOutcome
@@ -91,7 +91,7 @@ def sample_end(sample: Path) -> datetime | None:
 
 
 def ensure_sample(out: Path, people: int, seed: int, workers: int, fresh: bool) -> None:
-    from audience_dagster.cli import _progress
+    from audience_dagster.console import progress
     from audience_dagster.sample_data import generate
 
     manifest = out / "truth" / "manifest.json"
@@ -103,7 +103,7 @@ def ensure_sample(out: Path, people: int, seed: int, workers: int, fresh: bool) 
     if out.exists():
         shutil.rmtree(out)
     stderr(f"[demo] generating {people} people (seed {seed}) into {out}")
-    generate(people, seed, out, workers=workers, progress=_progress("generate"))
+    generate(people, seed, out, workers=workers, progress=progress("generate"))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -113,7 +113,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     sample = load_settings().sample_dir
-    os.environ["AUDIENCE_LANDING_DIR"] = str(sample / "landing")
+    export_environment({"AUDIENCE_LANDING_DIR": str(sample / "landing")})
     ensure_sample(sample, args.people, args.seed, args.workers, args.fresh)
     stderr("[demo] starting the warehouse and parsing the dbt project")
     settings = load_settings()
@@ -138,11 +138,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance:
         for run_id in fail_orphaned_runs(instance):
             stderr(f"[ui] run {run_id[:8]} was left in progress by a process that is gone: marked failed")
-    if not os.environ.get("AUDIENCE_LANDING_DIR"):
-        os.environ["AUDIENCE_LANDING_DIR"] = str(settings.landing_dir)
+    export_environment({"AUDIENCE_LANDING_DIR": str(settings.landing_dir)}, keep_existing=True)
     dagster = Path(sys.executable).with_name("dagster")
     argv = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host, "-p", str(args.port)]
-    stderr(f"[ui] {' '.join(argv)}  (DAGSTER_HOME={os.environ['DAGSTER_HOME']})")
+    stderr(f"[ui] {' '.join(argv)}  (DAGSTER_HOME={settings.dagster_home})")
     os.chdir(PROJECT_ROOT)
     os.execv(argv[0], argv)
     return 0

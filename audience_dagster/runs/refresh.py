@@ -32,7 +32,9 @@ import dagster as dg
 from audience_dagster.clock import clock_run_config
 from audience_dagster.config import Settings
 from audience_dagster.errors import IngestError, RunInProgressError
+from audience_dagster.identity.keys import IDENTITY_MAP_KEY
 from audience_dagster.ingest.assets import LANDING_FOLDERS, ingest, missing_landing_dir
+from audience_dagster.ingest.keys import LOADED_FILES_KEY
 from audience_dagster.ingest.landing import find_landing_files
 from audience_dagster.runs.lock import RefreshLock
 from audience_dagster.runs.orphans import fail_orphaned_runs, process_tags
@@ -125,7 +127,7 @@ def wait_for_active_runs(instance: dg.DagsterInstance, report: Report, timeout_s
 # Inputs Dagster does not see: tables people change by hand, read by one asset. The asset is out
 # of date when the table changed after the asset's latest materialisation.
 MANUAL_INPUTS: dict[dg.AssetKey, tuple[str, str]] = {
-    dg.AssetKey(["identity", "identity_map"]): (
+    IDENTITY_MAP_KEY: (
         "identity.manual_operations",
         "SELECT extract(epoch FROM max(requested_at)) FROM identity.manual_operations",
     ),
@@ -276,7 +278,7 @@ def _files_loaded(instance: dg.DagsterInstance, run_id: str) -> int:
     """Files the ingest run loaded (from the ledger asset's materialisation metadata)."""
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
         materialization = record.asset_materialization
-        if materialization and materialization.asset_key == dg.AssetKey(["raw", "loaded_files"]):
+        if materialization and materialization.asset_key == LOADED_FILES_KEY:
             value = materialization.metadata.get("files_loaded")
             return int(value.value) if value is not None else 0
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import orjson
@@ -175,6 +176,13 @@ class Catalog:
 def build_catalog(seed: int, products_per_category: int = 350, articles_per_category: int = 50) -> Catalog:
     """The store of a simulation; the same for every chunk of one seed."""
     rng = np.random.default_rng([seed, 0xC0FFEE])
+    products = _products(rng, products_per_category)
+    content, article_titles, article_slugs = _content(rng, articles_per_category)
+    return Catalog(**products, **content, **_pages(products, content, article_titles, article_slugs), **_campaigns())
+
+
+def _products(rng: np.random.Generator, products_per_category: int) -> dict[str, Any]:
+    """The products: category, price, premium and sale flags, ids, titles, JSON, orderings."""
     n_cat = len(CATEGORIES)
     category = np.repeat(np.arange(n_cat), products_per_category)
     n = category.size
@@ -215,7 +223,29 @@ def build_catalog(seed: int, products_per_category: int = 350, articles_per_cate
     premium_by = tuple(np.flatnonzero((category == c) & premium) for c in range(n_cat))
     sale_by = tuple(np.flatnonzero((category == c) & sale) for c in range(n_cat))
 
-    # content: articles (some with a video) and one downloadable guide per category
+    return {
+        "product_category": category,
+        "product_price_cents": price,
+        "product_premium": premium,
+        "product_sale": sale,
+        "product_id": product_id,
+        "variant_id": variant_id,
+        "product_title": tuple(titles),
+        "product_sku": tuple(skus),
+        "product_vendor": tuple(vendors),
+        "product_slug": tuple(slugs),
+        "product_json": product_json,
+        "by_category_price": by_price,
+        "by_category_popularity": by_popularity,
+        "premium_by_category": premium_by,
+        "sale_by_category": sale_by,
+    }
+
+
+def _content(rng: np.random.Generator, articles_per_category: int) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Articles (some with a video) and one downloadable guide per category; their titles and slugs."""
+    n_cat = len(CATEGORIES)
+    nouns = [s.split() for s in _NOUNS]
     art_cat = np.repeat(np.arange(n_cat), articles_per_category)
     n_art = art_cat.size
     art_ids = uuid4(rng, n_art)
@@ -252,7 +282,23 @@ def build_catalog(seed: int, products_per_category: int = 350, articles_per_cate
         dtype=object,
     )
 
-    # pages
+    fields = {
+        "article_category": art_cat,
+        "article_json": article_json,
+        "video_json": video_json,
+        "download_json": download_json,
+        "articles_by_category": tuple(np.flatnonzero(art_cat == c) for c in range(n_cat)),
+    }
+    return fields, art_titles, art_slugs
+
+
+def _pages(
+    products: dict[str, Any], content: dict[str, Any], art_titles: list[str], art_slugs: list[str]
+) -> dict[str, Any]:
+    """Every page of the site (home, categories, collections, products, articles, cart, checkout)."""
+    titles, slugs, product_json = products["product_title"], products["product_slug"], products["product_json"]
+    n, n_art = len(titles), len(art_titles)
+    article_json = content["article_json"]
     kinds: list[int] = [HOME]
     paths: list[str] = ["/"]
     titles_p: list[str] = [f"{STORE_NAME} | Everyday goods, well made"]
@@ -294,6 +340,21 @@ def build_catalog(seed: int, products_per_category: int = 350, articles_per_cate
         else:
             screen_props.append("{}")
 
+    return {
+        "page_kind": page_kind,
+        "page_path": np.asarray(paths, dtype=object),
+        "page_title_json": np.asarray([_json(t) for t in titles_p], dtype=object),
+        "page_name": np.asarray([PAGE_NAMES[k] for k in kinds], dtype=object),
+        "screen_props": np.asarray(screen_props, dtype=object),
+        "page_ref": np.asarray(refs, dtype=np.int64),
+        "first_category_page": 1,
+        "first_product_page": first_product_page,
+        "first_article_page": first_article_page,
+    }
+
+
+def _campaigns() -> dict[str, Any]:
+    """The UTM campaigns (JSON, query string, referrer) and the search queries per category."""
     utm_json, utm_search, utm_ref = [], [], []
     for name, source, medium, term, content, referrer in UTM_CAMPAIGNS:
         utm_json.append(_json({"name": name, "source": source, "medium": medium, "term": term, "content": content}))
@@ -303,41 +364,12 @@ def build_catalog(seed: int, products_per_category: int = 350, articles_per_cate
         utm_search.append(query + f"&utm_content={content}")
         utm_ref.append(referrer)
 
-    return Catalog(
-        product_category=category,
-        product_price_cents=price,
-        product_premium=premium,
-        product_sale=sale,
-        product_id=product_id,
-        variant_id=variant_id,
-        product_title=tuple(titles),
-        product_sku=tuple(skus),
-        product_vendor=tuple(vendors),
-        product_slug=tuple(slugs),
-        product_json=product_json,
-        by_category_price=by_price,
-        by_category_popularity=by_popularity,
-        premium_by_category=premium_by,
-        sale_by_category=sale_by,
-        article_category=art_cat,
-        article_json=article_json,
-        video_json=video_json,
-        download_json=download_json,
-        articles_by_category=tuple(np.flatnonzero(art_cat == c) for c in range(n_cat)),
-        page_kind=page_kind,
-        page_path=np.asarray(paths, dtype=object),
-        page_title_json=np.asarray([_json(t) for t in titles_p], dtype=object),
-        page_name=np.asarray([PAGE_NAMES[k] for k in kinds], dtype=object),
-        screen_props=np.asarray(screen_props, dtype=object),
-        page_ref=np.asarray(refs, dtype=np.int64),
-        first_category_page=1,
-        first_product_page=first_product_page,
-        first_article_page=first_article_page,
-        utm_campaign_json=tuple(utm_json),
-        utm_search=tuple(utm_search),
-        utm_referrer=tuple(utm_ref),
-        search_query_json=tuple(tuple(_json(q) for q in qs) for qs in SEARCH_QUERIES),
-    )
+    return {
+        "utm_campaign_json": tuple(utm_json),
+        "utm_search": tuple(utm_search),
+        "utm_referrer": tuple(utm_ref),
+        "search_query_json": tuple(tuple(_json(q) for q in qs) for qs in SEARCH_QUERIES),
+    }
 
 
 def page_of_kind(catalog: Catalog, kind: int) -> int:

@@ -19,18 +19,19 @@ from audience_dagster.sample_data.catalog import build_catalog
 from audience_dagster.sample_data.devices import simulate_devices
 from audience_dagster.sample_data.params import GenerationParams
 from audience_dagster.sample_data.population import simulate_population
-from audience_dagster.sample_data.purchases import select, simulate_purchases
-from audience_dagster.sample_data.segment import serialise_segment
-from audience_dagster.sample_data.segment_calls import plan_messages
-from audience_dagster.sample_data.sendgrid import campaign_schedule, simulate_sendgrid
+from audience_dagster.sample_data.purchases import Orders, select, simulate_purchases
+from audience_dagster.sample_data.segment import SegmentLines, serialise_segment
+from audience_dagster.sample_data.segment_calls import MessagePlan, plan_messages
+from audience_dagster.sample_data.sendgrid import SendgridLines, campaign_schedule, simulate_sendgrid
 from audience_dagster.sample_data.sessions import simulate_sessions
 from audience_dagster.sample_data.shopify import (
     CSV_HEADER,
+    StoreLines,
     historical_order_rows,
     shopify_order_lines,
 )
 from audience_dagster.sample_data.site_activity import simulate_page_views
-from audience_dagster.sample_data.social import simulate_social
+from audience_dagster.sample_data.social import SocialLines, simulate_social
 from audience_dagster.sample_data.truth import (
     Exposure,
     holdout_rows,
@@ -112,6 +113,60 @@ def _write_with_faults(
     return result
 
 
+def _write_landing(
+    fault_rng: np.random.Generator, sources: dict[str, list[str]], landing: Path, chunk: int, malformed_rate: float
+) -> tuple[dict[str, int], dict[str, int], dict[str, int], list[str], list[str]]:
+    """Write each source's lines of this chunk with the usual faults; (lines, duplicates and
+    malformed records per source, the files written, the truth rows of the malformed records)."""
+    counts, duplicates, malformed, files, malformed_rows = {}, {}, {}, [], []
+    for source, lines in sources.items():
+        name = part_name(source, chunk)
+        result = _write_with_faults(fault_rng, source, lines, landing / name, malformed_rate)
+        counts[source] = len(lines)
+        duplicates[source] = result.duplicates
+        malformed[source] = len(result.malformed)
+        files.append(f"landing/{name}")
+        malformed_rows += [f"{LANDING_DIRS[source]},{name},{line},{kind}" for line, kind in result.malformed]
+    return counts, duplicates, malformed, files, malformed_rows
+
+
+def _exposure(
+    plan: MessagePlan,
+    segment: SegmentLines,
+    sendgrid: SendgridLines,
+    shopify: StoreLines,
+    historical: StoreLines,
+    social: SocialLines,
+    shopify_orders: Orders,
+    web_orders: Orders,
+    old_orders: Orders,
+    shopify_from: int,
+) -> Exposure:
+    """Which identifiers of which people the chunk's files show (the truth's identifiers)."""
+    completed = web_orders.at >= shopify_from
+    return Exposure(
+        anonymous_pairs=segment.anonymous_pairs,
+        device_pairs=segment.device_pairs,
+        handle_pairs=social.handle_pairs,
+        user_id=[segment.user_id_persons],
+        email=[
+            plan.email_shown,
+            sendgrid.persons,
+            shopify.email_persons,
+            historical.email_persons,
+            social.email_persons,
+        ],
+        phone=[plan.phone_shown, shopify.phone_persons],
+        customer_id=[shopify.customer_persons, historical.customer_persons],
+        contact_id=[sendgrid.persons],
+        order_ids=[
+            (shopify_orders.order_id, shopify_orders.person),
+            (web_orders.order_id[completed], web_orders.person[completed]),
+            (old_orders.order_id[historical.order_rows], old_orders.person[historical.order_rows]),
+        ],
+    )
+
+
 def run_chunk(task: ChunkTask) -> ChunkResult:
     params, chunk = task.params, task.chunk
     out_dir = Path(task.out_dir)
@@ -148,32 +203,21 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     historical = historical_order_rows(streams[9], old_orders, pop)
     social = simulate_social(streams[10], pop, window)
 
-    completed = web_orders.at >= window.shopify_from
-    exposure = Exposure(
-        anonymous_pairs=segment.anonymous_pairs,
-        device_pairs=segment.device_pairs,
-        handle_pairs=social.handle_pairs,
-        user_id=[segment.user_id_persons],
-        email=[
-            plan.email_shown,
-            sendgrid.persons,
-            shopify.email_persons,
-            historical.email_persons,
-            social.email_persons,
-        ],
-        phone=[plan.phone_shown, shopify.phone_persons],
-        customer_id=[shopify.customer_persons, historical.customer_persons],
-        contact_id=[sendgrid.persons],
-        order_ids=[
-            (shopify_orders.order_id, shopify_orders.person),
-            (web_orders.order_id[completed], web_orders.person[completed]),
-            (old_orders.order_id[historical.order_rows], old_orders.person[historical.order_rows]),
-        ],
+    exposure = _exposure(
+        plan,
+        segment,
+        sendgrid,
+        shopify,
+        historical,
+        social,
+        shopify_orders,
+        web_orders,
+        old_orders,
+        window.shopify_from,
     )
 
     fault_rng = streams[11]
     landing = out_dir / "landing"
-    counts, duplicates, malformed, files, malformed_rows = {}, {}, {}, [], []
     sources = {
         "segment_messages": segment.lines,
         "sendgrid_events": sendgrid.lines,
@@ -181,14 +225,9 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         "social_events": social.lines,
         "historical_order_rows": historical.lines,
     }
-    for source, lines in sources.items():
-        name = part_name(source, chunk)
-        result = _write_with_faults(fault_rng, source, lines, landing / name, params.malformed_rate)
-        counts[source] = len(lines)
-        duplicates[source] = result.duplicates
-        malformed[source] = len(result.malformed)
-        files.append(f"landing/{name}")
-        malformed_rows += [f"{LANDING_DIRS[source]},{name},{line},{kind}" for line, kind in result.malformed]
+    counts, duplicates, malformed, files, malformed_rows = _write_landing(
+        fault_rng, sources, landing, chunk, params.malformed_rate
+    )
 
     parts = out_dir / "truth" / PARTS_DIR
     write_fragment(parts, "identifiers", chunk, identifier_rows(exposure, pop, devices))

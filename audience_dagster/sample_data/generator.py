@@ -98,20 +98,7 @@ def generate(
     (out_dir / "truth" / PARTS_DIR).mkdir(parents=True, exist_ok=True)
 
     tasks = [ChunkTask(params=params, chunk=i, out_dir=str(out_dir)) for i in range(params.chunks)]
-    results: list[ChunkResult] = []
-    if workers > 1 and len(tasks) > 1:
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(min(workers, len(tasks))) as pool:
-            for result in pool.imap_unordered(run_chunk, tasks):
-                results.append(result)
-                if progress is not None:
-                    progress(len(results), len(tasks))
-    else:
-        for task in tasks:
-            results.append(run_chunk(task))
-            if progress is not None:
-                progress(len(results), len(tasks))
-    results.sort(key=lambda r: r.chunk)
+    results = _run_chunks(tasks, workers, progress)
 
     truth = out_dir / "truth"
     truth_files = merge_fragments(truth / PARTS_DIR, truth, len(tasks))
@@ -131,18 +118,57 @@ def generate(
         + ["truth/junk_identifiers.csv", "truth/manifest.json"]
     )
     counts, duplicates, malformed = total("counts"), total("duplicates"), total("malformed")
+    manifest = _manifest(params, counts, duplicates, malformed, relative)
+    (truth / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return GenerationReport(
+        people=people,
+        counts=counts,
+        duplicates=duplicates,
+        malformed=malformed,
+        files=[out_dir / f for f in relative],
+        seconds=time.perf_counter() - began,
+    )
+
+
+def _run_chunks(tasks: list[ChunkTask], workers: int, progress: Callable[[int, int], None] | None) -> list[ChunkResult]:
+    """Every chunk, on ``workers`` processes (spawned) or in this one; results in chunk order."""
+    results: list[ChunkResult] = []
+    if workers > 1 and len(tasks) > 1:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(min(workers, len(tasks))) as pool:
+            for result in pool.imap_unordered(run_chunk, tasks):
+                results.append(result)
+                if progress is not None:
+                    progress(len(results), len(tasks))
+    else:
+        for task in tasks:
+            results.append(run_chunk(task))
+            if progress is not None:
+                progress(len(results), len(tasks))
+    results.sort(key=lambda r: r.chunk)
+    return results
+
+
+def _manifest(
+    params: GenerationParams,
+    counts: dict[str, int],
+    duplicates: dict[str, int],
+    malformed: dict[str, int],
+    relative: list[str],
+) -> dict[str, object]:
+    """``truth/manifest.json``: the parameters, the window, the counts and every file written."""
     window = params.window
-    manifest = {
+    return {
         "generator": "audience_dagster.sample_data",
         "generator_version": GENERATOR_VERSION,
         "parameters": {
-            "people": people,
-            "seed": seed,
-            "end": end.isoformat(),
-            "history_days": history_days,
-            "holdout_days": holdout_days,
-            "malformed_rate": malformed_rate,
-            "chunk_people": chunk_people,
+            "people": params.people,
+            "seed": params.seed,
+            "end": params.end.isoformat(),
+            "history_days": params.history_days,
+            "holdout_days": params.holdout_days,
+            "malformed_rate": params.malformed_rate,
+            "chunk_people": params.chunk_people,
         },
         "window": dict(
             zip(
@@ -157,12 +183,3 @@ def generate(
         "files": relative,
         "truth_columns": TRUTH_COLUMNS,
     }
-    (truth / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return GenerationReport(
-        people=people,
-        counts=counts,
-        duplicates=duplicates,
-        malformed=malformed,
-        files=[out_dir / f for f in relative],
-        seconds=time.perf_counter() - began,
-    )

@@ -46,6 +46,26 @@ def _unique_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.stack([key >> 32, key & 0xFFFFFFFF], axis=1)
 
 
+def _page_fragments(plan: MessagePlan, views: PageViews, catalog: Catalog) -> np.ndarray:
+    """Per message, what its context adds after the device's: the page, the campaign, extras."""
+    m = plan.size
+    page_frag = np.full(m, "", dtype=object)
+    on_page = np.flatnonzero(plan.page_view >= 0)
+    page_frag[on_page] = [f',"page":{j}' for j in views.context_json[plan.page_view[on_page]].tolist()]
+    campaign = np.full(m, -1)
+    campaign[on_page] = views.campaign[plan.page_view[on_page]]
+    rows = np.flatnonzero(campaign >= 0)
+    utm = np.asarray(catalog.utm_campaign_json, dtype=object)
+    page_frag[rows] = [
+        f'{p},"campaign":{c}' for p, c in zip(page_frag[rows].tolist(), utm[campaign[rows]].tolist(), strict=True)
+    ]
+    rows = np.flatnonzero(plan.context_extra != "")
+    page_frag[rows] = [
+        f"{p},{x}" for p, x in zip(page_frag[rows].tolist(), plan.context_extra[rows].tolist(), strict=True)
+    ]
+    return page_frag
+
+
 def serialise_segment(
     rng: np.random.Generator,
     plan: MessagePlan,
@@ -84,20 +104,7 @@ def serialise_segment(
     junk_rows = np.flatnonzero(junk_uid)
     user_frag[junk_rows] = [f',"userId":"{JUNK_USER_IDS[k]}"' for k in junk_uid_value[junk_rows].tolist()]
 
-    page_frag = np.full(m, "", dtype=object)
-    on_page = np.flatnonzero(plan.page_view >= 0)
-    page_frag[on_page] = [f',"page":{j}' for j in views.context_json[plan.page_view[on_page]].tolist()]
-    campaign = np.full(m, -1)
-    campaign[on_page] = views.campaign[plan.page_view[on_page]]
-    rows = np.flatnonzero(campaign >= 0)
-    utm = np.asarray(catalog.utm_campaign_json, dtype=object)
-    page_frag[rows] = [
-        f'{p},"campaign":{c}' for p, c in zip(page_frag[rows].tolist(), utm[campaign[rows]].tolist(), strict=True)
-    ]
-    rows = np.flatnonzero(plan.context_extra != "")
-    page_frag[rows] = [
-        f"{p},{x}" for p, x in zip(page_frag[rows].tolist(), plan.context_extra[rows].tolist(), strict=True)
-    ]
+    page_frag = _page_fragments(plan, views, catalog)
     sent_frag = np.asarray([f'"sentAt":"{s}",' for s in iso_ms(sent)], dtype=object)
     sent_frag[far] = ""
 

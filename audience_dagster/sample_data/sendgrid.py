@@ -130,6 +130,83 @@ def _sends(
     return person[targeted], campaign[targeted]
 
 
+def _timeline(
+    rng: np.random.Generator,
+    processed: np.ndarray,
+    keep: np.ndarray,
+    bounced: np.ndarray,
+    opened: np.ndarray,
+    clicked: np.ndarray,
+    unsubscribed: np.ndarray,
+    window: Window,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every event of every send up to the window's end, in time order: (send, event kind, time)."""
+    k = processed.size
+    delivered = processed + rng.integers(1, 60, k) * SECOND_MS
+    open_at = delivered + (np.exp(rng.normal(np.log(2.0), 1.2, k)) * HOUR_MS).astype(np.int64)
+    reopen_at = open_at + (np.exp(rng.normal(np.log(6.0), 1.0, k)) * HOUR_MS).astype(np.int64)
+    events = [
+        (PROCESSED, keep, processed),
+        (DELIVERED, keep & ~bounced, delivered),
+        (BOUNCE, keep & bounced, processed + rng.integers(1, 30, k) * SECOND_MS),
+        (OPEN, keep & opened, open_at),
+        (OPEN, keep & opened & (rng.random(k) < REOPEN_SHARE), reopen_at),
+        (CLICK, keep & clicked, open_at + rng.integers(5, 300, k) * SECOND_MS),
+        (UNSUBSCRIBE, keep & unsubscribed, open_at + rng.integers(10, 600, k) * SECOND_MS),
+    ]
+    send = np.concatenate([np.flatnonzero(mask) for _, mask, _ in events])
+    event = np.concatenate([np.full(int(mask.sum()), e) for e, mask, _ in events])
+    at = np.concatenate([t[mask] for _, mask, t in events])
+    live = at < window.end
+    send, event, at = send[live], event[live], at[live]
+    order = np.argsort(at, kind="stable")
+    send, event, at = send[order], event[order], at[order]
+
+    return send, event, at
+
+
+def _add_event_details(
+    rng: np.random.Generator,
+    lines: list[str],
+    event: np.ndarray,
+    send: np.ndarray,
+    hard: np.ndarray,
+    p_send: np.ndarray,
+    c_send: np.ndarray,
+    open_kind: np.ndarray,
+    click_agent: np.ndarray,
+    primary_ip: np.ndarray,
+    campaigns: Campaigns,
+) -> None:
+    """Append what opens (agent, ip), clicks (agent, ip, url) and bounces (reason, status) carry."""
+    rows = np.flatnonzero(event == OPEN)
+    agents = np.asarray([a for a, _ in _OPEN_AGENTS], dtype=object)[open_kind[p_send[rows]]]
+    prefixes = np.asarray([x for _, x in _OPEN_AGENTS], dtype=object)[open_kind[p_send[rows]]]
+    for i, agent, prefix, last, own_ip in zip(
+        rows.tolist(),
+        agents.tolist(),
+        prefixes.tolist(),
+        rng.integers(1, 255, rows.size).tolist(),
+        primary_ip[p_send[rows]].tolist(),
+        strict=True,
+    ):
+        lines[i] += f',"useragent":"{agent}","ip":"{prefix + str(last) if prefix else own_ip}"'
+    rows = np.flatnonzero(event == CLICK)
+    urls = np.asarray(campaigns.click_urls, dtype=object)[c_send[rows], rng.integers(0, 3, rows.size)]
+    for i, agent, ip, url in zip(
+        rows.tolist(),
+        click_agent[p_send[rows]].tolist(),
+        primary_ip[p_send[rows]].tolist(),
+        urls.tolist(),
+        strict=True,
+    ):
+        lines[i] += f',"useragent":"{agent}","ip":"{ip}","url":"{url}"'
+    rows = np.flatnonzero(event == BOUNCE)
+    for i, hard_bounce in zip(rows.tolist(), hard[send[rows]].tolist(), strict=True):
+        kind, reason, status = _BOUNCES[0 if hard_bounce else 1]
+        lines[i] += f',"reason":"{reason}","status":"{status}","type":"{kind}"'
+
+
 def simulate_sendgrid(
     rng: np.random.Generator,
     pop: Population,
@@ -152,25 +229,7 @@ def simulate_sendgrid(
     np.minimum.at(stop, person[hard | unsubscribed], processed[hard | unsubscribed])
     keep = processed <= stop[person]
 
-    delivered = processed + rng.integers(1, 60, k) * SECOND_MS
-    open_at = delivered + (np.exp(rng.normal(np.log(2.0), 1.2, k)) * HOUR_MS).astype(np.int64)
-    reopen_at = open_at + (np.exp(rng.normal(np.log(6.0), 1.0, k)) * HOUR_MS).astype(np.int64)
-    events = [
-        (PROCESSED, keep, processed),
-        (DELIVERED, keep & ~bounced, delivered),
-        (BOUNCE, keep & bounced, processed + rng.integers(1, 30, k) * SECOND_MS),
-        (OPEN, keep & opened, open_at),
-        (OPEN, keep & opened & (rng.random(k) < REOPEN_SHARE), reopen_at),
-        (CLICK, keep & clicked, open_at + rng.integers(5, 300, k) * SECOND_MS),
-        (UNSUBSCRIBE, keep & unsubscribed, open_at + rng.integers(10, 600, k) * SECOND_MS),
-    ]
-    send = np.concatenate([np.flatnonzero(mask) for _, mask, _ in events])
-    event = np.concatenate([np.full(int(mask.sum()), e) for e, mask, _ in events])
-    at = np.concatenate([t[mask] for _, mask, t in events])
-    live = at < window.end
-    send, event, at = send[live], event[live], at[live]
-    order = np.argsort(at, kind="stable")
-    send, event, at = send[order], event[order], at[order]
+    send, event, at = _timeline(rng, processed, keep, bounced, opened, clicked, unsubscribed, window)
 
     # per send: message ids, the address as stored by the provider, agents for opens/clicks
     message_b64 = np.asarray(base64url_ids(rng, k), dtype=object)
@@ -208,32 +267,7 @@ def simulate_sendgrid(
             strict=True,
         )
     ]
-    rows = np.flatnonzero(event == OPEN)
-    agents = np.asarray([a for a, _ in _OPEN_AGENTS], dtype=object)[open_kind[p_send[rows]]]
-    prefixes = np.asarray([x for _, x in _OPEN_AGENTS], dtype=object)[open_kind[p_send[rows]]]
-    for i, agent, prefix, last, own_ip in zip(
-        rows.tolist(),
-        agents.tolist(),
-        prefixes.tolist(),
-        rng.integers(1, 255, rows.size).tolist(),
-        primary_ip[p_send[rows]].tolist(),
-        strict=True,
-    ):
-        lines[i] += f',"useragent":"{agent}","ip":"{prefix + str(last) if prefix else own_ip}"'
-    rows = np.flatnonzero(event == CLICK)
-    urls = np.asarray(campaigns.click_urls, dtype=object)[c_send[rows], rng.integers(0, 3, rows.size)]
-    for i, agent, ip, url in zip(
-        rows.tolist(),
-        click_agent[p_send[rows]].tolist(),
-        primary_ip[p_send[rows]].tolist(),
-        urls.tolist(),
-        strict=True,
-    ):
-        lines[i] += f',"useragent":"{agent}","ip":"{ip}","url":"{url}"'
-    rows = np.flatnonzero(event == BOUNCE)
-    for i, hard_bounce in zip(rows.tolist(), hard[send[rows]].tolist(), strict=True):
-        kind, reason, status = _BOUNCES[0 if hard_bounce else 1]
-        lines[i] += f',"reason":"{reason}","status":"{status}","type":"{kind}"'
+    _add_event_details(rng, lines, event, send, hard, p_send, c_send, open_kind, click_agent, primary_ip, campaigns)
     lines = [line + "}" for line in lines]
     junk: set[tuple[str, str]] = set()
     if seed_list:

@@ -92,6 +92,52 @@ def _local_iso(ms: np.ndarray) -> list[str]:
     return iso_offset(ms, new_york_offset_minutes(ms))
 
 
+def _line_items(orders: Orders, catalog: Catalog, prices: list[str], i: int, first: int, stop: int) -> list[dict]:
+    """The line items of order ``i`` (rows ``first``..``stop`` of the orders' items)."""
+    items = []
+    for j in range(first, stop):
+        prod = int(orders.item_product[j])
+        items.append(
+            {
+                "id": LINE_ITEM_ID_BASE + int(orders.order_id[i]) % 10**12 * 4 + j - first,
+                "product_id": int(catalog.product_id[prod]),
+                "variant_id": int(catalog.variant_id[prod]),
+                "sku": catalog.product_sku[prod],
+                "title": catalog.product_title[prod],
+                "quantity": int(orders.item_quantity[j]),
+                "price": prices[j],
+                "product_type": CATEGORIES[catalog.product_category[prod]],
+                "vendor": catalog.product_vendor[prod],
+            }
+        )
+    return items
+
+
+def _order_amounts(orders: Orders) -> dict[str, list[str]]:
+    """The order-level amounts as Shopify writes them (decimal strings)."""
+    return {
+        "subtotal_price": money(orders.subtotal_cents),
+        "total_discounts": money(orders.discount_cents),
+        "total_tax": money(orders.tax_cents),
+        "total_price": money(orders.total_cents),
+    }
+
+
+def _discount_codes(code: int, amount: str) -> list[dict]:
+    if code < 0:
+        return []
+    return [{"code": DISCOUNT_CODES[code][0], "amount": amount, "type": DISCOUNT_CODES[code][1]}]
+
+
+def _customer_fields(pop: Population, p: int, phone: str | None, created_at: str) -> dict[str, object]:
+    return {
+        "first_name": pop.ids.first_name[p],
+        "last_name": pop.ids.last_name[p],
+        "phone": phone,
+        "created_at": created_at,
+    }
+
+
 def shopify_order_lines(
     rng: np.random.Generator,
     orders: Orders,
@@ -120,32 +166,12 @@ def shopify_order_lines(
     landing = rng.integers(0, len(_LANDING), m)
     items_total = np.diff(orders.item_start)
     prices = money(orders.item_price_cents)
-    fields = {
-        "subtotal_price": money(orders.subtotal_cents),
-        "total_discounts": money(orders.discount_cents),
-        "total_tax": money(orders.tax_cents),
-        "total_price": money(orders.total_cents),
-    }
+    fields = _order_amounts(orders)
     lines = []
     for i in range(m):
         p = int(person[i])
         first_item = int(orders.item_start[i])
-        items = []
-        for j in range(first_item, first_item + int(items_total[i])):
-            prod = int(orders.item_product[j])
-            items.append(
-                {
-                    "id": LINE_ITEM_ID_BASE + int(orders.order_id[i]) % 10**12 * 4 + j - first_item,
-                    "product_id": int(catalog.product_id[prod]),
-                    "variant_id": int(catalog.variant_id[prod]),
-                    "sku": catalog.product_sku[prod],
-                    "title": catalog.product_title[prod],
-                    "quantity": int(orders.item_quantity[j]),
-                    "price": prices[j],
-                    "product_type": CATEGORIES[catalog.product_category[prod]],
-                    "vendor": catalog.product_vendor[prod],
-                }
-            )
+        items = _line_items(orders, catalog, prices, i, first_item, first_item + int(items_total[i]))
         code = int(orders.discount_code[i])
         product_slug = catalog.product_slug[int(orders.item_product[first_item])]
         category = CATEGORIES[catalog.product_category[int(orders.item_product[first_item])]]
@@ -167,25 +193,14 @@ def shopify_order_lines(
             "source_name": "web",
             "landing_site": _LANDING[landing[i]].format(c=category, p=product_slug),
             "referring_site": _REFERRING[landing[i]],
-            "discount_codes": []
-            if code < 0
-            else [
-                {
-                    "code": DISCOUNT_CODES[code][0],
-                    "amount": fields["total_discounts"][i],
-                    "type": DISCOUNT_CODES[code][1],
-                }
-            ],
+            "discount_codes": _discount_codes(code, fields["total_discounts"][i]),
             "line_items": items,
         }
         if not orders.guest[i]:
             order["customer"] = {
                 "id": CUSTOMER_ID_BASE + int(pop.index[p]),
                 "email": customer_email[i],
-                "first_name": pop.ids.first_name[p],
-                "last_name": pop.ids.last_name[p],
-                "phone": phone[i],
-                "created_at": customer_created[i],
+                **_customer_fields(pop, p, phone[i], customer_created[i]),
                 "accepts_marketing": bool(ident.subscribed_at[p] <= orders.at[i]),
                 "default_address": {"city": city, "province": state, "country_code": country},
             }

@@ -1,6 +1,7 @@
 """Scores for every profile at once: engagement, willingness-to-pay, lead, health, lifecycle, RFM.
 
-Pure pandas / numpy modules (no database, no Dagster): each takes whole columns of
-``audience_profiles`` (plus per-profile event aggregates) and returns whole columns, with the
-per-rule contributions that explain every score. ``assets.py`` reads and writes the warehouse.
+One implementation: one set-based statement compiled by :mod:`.sql` from the parameters
+(:mod:`.parameters`) and the user's WTP rules (:mod:`.rules`), run by :mod:`.warehouse` and
+reported by the Dagster assets (:mod:`.assets`). The tests compare it against an independent
+pandas oracle (``tests/scoring/oracle/``).
 """

@@ -15,22 +15,11 @@ import pandas as pd
 from dagster import AssetExecutionContext
 
 from audience_dagster.clock import RunClock
+from audience_dagster.scoring.keys import ENGAGEMENT, HEALTH, LEAD, LIFECYCLE, PROFILE_SCORES, RFM, WTP
 from audience_dagster.scoring.warehouse import run_scores
+from audience_dagster.transform.keys import EVENTS_KEY, PROFILE_BASE_KEY
 from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
-PROFILES_KEY = dg.AssetKey(["marts", "audience_profile_base"])
-EVENTS_KEY = dg.AssetKey(["marts", "audience_events"])
-ENGAGEMENT = dg.AssetKey(["scoring", "engagement_score"])
-WTP = dg.AssetKey(["scoring", "wtp_score"])
-LEAD = dg.AssetKey(["scoring", "lead_score"])
-HEALTH = dg.AssetKey(["scoring", "health_score"])
-LIFECYCLE = dg.AssetKey(["scoring", "lifecycle_stage"])
-RFM = dg.AssetKey(["scoring", "rfm"])
-
-
-# the table the scores multi-asset writes, as dbt sees it (source scoring.profile_scores):
-# materialised by the same step, downstream of the scores, upstream of audience_profiles
-PROFILE_SCORES = dg.AssetKey(["scoring", "profile_scores"])
 PROFILE_SCORES_SPEC = dg.AssetSpec(
     PROFILE_SCORES,
     deps=[ENGAGEMENT, WTP, LEAD, HEALTH, LIFECYCLE, RFM],
@@ -46,7 +35,7 @@ def _spec(key: dg.AssetKey, description: str, deps: list[dg.AssetKey]) -> dg.Ass
     return dg.AssetSpec(
         key,
         description=description,
-        deps=[PROFILES_KEY, *deps],
+        deps=[PROFILE_BASE_KEY, *deps],
         group_name="scoring",
         kinds={"python", "pandas", "postgres"},
         automation_condition=dg.AutomationCondition.eager(),

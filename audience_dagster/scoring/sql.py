@@ -16,18 +16,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from audience_dagster.errors import RuleError
-from audience_dagster.scoring.compute import SCORE_COLUMNS
-from audience_dagster.scoring.engagement import (
+from audience_dagster.scoring.parameters import (
+    ADVOCATE_MIN_ENGAGEMENT,
+    ADVOCATE_MIN_ORDERS,
     DEPTH_EVENT_TYPES,
     DEPTH_POINTS,
+    HEALTH_BASE,
+    LEAD_BASE,
     MAX_FREQUENCY_POINTS,
     POINTS_PER_ACTIVE_DAY,
     RECENCY_POINTS,
+    SCORE_COLUMNS,
     WINDOW_DAYS,
 )
-from audience_dagster.scoring.lifecycle import ADVOCATE_MIN_ENGAGEMENT, ADVOCATE_MIN_ORDERS
 from audience_dagster.scoring.rules import BASE_SCORE, Rule, check_rule
-from audience_dagster.scoring.signals import HEALTH_BASE, LEAD_BASE
 
 # what the statement writes, and the profile columns WTP rules may not read (computed with or
 # after WTP, or predictions)
@@ -177,6 +179,28 @@ def _array(names: Sequence[str]) -> str:
     return f"ARRAY[{', '.join(f'coalesce({n}, 0)' for n in names)}]::smallint[]"
 
 
+# the lifecycle stage of a row of `terms t` (the first that holds, from the top)
+LIFECYCLE_STAGE_SQL = f"""CASE
+        WHEN t.total_orders >= {ADVOCATE_MIN_ORDERS} AND t.engagement_score >= {ADVOCATE_MIN_ENGAGEMENT} THEN 'advocate'
+        WHEN t.total_orders > 0 THEN 'customer'
+        WHEN coalesce(t.email_subscribed, false) THEN 'subscriber'
+        WHEN t.known THEN 'visitor'
+        ELSE 'anonymous'
+    END"""
+# the spec's RFM segment of a row of `rfm r` (NULL for a profile that is no customer)
+RFM_SEGMENT_SQL = """CASE
+        WHEN r.id IS NULL THEN NULL
+        WHEN r.rfm_recency >= 4 AND r.rfm_frequency >= 4 AND r.rfm_monetary >= 4 THEN 'champions'
+        WHEN r.rfm_frequency >= 4 THEN 'loyal'
+        WHEN r.rfm_recency >= 4 AND r.rfm_frequency >= 2 THEN 'potential_loyalist'
+        WHEN r.rfm_recency >= 4 THEN 'recent'
+        WHEN r.rfm_recency <= 2 AND r.rfm_frequency >= 3 THEN 'at_risk'
+        WHEN r.rfm_recency <= 2 AND r.rfm_frequency >= 2 AND r.rfm_monetary >= 2 THEN 'hibernating'
+        WHEN r.rfm_recency <= 2 AND r.rfm_frequency <= 2 THEN 'lost'
+        ELSE 'needs_attention'
+    END"""
+
+
 def compile_scores(
     rules: Sequence[Rule], column_types: Mapping[str, str], profiles: str, events: str, target: str
 ) -> tuple[str, dict]:
@@ -244,27 +268,11 @@ SELECT
     greatest(0, least(100, {BASE_SCORE} + {_sum(w_cols)}))::integer AS wtp_score,
     greatest(0, least(100, {LEAD_BASE} + {_sum(l_cols)}))::integer AS lead_score,
     greatest(0, least(100, {HEALTH_BASE} + {_sum(h_cols)}))::integer AS health_score,
-    CASE
-        WHEN t.total_orders >= {ADVOCATE_MIN_ORDERS} AND t.engagement_score >= {ADVOCATE_MIN_ENGAGEMENT} THEN 'advocate'
-        WHEN t.total_orders > 0 THEN 'customer'
-        WHEN coalesce(t.email_subscribed, false) THEN 'subscriber'
-        WHEN t.known THEN 'visitor'
-        ELSE 'anonymous'
-    END AS lifecycle_stage,
+    {LIFECYCLE_STAGE_SQL} AS lifecycle_stage,
     r.rfm_recency::integer AS rfm_recency,
     r.rfm_frequency::integer AS rfm_frequency,
     r.rfm_monetary::integer AS rfm_monetary,
-    CASE
-        WHEN r.id IS NULL THEN NULL
-        WHEN r.rfm_recency >= 4 AND r.rfm_frequency >= 4 AND r.rfm_monetary >= 4 THEN 'champions'
-        WHEN r.rfm_frequency >= 4 THEN 'loyal'
-        WHEN r.rfm_recency >= 4 AND r.rfm_frequency >= 2 THEN 'potential_loyalist'
-        WHEN r.rfm_recency >= 4 THEN 'recent'
-        WHEN r.rfm_recency <= 2 AND r.rfm_frequency >= 3 THEN 'at_risk'
-        WHEN r.rfm_recency <= 2 AND r.rfm_frequency >= 2 AND r.rfm_monetary >= 2 THEN 'hibernating'
-        WHEN r.rfm_recency <= 2 AND r.rfm_frequency <= 2 THEN 'lost'
-        ELSE 'needs_attention'
-    END AS rfm_segment,
+    {RFM_SEGMENT_SQL} AS rfm_segment,
     {_array(e_cols)} AS engagement_points,
     {_array(w_cols) if w_cols else "ARRAY[]::smallint[]"} AS wtp_points,
     {_array(l_cols)} AS lead_points,

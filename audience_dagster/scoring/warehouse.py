@@ -13,9 +13,6 @@ Tables (schema ``marts``, beside ``audience_profiles``, so the spec's queries ru
   ``audience_profiles`` (a dbt view) shows them in the spec's columns;
 * ``score_terms`` and the view ``score_contributions`` — which rule moved which score by how
   much, for any profile (see ``sql/scores_schema.sql``).
-
-:func:`read_profiles` / :func:`read_activity` pull the same inputs into pandas, for the
-independent evaluation the tests compare the SQL against.
 """
 
 from __future__ import annotations
@@ -28,31 +25,13 @@ import pandas as pd
 import psycopg2.extensions
 
 from audience_dagster.errors import RuleError
-from audience_dagster.scoring.engagement import ACTIVITY_SQL
 from audience_dagster.scoring.rules import DEFAULT_WTP_RULES, Rule, rules_and_failures_from_frame
-from audience_dagster.scoring.signals import SIGNALS_SQL
 from audience_dagster.scoring.sql import compile_scores, term_names, wtp_terms
 from audience_dagster.warehouse.frames import copy_out
 
 PROFILES = "marts.audience_profile_base"
 EVENTS = "marts.audience_events"
 RULES = "marts.wtp_scoring_rules"
-# profile columns the scores read besides the fields the WTP rules name
-REQUIRED_COLUMNS = (
-    "last_seen_at",
-    "total_orders",
-    "total_sessions",
-    "total_revenue",
-    "last_order_at",
-    "average_order_value",
-    "email",
-    "phone",
-    "do_not_track",
-    "email_subscribed",
-    "email_subscription_date",
-    "emails_clicked",
-    "interests",
-)
 RULES_DDL = f"""
 CREATE TABLE {RULES} (
     id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -169,34 +148,6 @@ def profile_column_types(conn: psycopg2.extensions.connection) -> dict[str, str]
         return dict(cur.fetchall())
 
 
-def read_profiles(conn: psycopg2.extensions.connection, fields: set[str]) -> pd.DataFrame:
-    """The columns the scores need (plus ``fields``) and ``known``, indexed by profile id."""
-    types = profile_column_types(conn)
-    unknown = sorted(set(fields) - set(types))
-    if unknown:
-        raise RuleError(f"unknown profile fields {unknown}; {PROFILES} has {', '.join(sorted(types))}")
-    columns = sorted(set(REQUIRED_COLUMNS) | set(fields))
-    select = [f"array_to_string({c}, chr(31)) AS {c}" if types[c] == "ARRAY" else c for c in columns]
-    known = "(email IS NOT NULL OR phone IS NOT NULL OR coalesce(external_ids, '{}'::jsonb) <> '{}'::jsonb) AS known"
-    frame = copy_out(conn, f"SELECT id, {', '.join(select)}, {known} FROM {PROFILES}").set_index("id")
-    for column in columns:
-        frame[column] = _typed(frame[column], types[column])
-    frame["known"] = _typed(frame["known"], "boolean")
-    return frame
-
-
-def read_activity(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Per-profile event aggregates for engagement (30-day window) and the lead/health signals."""
-    with conn.cursor() as cur:
-        queries = [cur.mogrify(sql, {"as_of": as_of.to_pydatetime()}).decode() for sql in (ACTIVITY_SQL, SIGNALS_SQL)]
-    window, signals = (copy_out(conn, q).set_index("profile_id") for q in queries)
-    frame = window.join(signals, how="outer")
-    for column in frame.columns:
-        kind = "timestamp with time zone" if column.endswith("_at") else "boolean"
-        frame[column] = _typed(frame[column], "integer" if column == "active_days" else kind)
-    return frame
-
-
 SCORE_INDEXES = ("idx_audience_profiles_wtp", "idx_audience_profiles_engagement", "idx_audience_profiles_lifecycle")
 
 
@@ -233,16 +184,3 @@ def run_scores(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> dic
         "index_seconds": done - computed,
         "seconds": done - started,
     }
-
-
-def _typed(values: pd.Series, data_type: str) -> pd.Series:
-    if data_type == "boolean":
-        return values.map({"t": True, "f": False}).astype(object).where(values.notna(), None)
-    if data_type.startswith("timestamp") or data_type == "date":
-        return pd.to_datetime(values, utc=True, format="ISO8601")
-    if data_type in ("integer", "bigint", "smallint", "numeric", "double precision", "real"):
-        return pd.to_numeric(values)
-    if data_type == "ARRAY":
-        split = values.str.split("\x1f")
-        return split.where(values.fillna("x").ne(""), pd.Series([[]] * len(values), index=values.index))
-    return values

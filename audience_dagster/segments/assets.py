@@ -22,23 +22,14 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from audience_dagster.clock import RunClock
+from audience_dagster.predictions.assets import PREDICTIONS_KEY  # writes marts.predictions: ML segments read it
+from audience_dagster.segments.cohort_refresh import refresh_cohorts
 from audience_dagster.segments.definitions_yaml import DEFAULTS, load_cohorts, load_segments
-from audience_dagster.segments.warehouse import (
-    due_segments,
-    refresh_cohorts,
-    refresh_segments,
-    sync_cohorts,
-    sync_segments,
-)
+from audience_dagster.segments.keys import COHORT_MEMBERSHIP_KEY, COHORTS_KEY, MEMBERSHIP_KEY, SEGMENTS_KEY
+from audience_dagster.segments.sync import sync_cohorts, sync_segments
+from audience_dagster.segments.warehouse import due_segments, refresh_segments
+from audience_dagster.transform.keys import EVENTS_KEY, PROFILES_KEY
 from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
-
-PROFILES_KEY = dg.AssetKey(["marts", "audience_profiles"])
-EVENTS_KEY = dg.AssetKey(["marts", "audience_events"])
-SEGMENTS_KEY = dg.AssetKey(["segments", "micro_segments"])
-COHORTS_KEY = dg.AssetKey(["segments", "cohort_definitions"])
-MEMBERSHIP_KEY = dg.AssetKey(["segments", "segment_membership"])
-PREDICTIONS_KEY = dg.AssetKey(["predictions", "profile_predictions"])  # writes marts.predictions: ML segments read it
-COHORT_MEMBERSHIP_KEY = dg.AssetKey(["segments", "cohort_membership"])
 
 
 def definitions_version() -> str:

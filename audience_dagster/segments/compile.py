@@ -6,7 +6,7 @@ from typing import Any
 
 from audience_dagster.errors import RuleError, SegmentError
 from audience_dagster.segments.behavior import compile_behavioral_segment
-from audience_dagster.segments.definitions_yaml import SegmentDefinition
+from audience_dagster.segments.definition import SegmentDefinition
 from audience_dagster.segments.ml import compile_ml_segment
 from audience_dagster.segments.rules import compile_rule_segment
 

@@ -9,7 +9,6 @@ shape and compiles every rule, so a bad file fails with its path before anything
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,47 +16,13 @@ from typing import Any
 import yaml
 
 from audience_dagster.errors import RuleError, SegmentError
+from audience_dagster.segments.cohorts import compile_cohort
+from audience_dagster.segments.compile import compile_segment
+from audience_dagster.segments.definition import SEGMENT_TYPES, CohortDefinition, SegmentDefinition
 
 DEFAULTS = resources.files("audience_dagster.segments").joinpath("defaults")
-SEGMENT_TYPES = ("rule_based", "ml_based", "behavioral", "manual")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _INTERVAL = re.compile(r"^\s*\d{1,5}\s+(minute|hour|day|week)s?\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class SegmentDefinition:
-    """One row of ``micro_segments`` (the spec's columns, plus ``model_operator``)."""
-
-    slug: str
-    name: str
-    segment_type: str
-    description: str | None = None
-    rules: list[Any] = field(default_factory=list)
-    rule_logic: str = "AND"
-    model_id: str | None = None
-    model_threshold: float | None = None
-    model_operator: str = "greater_than"
-    behavior_definition: dict[str, Any] = field(default_factory=dict)
-    business_unit: str | None = None
-    use_cases: list[str] = field(default_factory=list)
-    refresh_frequency: str = "1 hour"
-    auto_refresh: bool = True
-    status: str = "active"
-
-
-@dataclass(frozen=True)
-class CohortDefinition:
-    """One row of ``cohort_definitions`` (the spec's columns, plus ``slug``)."""
-
-    slug: str
-    name: str
-    cohort_type: str
-    entry_criteria: dict[str, Any]
-    description: str | None = None
-    exit_criteria: dict[str, Any] | None = None
-    cohort_period: str = "month"
-    lookback_days: int | None = None
-    status: str = "active"
 
 
 def _fields(cls: type, data: dict[str, Any], where: str) -> dict[str, Any]:
@@ -71,8 +36,6 @@ def _fields(cls: type, data: dict[str, Any], where: str) -> dict[str, Any]:
 
 def segment_from_mapping(data: Any, where: str) -> SegmentDefinition:
     """A checked :class:`SegmentDefinition` (rules compiled once to find mistakes early)."""
-    from audience_dagster.segments.compile import compile_segment
-
     if not isinstance(data, dict):
         raise SegmentError(where, "a segment file holds one mapping of the spec's micro_segments columns")
     slug = data.get("slug")
@@ -91,8 +54,6 @@ def segment_from_mapping(data: Any, where: str) -> SegmentDefinition:
 
 
 def cohort_from_mapping(data: Any, where: str) -> CohortDefinition:
-    from audience_dagster.segments.cohorts import compile_cohort
-
     if not isinstance(data, dict) or not isinstance(data.get("slug"), str) or not _SLUG.match(data["slug"]):
         raise SegmentError(where, "a cohort file holds one mapping with a slug (lower-case letters, digits, dashes)")
     try:

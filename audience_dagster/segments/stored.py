@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 from audience_dagster.errors import RuleError, SegmentError
-from audience_dagster.segments.definitions_yaml import CohortDefinition, SegmentDefinition
+from audience_dagster.segments.definition import CohortDefinition, SegmentDefinition
 
 MAX_DEFINITION_BYTES = 256 << 10
 MAX_JSON_DEPTH = 64

@@ -1,4 +1,4 @@
-"""Segments and cohorts in the warehouse: sync definitions, refresh membership with history.
+"""Segments in the warehouse: refresh membership with history, add members by hand.
 
 A segment refresh is one transaction of four set-based statements around the compiled member
 query (see :mod:`.compile`), materialised once into a temp table:
@@ -12,12 +12,12 @@ query (see :mod:`.compile`), materialised once into a temp table:
 Manual and imported members are never removed by a refresh (only by their ``expires_at``). A
 segment that fails — a definition that cannot be read or compiled however hostile the row
 (``stored.py``, ``rules.py``), an SQL error, anything else — is rolled back alone: its
-``last_error`` says why and the other segments still refresh. Cohorts likewise.
+``last_error`` says why and the other segments still refresh. Cohorts likewise
+(:mod:`.cohort_refresh`); the YAML definitions are upserted by :mod:`.sync`.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,42 +27,15 @@ from typing import Any
 import psycopg2.extensions
 
 from audience_dagster.errors import AudienceError, SegmentError
-from audience_dagster.segments.cohorts import compile_cohort
 from audience_dagster.segments.compile import compile_segment
-from audience_dagster.segments.definitions_yaml import CohortDefinition, SegmentDefinition
-from audience_dagster.segments.stored import cohort_from_row, segment_from_row
+from audience_dagster.segments.definition import SegmentDefinition
+from audience_dagster.segments.stored import segment_from_row
 
 SEGMENTS = "marts.micro_segments"
 MEMBERSHIP = "marts.segment_membership"
 CHANGES = "marts.segment_membership_changes"
 COHORTS = "marts.cohort_definitions"
 COHORT_MEMBERSHIP = "marts.cohort_membership"
-SEGMENT_COLUMNS = (
-    "name",
-    "description",
-    "segment_type",
-    "rules",
-    "rule_logic",
-    "model_id",
-    "model_threshold",
-    "model_operator",
-    "behavior_definition",
-    "business_unit",
-    "use_cases",
-    "refresh_frequency",
-    "auto_refresh",
-    "status",
-)
-COHORT_COLUMNS = (
-    "name",
-    "description",
-    "cohort_type",
-    "entry_criteria",
-    "exit_criteria",
-    "cohort_period",
-    "lookback_days",
-    "status",
-)
 NO_MATCHES = "SELECT NULL::uuid AS profile_id, NULL::numeric AS score WHERE false"
 
 EXITS_SQL = f"""
@@ -119,64 +92,6 @@ class SegmentRefresh:
     exited: int = 0
     seconds: float = 0.0
     error: str | None = None
-
-
-def sync_segments(conn: psycopg2.extensions.connection, segments: Sequence[SegmentDefinition]) -> int:
-    """Upsert the definitions by slug (``managed_by = 'yaml'``); returns rows written. Membership,
-    counts and segments only in the table are left alone."""
-    rows = [
-        (
-            s.slug,
-            s.name,
-            s.description,
-            s.segment_type,
-            json.dumps(s.rules),
-            s.rule_logic,
-            s.model_id,
-            s.model_threshold,
-            s.model_operator,
-            json.dumps(s.behavior_definition),
-            s.business_unit,
-            list(s.use_cases),
-            s.refresh_frequency,
-            s.auto_refresh,
-            s.status,
-        )
-        for s in segments
-    ]
-    return _upsert_by_slug(conn, SEGMENTS, SEGMENT_COLUMNS, rows)
-
-
-def sync_cohorts(conn: psycopg2.extensions.connection, cohorts: Sequence[CohortDefinition]) -> int:
-    rows = [
-        (
-            c.slug,
-            c.name,
-            c.description,
-            c.cohort_type,
-            json.dumps(c.entry_criteria),
-            None if c.exit_criteria is None else json.dumps(c.exit_criteria),
-            c.cohort_period,
-            c.lookback_days,
-            c.status,
-        )
-        for c in cohorts
-    ]
-    return _upsert_by_slug(conn, COHORTS, COHORT_COLUMNS, rows)
-
-
-def _upsert_by_slug(conn: psycopg2.extensions.connection, table: str, columns: Sequence[str], rows: list[tuple]) -> int:
-    """Insert or update definition rows (slug first, then ``columns``) as ``managed_by = 'yaml'``."""
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns)
-    sql = f"""
-        INSERT INTO {table} (slug, {", ".join(columns)}, managed_by)
-        VALUES (%s, {", ".join(["%s"] * len(columns))}, 'yaml')
-        ON CONFLICT (slug) DO UPDATE SET {updates}, managed_by = 'yaml', updated_at = now()
-    """
-    with conn.cursor() as cur:
-        cur.executemany(sql, rows)
-    conn.commit()
-    return len(rows)
 
 
 def read_segments(
@@ -270,7 +185,7 @@ def refresh_segments(
             results.append(refresh_segment(conn, segment_id, segment, as_of))
         except Exception as exc:  # noqa: BLE001 - any failure of one definition is that segment's own
             slug = segment.slug if isinstance(segment, SegmentError | SegmentDefinition) else "?"
-            message = _failure(f"segment {slug!r}", exc)
+            message = failure_message(f"segment {slug!r}", exc)
             conn.rollback()
             with conn.cursor() as cur:
                 cur.execute(f"UPDATE {SEGMENTS} SET last_error = %s WHERE id = %s", (message, segment_id))
@@ -280,7 +195,7 @@ def refresh_segments(
     return results
 
 
-def _failure(what: str, exc: BaseException) -> str:
+def failure_message(what: str, exc: BaseException) -> str:
     """``what: message`` for ``last_error`` (an :class:`AudienceError` already names the segment)."""
     message = (str(exc).strip() or type(exc).__name__)[:2000]
     if isinstance(exc, SegmentError):  # it names the slug as a segment's: name it as `what`
@@ -361,76 +276,3 @@ def add_members(
     conn.commit()
     asked = len(set(params["ids"])) + len(set(params["emails"]))
     return {"added": found - already, "converted": converted, "unknown": max(asked - found, 0)}
-
-
-@dataclass(frozen=True)
-class CohortRefresh:
-    slug: str
-    members: int = 0
-    exited: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-
-
-def refresh_cohorts(conn: psycopg2.extensions.connection, as_of: datetime) -> list[CohortRefresh]:
-    """Rebuild every active cohort's membership (one transaction each). ``exited_at`` is kept from
-    an earlier refresh, so a member who left by the exit rules keeps the time it was first seen."""
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT id::text, slug, name, cohort_type, entry_criteria::text AS entry_criteria,"
-            " exit_criteria::text AS exit_criteria, cohort_period, lookback_days"
-            f" FROM {COHORTS} WHERE status = 'active' ORDER BY slug"
-        )
-        names = [d.name for d in cur.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    conn.commit()
-    results = []
-    for row in rows:
-        started = time.perf_counter()
-        keys = {"cid": row["id"], "as_of": as_of}
-        slug = str(row["slug"] or row["id"])
-        try:
-            cohort = cohort_from_row(row)
-            query, params = compile_cohort(cohort)
-            with conn.cursor() as cur:
-                cur.execute(f"CREATE TEMP TABLE cohort_matches ON COMMIT DROP AS {query}", {**params, "as_of": as_of})
-                cur.execute("ANALYZE cohort_matches")
-                cur.execute(
-                    f"DELETE FROM {COHORT_MEMBERSHIP} c WHERE c.cohort_id = %(cid)s"
-                    " AND NOT EXISTS (SELECT 1 FROM cohort_matches x WHERE x.profile_id = c.profile_id)",
-                    keys,
-                )
-                cur.execute(
-                    f"""
-                    INSERT INTO {COHORT_MEMBERSHIP} AS c
-                        (cohort_id, profile_id, cohort_period_start, entered_at, exited_at)
-                    SELECT %(cid)s, profile_id, cohort_period_start, entered_at, exited_at FROM cohort_matches
-                    ON CONFLICT (cohort_id, profile_id) DO UPDATE SET
-                        cohort_period_start = EXCLUDED.cohort_period_start,
-                        entered_at = EXCLUDED.entered_at,
-                        exited_at = CASE WHEN EXCLUDED.exited_at IS NULL THEN NULL
-                                         ELSE coalesce(c.exited_at, EXCLUDED.exited_at) END
-                    WHERE (c.cohort_period_start, c.entered_at, c.exited_at)
-                          IS DISTINCT FROM (EXCLUDED.cohort_period_start, EXCLUDED.entered_at, EXCLUDED.exited_at)
-                    """,
-                    keys,
-                )
-                cur.execute(
-                    f"SELECT count(*), count(exited_at) FROM {COHORT_MEMBERSHIP} WHERE cohort_id = %(cid)s", keys
-                )
-                members, exited = cur.fetchone()
-                cur.execute(
-                    f"UPDATE {COHORTS} SET total_members = %(n)s, last_calculated_at = %(as_of)s, last_error = NULL"
-                    " WHERE id = %(cid)s",
-                    {**keys, "n": members},
-                )
-            conn.commit()
-            results.append(CohortRefresh(slug, members, exited, time.perf_counter() - started))
-        except Exception as exc:  # noqa: BLE001 - any failure of one definition is that cohort's own
-            conn.rollback()
-            message = _failure(f"cohort {slug!r}", exc)
-            with conn.cursor() as cur:
-                cur.execute(f"UPDATE {COHORTS} SET last_error = %s WHERE id = %s", (message, row["id"]))
-            conn.commit()
-            results.append(CohortRefresh(slug, error=message))
-    return results

@@ -15,7 +15,7 @@ each costs a dbt start-up, so consecutive models with no Python step between the
 Asset groups follow capabilities, not dbt layers: ingest (staging), identity, profiles, reports.
 dbt tests become asset checks; models rebuild automatically (``AutomationCondition.eager``)
 when what they read is re-materialised; each built table reports its row count. dbt's own
-output goes to ``<run log dir>/dbt.log`` (see :func:`dbt_log_path`), not to the terminal, and
+output goes to ``<run log dir>/dbt.log`` (:class:`~audience_dagster.runs.logs.RunLogs`), not to the terminal, and
 the dbt process is ended with the step (:mod:`.dbt_process`).
 """
 
@@ -24,19 +24,17 @@ the dbt process is ended with the step (:mod:`.dbt_process`).
 import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from audience_dagster.config import load_settings
-from audience_dagster.runs.tags import LOG_DIR_TAG
+from audience_dagster.runs.logs import RunLogs
 from audience_dagster.transform.dbt_process import end_process_group
 from audience_dagster.transform.groups import capability_group
 from audience_dagster.transform.project import dbt_project
-from audience_dagster.warehouse.resource import WAREHOUSE_POOL
+from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 
 class AudienceDbtTranslator(DagsterDbtTranslator):
@@ -93,18 +91,13 @@ STAGES: tuple[DbtStage, ...] = (
 )
 
 
-def dbt_log_path(context: AssetExecutionContext) -> Path:
-    """``<log dir>/dbt.log``: the run tag's log dir (the CLI sets it), else ``<logs>/<run id>/``."""
-    tagged = context.run.tags.get(LOG_DIR_TAG)
-    folder = Path(tagged) if tagged else load_settings().log_dir / context.run.run_id
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / "dbt.log"
-
-
-def build_stage(context: AssetExecutionContext, dbt: DbtCliResource, stage: str) -> Iterator[Any]:
-    """``dbt build`` of the selected models: dbt's output to the run's dbt log, the dbt process
-    ended with the step whatever happens (failure, interrupt)."""
-    log = dbt_log_path(context)
+def build_stage(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, logs: RunLogs, stage: str
+) -> Iterator[Any]:
+    """``dbt build`` of the selected models against the warehouse: dbt's output to the run's
+    ``dbt.log``, the dbt process ended with the step whatever happens (failure, interrupt)."""
+    warehouse.resolve()  # dbt reads the resolved connection from this process's environment
+    log = logs.folder(context) / "dbt.log"
     context.log.info(f"dbt output of {stage}: {log}")
     with log.open("a", encoding="utf-8") as out, contextlib.redirect_stdout(out):
         print(f"===== {stage} (run {context.run.run_id}) =====", flush=True)
@@ -117,8 +110,10 @@ def build_stage(context: AssetExecutionContext, dbt: DbtCliResource, stage: str)
 
 
 def _stage_assets(stage: DbtStage) -> dg.AssetsDefinition:
-    def _assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from build_stage(context, dbt, stage.name)
+    def _assets(
+        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, logs: RunLogs
+    ) -> Iterator[Any]:
+        yield from build_stage(context, dbt, warehouse, logs, stage.name)
 
     _assets.__doc__ = stage.description  # the step's description in the UI
     decorate = dbt_assets(

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import psycopg2
 import psycopg2.extensions
 
-from audience_dagster.config import Settings, load_settings
+from audience_dagster.config import Settings, export_environment, load_settings, process_environment
 from audience_dagster.errors import ConfigError, WarehouseError
 from audience_dagster.warehouse.embedded import ensure_embedded
 
@@ -35,15 +35,20 @@ class Warehouse:
 def resolve_warehouse(settings: Settings | None = None) -> Warehouse:
     """Start the embedded server if needed and return the URLs to use."""
     settings = settings or load_settings()
-    if settings.embedded:
-        url, dagster_url = ensure_embedded(settings.pgdata_dir, settings.pg_start_timeout_seconds)
-        return Warehouse(url=url, dagster_url=settings.dagster_database_url or dagster_url, embedded=True)
-    assert settings.database_url is not None
-    return Warehouse(
-        url=settings.database_url,
-        dagster_url=settings.dagster_database_url or settings.database_url,
-        embedded=False,
+    return locate_warehouse(
+        settings.database_url, settings.dagster_database_url, settings.pgdata_dir, settings.pg_start_timeout_seconds
     )
+
+
+def locate_warehouse(
+    database_url: str | None, dagster_database_url: str | None, pgdata_dir: Path, start_timeout_seconds: float
+) -> Warehouse:
+    """The warehouse at ``database_url``, or (None) the embedded server in ``pgdata_dir``, started
+    if it is not running."""
+    if database_url is None:
+        url, dagster_url = ensure_embedded(pgdata_dir, start_timeout_seconds)
+        return Warehouse(url=url, dagster_url=dagster_database_url or dagster_url, embedded=True)
+    return Warehouse(url=database_url, dagster_url=dagster_database_url or database_url, embedded=False)
 
 
 # Sessions check every 2 s whether their client is still there and cancel their query when it
@@ -127,24 +132,32 @@ def dbt_env(url: str) -> dict[str, str]:
     return {f"AUDIENCE_PG_{key.upper()}": value for key, value in parts.items()}
 
 
-def export_env(warehouse: Warehouse) -> None:
-    """Put the resolved warehouse into this process's environment for dbt and child processes.
+def child_env(warehouse: Warehouse) -> dict[str, str]:
+    """What dbt and the other child processes need to know of the resolved warehouse.
 
-    Also puts this interpreter's bin directory on PATH, so the ``dbt`` and ``dagster`` of the
-    project's environment are found even when the virtualenv is not activated (``make``), and
-    sets ``PGOPTIONS`` (:data:`CLIENT_CHECK`) and dbt's indirect test selection for dbt.
+    The connection dbt's ``profiles.yml`` reads (``AUDIENCE_PG_*``), ``PGOPTIONS``
+    (:data:`CLIENT_CHECK`), dbt's indirect test selection, Dagster's instance storage
+    (``AUDIENCE_DAGSTER_PG_URL``, read by ``dagster.yaml``), and PATH with this interpreter's bin
+    directory first, so the ``dbt`` and ``dagster`` of the project's environment are found even
+    when the virtualenv is not activated (``make``).
     """
     bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
-    os.environ.update(dbt_env(warehouse.url))
-    os.environ["PGOPTIONS"] = CLIENT_CHECK
-    # the project is built in stages (transform/dbt.py): a test runs with the stage that builds
-    # the last of its models, never before one of them exists (dagster-dbt overrides this when it
-    # selects tests itself)
-    os.environ["DBT_INDIRECT_SELECTION"] = "buildable"
-    os.environ["AUDIENCE_WAREHOUSE_URL"] = warehouse.url
-    os.environ["AUDIENCE_DAGSTER_PG_URL"] = sqlalchemy_url(warehouse.dagster_url)
+    path = process_environment().get("PATH", "")
+    return {
+        **dbt_env(warehouse.url),
+        "PATH": path if bin_dir in path.split(os.pathsep) else os.pathsep.join([bin_dir, path]),
+        "PGOPTIONS": CLIENT_CHECK,
+        # the project is built in stages (transform/dbt.py): a test runs with the stage that builds
+        # the last of its models, never before one of them exists (dagster-dbt overrides this when
+        # it selects tests itself)
+        "DBT_INDIRECT_SELECTION": "buildable",
+        "AUDIENCE_DAGSTER_PG_URL": sqlalchemy_url(warehouse.dagster_url),
+    }
+
+
+def export_env(warehouse: Warehouse) -> None:
+    """Put :func:`child_env` into this process's environment, for dbt and child processes."""
+    export_environment(child_env(warehouse))
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -14,8 +14,9 @@ queue checks. Run monitoring fails runs stuck starting or cancelling.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from audience_dagster.config import export_environment
 
 DAGSTER_YAML = """\
 # Written by audience_dagster (warehouse/dagster_home.py); edits are overwritten.
@@ -43,5 +44,5 @@ def prepare_dagster_home(path: Path) -> Path:
     config = path / "dagster.yaml"
     if not config.exists() or config.read_text() != DAGSTER_YAML:
         config.write_text(DAGSTER_YAML)
-    os.environ["DAGSTER_HOME"] = str(path)
+    export_environment({"DAGSTER_HOME": str(path)})
     return path

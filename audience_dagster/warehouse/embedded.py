@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from audience_dagster.config import export_environment
 from audience_dagster.errors import WarehouseError
 
 WAREHOUSE_DB = "audience"
@@ -117,7 +118,7 @@ def ensure_embedded(pgdata: Path, start_timeout_seconds: float = 1800) -> tuple[
     pgdata.mkdir(parents=True, exist_ok=True)
     runtime = pgdata.parent / "run"
     runtime.mkdir(mode=0o700, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    export_environment({"XDG_RUNTIME_DIR": str(runtime)}, keep_existing=True)
     try:
         import fasteners
         import pgserver

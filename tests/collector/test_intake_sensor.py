@@ -28,7 +28,7 @@ GOOD = (
 def evaluate(url: str, landing: Path) -> dg.SensorResult:
     [sensor] = build_collector_definitions(load_settings()).sensors
     context = dg.build_sensor_context(
-        resources={"warehouse": WarehouseResource(url=url), "landing": LandingZone(path=str(landing))}
+        resources={"warehouse": WarehouseResource(database_url=url), "landing": LandingZone(path=str(landing))}
     )
     return sensor(context)
 

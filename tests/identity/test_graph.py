@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audience_dagster.identity.bench import synthetic_graph
+from audience_dagster.bench.identity_graph import synthetic_graph
 from audience_dagster.identity.graph import Resolution, resolve_identities
 from audience_dagster.identity.rules import DEFAULT_RULES, IdentityRules
 

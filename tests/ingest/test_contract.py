@@ -54,6 +54,7 @@ def error_tests() -> dict[str, dict]:
     return tests
 
 
+@pytest.mark.integration  # runs `dbt parse` (a fresh manifest): tens of seconds of CPU
 def test_every_error_test_on_a_raw_reading_model_has_exactly_one_guarantee(error_tests: dict[str, dict]) -> None:
     keys = [g.test for g in CONTRACT]
     assert len(keys) == len(set(keys)), "a test is guaranteed twice"

@@ -18,7 +18,8 @@ import pytest
 
 from audience_dagster.cli import main
 from audience_dagster.errors import RunInProgressError
-from audience_dagster.ingest.assets import HISTORICAL_ORDERS_KEY, LOADED_FILES_KEY, RAW_KEYS, recorded_version
+from audience_dagster.ingest.assets import recorded_version
+from audience_dagster.ingest.keys import HISTORICAL_ORDERS_KEY, LOADED_FILES_KEY, RAW_KEYS
 from audience_dagster.ingest.orders_import import import_orders_file
 from audience_dagster.runs.lock import RefreshLock
 from audience_dagster.runtime import prepare_runtime

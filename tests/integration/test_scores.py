@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 
 from audience_dagster.bench.scores import AS_OF, SPEC_TABLES, synthetic_profiles
-from audience_dagster.scoring.compute import SCORE_COLUMNS, compute_scores
-from audience_dagster.scoring.warehouse import read_activity, read_profiles, read_rules, run_scores
+from audience_dagster.scoring.parameters import SCORE_COLUMNS
+from audience_dagster.scoring.warehouse import read_rules, run_scores
 from audience_dagster.warehouse.connection import bootstrap, connection
 from audience_dagster.warehouse.frames import copy_in
+from tests.scoring.oracle.compute import compute_scores
+from tests.scoring.oracle.inputs import read_activity, read_profiles
 
 
 @pytest.fixture()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audience_dagster.scoring.engagement import engagement_components, engagement_score
+from tests.scoring.oracle.engagement import engagement_components, engagement_score
 
 AS_OF = pd.Timestamp("2026-11-01T12:00:00Z")
 

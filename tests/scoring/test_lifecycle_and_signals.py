@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audience_dagster.scoring.lifecycle import lifecycle_stage
-from audience_dagster.scoring.signals import HEALTH_BASE, HEALTH_SIGNALS, LEAD_BASE, LEAD_SIGNALS, score_signals
+from audience_dagster.scoring.parameters import HEALTH_BASE, LEAD_BASE
+from tests.scoring.oracle.lifecycle import lifecycle_stage
+from tests.scoring.oracle.signals import HEALTH_SIGNALS, LEAD_SIGNALS, score_signals
 
 AS_OF = pd.Timestamp("2026-11-01T00:00:00Z")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audience_dagster.scoring.rfm import quintile, rfm_scores, rfm_segment
+from tests.scoring.oracle.rfm import quintile, rfm_scores, rfm_segment
 
 AS_OF = pd.Timestamp("2026-11-01T00:00:00Z")
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from audience_dagster.errors import RuleError
-from audience_dagster.scoring.rules import DEFAULT_WTP_RULES, Rule, rule_matches, rules_from_frame, score_with_rules
+from audience_dagster.scoring.rules import DEFAULT_WTP_RULES, Rule, rules_from_frame
+from tests.scoring.oracle.rules import rule_matches, score_with_rules
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import pytest
 
 from audience_dagster.bench.segments import load_synthetic
 from audience_dagster.segments.definitions_yaml import load_cohorts, load_segments
-from audience_dagster.segments.warehouse import sync_cohorts, sync_segments
+from audience_dagster.segments.sync import sync_cohorts, sync_segments
 from audience_dagster.warehouse.connection import bootstrap, connection
 
 

@@ -12,10 +12,11 @@ import pytest
 from audience_dagster.bench.scores import AS_OF
 from audience_dagster.errors import RuleError, SegmentError
 from audience_dagster.segments.behavior import compile_behavioral_segment
+from audience_dagster.segments.cohort_refresh import refresh_cohorts
 from audience_dagster.segments.ml import compile_ml_segment
 from audience_dagster.segments.rules import compile_condition
 from audience_dagster.segments.stored import json_depth, load_json
-from audience_dagster.segments.warehouse import refresh_cohorts, refresh_segments
+from audience_dagster.segments.warehouse import refresh_segments
 from audience_dagster.warehouse.connection import connection
 
 NOW = AS_OF.to_pydatetime()

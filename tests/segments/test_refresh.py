@@ -12,7 +12,8 @@ import pytest
 
 from audience_dagster.bench.scores import AS_OF
 from audience_dagster.errors import SegmentError
-from audience_dagster.segments.warehouse import add_members, refresh_cohorts, refresh_segments
+from audience_dagster.segments.cohort_refresh import refresh_cohorts
+from audience_dagster.segments.warehouse import add_members, refresh_segments
 from audience_dagster.warehouse.connection import connection
 from audience_dagster.warehouse.frames import copy_out
 

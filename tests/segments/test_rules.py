@@ -10,13 +10,8 @@ from audience_dagster.errors import RuleError, SegmentError
 from audience_dagster.segments.behavior import compile_behavioral_segment
 from audience_dagster.segments.cohorts import compile_cohort
 from audience_dagster.segments.compile import compile_segment
-from audience_dagster.segments.definitions_yaml import (
-    CohortDefinition,
-    SegmentDefinition,
-    load_cohorts,
-    load_segments,
-    segment_from_mapping,
-)
+from audience_dagster.segments.definition import CohortDefinition, SegmentDefinition
+from audience_dagster.segments.definitions_yaml import load_cohorts, load_segments, segment_from_mapping
 from audience_dagster.segments.ml import compile_ml_segment
 from audience_dagster.segments.rules import OPERATOR_KINDS, compile_condition, compile_rule_segment
 

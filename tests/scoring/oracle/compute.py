@@ -11,24 +11,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from audience_dagster.scoring.engagement import engagement_components
-from audience_dagster.scoring.explain import CONTRIBUTION_COLUMNS
-from audience_dagster.scoring.lifecycle import lifecycle_stage
-from audience_dagster.scoring.rfm import rfm_scores
-from audience_dagster.scoring.rules import Rule, score_with_rules
-from audience_dagster.scoring.signals import HEALTH_BASE, HEALTH_SIGNALS, LEAD_BASE, LEAD_SIGNALS, score_signals
-
-SCORE_COLUMNS = (
-    "engagement_score",
-    "wtp_score",
-    "lead_score",
-    "health_score",
-    "lifecycle_stage",
-    "rfm_recency",
-    "rfm_frequency",
-    "rfm_monetary",
-    "rfm_segment",
-)
+from audience_dagster.scoring.parameters import HEALTH_BASE, LEAD_BASE, SCORE_COLUMNS
+from audience_dagster.scoring.rules import Rule
+from tests.scoring.oracle.engagement import engagement_components
+from tests.scoring.oracle.explain import CONTRIBUTION_COLUMNS
+from tests.scoring.oracle.lifecycle import lifecycle_stage
+from tests.scoring.oracle.rfm import rfm_scores
+from tests.scoring.oracle.rules import score_with_rules
+from tests.scoring.oracle.signals import HEALTH_SIGNALS, LEAD_SIGNALS, score_signals
 
 
 @dataclass(frozen=True)

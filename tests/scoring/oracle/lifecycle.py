@@ -15,9 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-STAGES = ("anonymous", "visitor", "subscriber", "customer", "advocate")
-ADVOCATE_MIN_ORDERS = 3
-ADVOCATE_MIN_ENGAGEMENT = 50
+from audience_dagster.scoring.parameters import ADVOCATE_MIN_ENGAGEMENT, ADVOCATE_MIN_ORDERS
 
 
 def lifecycle_stage(profiles: pd.DataFrame, engagement_score: pd.Series) -> pd.Series:

@@ -16,42 +16,14 @@ capped at 100. The per-profile 30-day aggregates come from ``audience_events`` i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
-
 import numpy as np
 import pandas as pd
 
-WINDOW_DAYS = 30
-RECENCY_POINTS: tuple[tuple[int, int], ...] = ((7, 30), (14, 20), (30, 10))  # (within days, points)
-POINTS_PER_ACTIVE_DAY = 3
-MAX_FREQUENCY_POINTS = 30
-DEPTH_POINTS: Mapping[str, int] = MappingProxyType(
-    {"purchase": 15, "email_click": 10, "article_read": 5, "video_watch": 5, "download": 5}
-)
-
-# the event types of audience_events that count for each depth kind
-DEPTH_EVENT_TYPES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "purchase": ("purchase",),
-        "email_click": ("email_click",),
-        "article_read": ("article_read",),
-        "video_watch": ("video_watch", "video_watched"),
-        "download": ("download", "file_downloaded"),
-    }
-)
-
-# per-profile activity in the window (%(as_of)s bound); one scan of the events in the window
-ACTIVITY_SQL = (
-    "SELECT profile_id, count(DISTINCT (occurred_at AT TIME ZONE 'UTC')::date) AS active_days, "
-    + ", ".join(
-        f"bool_or(event_type IN ({', '.join(repr(t) for t in types)})) AS has_{kind}"
-        for kind, types in DEPTH_EVENT_TYPES.items()
-    )
-    + " FROM marts.audience_events"
-    " WHERE profile_id IS NOT NULL"
-    f" AND occurred_at >= %(as_of)s - interval '{WINDOW_DAYS} days' AND occurred_at <= %(as_of)s"
-    " GROUP BY profile_id"
+from audience_dagster.scoring.parameters import (
+    DEPTH_POINTS,
+    MAX_FREQUENCY_POINTS,
+    POINTS_PER_ACTIVE_DAY,
+    RECENCY_POINTS,
 )
 
 

@@ -93,7 +93,7 @@ def _figures(prefix: str, loads: list[SourceLoad], seconds: float) -> dict[str, 
 def run_suppression_bench(
     people: int, seed: int, workers: int, share: float = 0.01, unrelated: int = 10_000, rounds: int = 1
 ) -> dict[str, object]:
-    from audience_dagster.bench.ingest import bench_database_url
+    from audience_dagster.bench.database import bench_database_url
     from audience_dagster.sample_data import generate
 
     out = load_settings().home / "bench" / f"people{people}_seed{seed}"

@@ -18,18 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from audience_dagster.scoring.engagement import days_since
-
-SEGMENTS = (
-    "champions",
-    "loyal",
-    "potential_loyalist",
-    "recent",
-    "at_risk",
-    "hibernating",
-    "lost",
-    "needs_attention",
-)
+from audience_dagster.scoring.parameters import RFM_SEGMENTS as SEGMENTS
+from tests.scoring.oracle.engagement import days_since
 
 
 def quintile(values: pd.Series | np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Identity-resolution benchmark: a synthetic identity graph and the time to resolve it.
 
-``python -m audience_dagster.identity.bench [people] [seed]`` prints figures (nodes, edges,
+``python -m audience_dagster.bench.identity_graph [people] [seed]`` prints figures (nodes, edges,
 seconds, peak memory, pairwise precision/recall against the generator's truth); it asserts
 nothing. The default of 2,100,000 people gives about 5 million edges.
 """
@@ -57,24 +57,8 @@ def synthetic_graph(people: int, seed: int) -> SyntheticGraph:
         ("phone", "+1415", phone_p, ""),
         ("anonymous_id", "a", anon_p, ""),
     ]
-    types, values, truth, starts = [], [], [], {}
-    offset = 0
-    for name, prefix, owners, suffix in blocks:
-        starts[name] = offset
-        types.append(np.full(len(owners), name, dtype=object))
-        text = pd.Series(owners).astype(str)
-        if name == "phone":
-            text = text.str.zfill(7)
-        elif name == "anonymous_id":
-            text = text + "-" + pd.Series(anon_k).astype(str)
-        values.append((prefix + text + suffix).to_numpy(dtype=object))
-        truth.append(owners)
-        offset += len(owners)
-    junk_start = offset
-    types.append(np.array([t for t, _ in JUNK_NODES], dtype=object))
-    values.append(np.array([v for _, v in JUNK_NODES], dtype=object))
-    truth.append(np.full(len(JUNK_NODES), -1, dtype=np.int64))
-    n_nodes = offset + len(JUNK_NODES)
+    types, values, truth, starts = _identifier_nodes(blocks, anon_k)
+    junk_start = starts["junk"]
 
     # node id of each person's identifiers (-1 where absent)
     user_of = np.full(people, -1, dtype=np.int64)
@@ -108,15 +92,46 @@ def synthetic_graph(people: int, seed: int) -> SyntheticGraph:
     ]
     u, v = np.concatenate(us), np.concatenate(vs)
 
-    # shuffle node ids and edge order so nothing depends on the generator's layout
+    return _shuffled(rng, np.concatenate(types), np.concatenate(values), np.concatenate(truth), u, v)
+
+
+def _identifier_nodes(
+    blocks: list[tuple[str, str, np.ndarray, str]], anon_k: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], dict[str, int]]:
+    """Node types, values and owners per block (then the junk nodes), and where each block starts."""
+    types, values, truth, starts = [], [], [], {}
+    offset = 0
+    for name, prefix, owners, suffix in blocks:
+        starts[name] = offset
+        types.append(np.full(len(owners), name, dtype=object))
+        text = pd.Series(owners).astype(str)
+        if name == "phone":
+            text = text.str.zfill(7)
+        elif name == "anonymous_id":
+            text = text + "-" + pd.Series(anon_k).astype(str)
+        values.append((prefix + text + suffix).to_numpy(dtype=object))
+        truth.append(owners)
+        offset += len(owners)
+    starts["junk"] = offset
+    types.append(np.array([t for t, _ in JUNK_NODES], dtype=object))
+    values.append(np.array([v for _, v in JUNK_NODES], dtype=object))
+    truth.append(np.full(len(JUNK_NODES), -1, dtype=np.int64))
+    return types, values, truth, starts
+
+
+def _shuffled(
+    rng: np.random.Generator, types: np.ndarray, values: np.ndarray, truth: np.ndarray, u: np.ndarray, v: np.ndarray
+) -> SyntheticGraph:
+    """The graph with node ids and edge order shuffled, so nothing depends on the generator's layout."""
+    n_nodes = len(types)
     relabel = rng.permutation(n_nodes)
     edge_order = rng.permutation(len(u))
     node_types = np.empty(n_nodes, dtype=object)
     node_values = np.empty(n_nodes, dtype=object)
     node_truth = np.empty(n_nodes, dtype=np.int64)
-    node_types[relabel] = np.concatenate(types)
-    node_values[relabel] = np.concatenate(values)
-    node_truth[relabel] = np.concatenate(truth)
+    node_types[relabel] = types
+    node_values[relabel] = values
+    node_truth[relabel] = truth
     return SyntheticGraph(
         node_types=node_types,
         node_values=node_values,

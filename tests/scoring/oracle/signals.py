@@ -29,7 +29,7 @@ contribution (like WTP), so any score can be explained.
 | ``unsubscribed``: once subscribed, no longer | −15 |
 | ``bounced`` / ``spam_report``: an email bounced / marked as spam | −10 / −20 |
 
-Inputs: profile columns plus per-profile event aggregates from :data:`SIGNALS_SQL`.
+Inputs: profile columns plus per-profile event aggregates from ``scoring/warehouse.py:SIGNALS_SQL``.
 """
 
 from __future__ import annotations
@@ -40,19 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from audience_dagster.scoring.engagement import days_since
-from audience_dagster.scoring.explain import accumulate
-
-SIGNALS_SQL = (
-    "SELECT profile_id,"
-    " min(occurred_at) FILTER (WHERE event_type = 'purchase') AS first_order_at,"
-    " bool_or(event_type IN ('product_added', 'checkout_started')"
-    "   AND occurred_at >= %(as_of)s - interval '30 days' AND occurred_at <= %(as_of)s) AS shopping_intent_30d,"
-    " bool_or(event_type = 'email_bounce') AS email_bounced,"
-    " bool_or(event_type = 'email_spamreport') AS email_spam_report"
-    " FROM marts.audience_events WHERE profile_id IS NOT NULL AND occurred_at <= %(as_of)s"
-    " GROUP BY profile_id"
-)
+from tests.scoring.oracle.engagement import days_since
+from tests.scoring.oracle.explain import accumulate
 
 
 @dataclass(frozen=True)
@@ -135,8 +124,6 @@ HEALTH_SIGNALS: tuple[Signal, ...] = (
     Signal("bounced", lambda f, _: _flag(f, "email_bounced"), -10),
     Signal("spam_report", lambda f, _: _flag(f, "email_spam_report"), -20),
 )
-
-LEAD_BASE, HEALTH_BASE = 0, 50
 
 
 def score_signals(
