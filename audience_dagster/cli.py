@@ -16,6 +16,7 @@ from pathlib import Path
 from audience_dagster.config import load_settings
 from audience_dagster.errors import AudienceError, RunInProgressError
 from audience_dagster.runs.commands import cmd_demo, cmd_import_orders, cmd_refresh, cmd_ui
+from audience_dagster.warehouse.cli import add_db_commands
 
 
 def _progress(label: str):
@@ -708,6 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_privacy_commands(sub)
     add_segment_commands(sub)
     add_collector_commands(sub, bench_sub)
+    add_db_commands(sub)
     return parser
 
 

@@ -27,6 +27,7 @@ from audience_dagster.identity.graph import ManualConstraints, Resolution, resol
 from audience_dagster.identity.junk import JUNK_REASONS, load_junk_list
 from audience_dagster.identity.profile_ids import REGISTRY_COLUMNS, Assignment, assign_profile_ids
 from audience_dagster.identity.rules import DEFAULT_RULES, IdentityRules
+from audience_dagster.identity.schema import ensure_schema
 from audience_dagster.identity.suggestions import over_limit_suggestions, write_suggestions
 from audience_dagster.identity.values import (
     DEFAULT_OPTIONS,
@@ -48,7 +49,6 @@ MAP_COLUMNS = (
     "first_seen_at",
     "last_seen_at",
 )
-STATE_DDL = (Path(__file__).with_name("sql") / "identity_schema.sql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -269,14 +269,8 @@ def merge_evidence(graph: IdentityGraph, labels: np.ndarray, previous_id: np.nda
 
 
 def ensure_state(cur) -> None:
-    """Create the identity schema's tables; replace a map written before profile ids existed."""
-    cur.execute(
-        "SELECT 1 FROM information_schema.columns WHERE table_schema = 'identity'"
-        " AND table_name = 'identity_map' AND column_name = 'profile_key'"
-    )
-    if cur.fetchone():
-        cur.execute("DROP TABLE identity.identity_map")
-    cur.execute(STATE_DDL)
+    """Migrate the identity schema to its latest version (:mod:`.schema`; commits when it had to)."""
+    ensure_schema(cur.connection)
 
 
 def resolve_warehouse_identities(
