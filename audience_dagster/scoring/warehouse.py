@@ -32,6 +32,7 @@ from audience_dagster.scoring.schema import ensure_schema
 from audience_dagster.scoring.signals import SIGNALS_SQL
 from audience_dagster.scoring.sql import compile_scores, term_names, wtp_terms
 from audience_dagster.warehouse.frames import copy_out
+from audience_dagster.warehouse.indexes import drop_indexes
 
 PROFILES = "marts.audience_profile_base"
 EVENTS = "marts.audience_events"
@@ -148,9 +149,6 @@ def read_activity(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> 
     return frame
 
 
-SCORE_INDEXES = ("idx_audience_profiles_wtp", "idx_audience_profiles_engagement", "idx_audience_profiles_lifecycle")
-
-
 def run_scores(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> dict[str, object]:
     """Compute every score in the database and replace ``profile_scores``, in one transaction.
 
@@ -165,16 +163,12 @@ def run_scores(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> dic
     with conn.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '256MB'")  # the per-profile hash aggregates stay in memory
         cur.execute("TRUNCATE marts.profile_scores, marts.score_terms")
-        cur.execute(
-            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'marts' AND indexname = ANY(%s)", (list(SCORE_INDEXES),)
-        )
-        indexes = [row[0] for row in cur.fetchall()]  # as the migrations define them
-        cur.execute(f"DROP INDEX IF EXISTS {', '.join('marts.' + name for name in SCORE_INDEXES)}")
+        rebuild = drop_indexes(cur, "marts.profile_scores")  # as sql/001_scores_schema.sql made them
         cur.execute(statement, {**params, "as_of": as_of.to_pydatetime()})
         written = cur.rowcount
         computed = time.perf_counter()
-        for indexdef in indexes:
-            cur.execute(indexdef)
+        for statement in rebuild:
+            cur.execute(statement)
         rows = [(kind, i + 1, name) for kind, names in term_names(rules).items() for i, name in enumerate(names)]
         cur.executemany("INSERT INTO marts.score_terms (score_type, position, rule) VALUES (%s, %s, %s)", rows)
         cur.execute("ANALYZE marts.profile_scores")

@@ -193,6 +193,8 @@ class CapabilityStatus:
             return "edited after applying"
         if self.dropped:
             return f"objects dropped ({', '.join(self.missing_relations[:3])}): will re-create"
+        if self.adopting:
+            return f"{len(self.pending)} pending: adopts the tables a release before migrations made"
         return f"{len(self.pending)} pending" if self.pending else "up to date"
 
 
