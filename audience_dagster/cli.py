@@ -18,6 +18,7 @@ from audience_dagster.privacy.cli import add_privacy_commands
 from audience_dagster.runs.cli import add_run_commands
 from audience_dagster.sample_data.cli import add_sample_commands
 from audience_dagster.segments.cli import add_segment_commands
+from audience_dagster.warehouse.cli import add_db_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_privacy_commands(sub)
     add_segment_commands(sub)
     add_collector_commands(sub)
+    add_db_commands(sub)
     return parser
 
 

@@ -18,6 +18,11 @@ class WarehouseError(AudienceError):
     """The PostgreSQL warehouse could not be started, reached or bootstrapped."""
 
 
+class MigrationError(WarehouseError):
+    """A schema migration cannot be applied: it failed (the file and PostgreSQL's error are
+    named), an applied file was edited, or the warehouse is newer than the code."""
+
+
 class IngestError(AudienceError):
     """A landing file could not be read at all (individual bad records are quarantined instead)."""
 

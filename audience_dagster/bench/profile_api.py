@@ -28,10 +28,9 @@ import numpy as np
 import yaml
 
 from audience_dagster.bench.database import bench_database_url, drop_bench_database
-from audience_dagster.collector.keystore import create_key, ensure_schema
+from audience_dagster.collector.keystore import create_key
 from audience_dagster.collector.process import ServerProcess
 from audience_dagster.config import DBT_PROJECT_DIR, load_settings
-from audience_dagster.identity.state import STATE_DDL
 from audience_dagster.warehouse.connection import bootstrap, connection
 
 BENCH_DB = "audience_bench_profiles"
@@ -113,10 +112,8 @@ def fill_statements(profiles: int) -> list[str]:
 
 def build_database(profiles: int) -> str:
     url = bench_database_url(BENCH_DB)
-    bootstrap(url)
-    ensure_schema(url)
+    bootstrap(url)  # every capability's schema, the collector's and identity's included
     with connection(url) as conn, conn.cursor() as cur:
-        cur.execute(STATE_DDL)
         cur.execute(profile_base_ddl())
         cur.execute(profiles_view_sql())
     for statement in fill_statements(profiles):

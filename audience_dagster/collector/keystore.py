@@ -8,8 +8,8 @@ the table keeps its sha256 only (see :mod:`audience_dagster.collector.auth`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 
+from audience_dagster.collector import schema
 from audience_dagster.collector.auth import (
     SOURCES,
     WEBHOOK_SOURCES,
@@ -26,19 +26,10 @@ KEY_COLUMNS = "key_id, kind, source, name, token_sha256, signing_secret, verific
 ACTIVE_KEYS = f"SELECT {KEY_COLUMNS} FROM collector.api_keys WHERE revoked_at IS NULL"
 
 
-def schema_statements() -> list[str]:
-    """The collector's DDL, one statement per file of ``sql/``, in file-name order."""
-    folder = resources.files("audience_dagster.collector").joinpath("sql")
-    names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
-    return [folder.joinpath(name).read_text() for name in names]
-
-
 def ensure_schema(url: str) -> None:
-    """Create the collector's schema and tables (idempotent)."""
-    with connection(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext('audience.collector.schema'))")
-        for statement in schema_statements():
-            cur.execute(statement)
+    """Migrate the collector's schema to its latest version (:mod:`.schema`, idempotent)."""
+    with connection(url) as conn:
+        schema.ensure_schema(conn)
 
 
 def key_from_row(row: tuple) -> ApiKey:

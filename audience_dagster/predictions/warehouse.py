@@ -11,23 +11,9 @@ import pandas as pd
 import psycopg2.extensions
 
 from audience_dagster.warehouse.frames import copy_in
+from audience_dagster.warehouse.indexes import drop_indexes
 
 TABLE = "marts.predictions"
-REBUILD = (
-    "ALTER TABLE marts.predictions ADD CONSTRAINT predictions_pkey PRIMARY KEY (id)",
-    "ALTER TABLE marts.predictions ADD CONSTRAINT predictions_profile_id_prediction_type_key "
-    "UNIQUE (profile_id, prediction_type)",
-    "CREATE INDEX idx_predictions_profile ON marts.predictions (profile_id)",
-    "CREATE INDEX idx_predictions_type ON marts.predictions (prediction_type)",
-    "CREATE INDEX idx_predictions_value ON marts.predictions (predicted_value DESC)",
-)
-DROP = (
-    "ALTER TABLE marts.predictions DROP CONSTRAINT IF EXISTS predictions_pkey",
-    "ALTER TABLE marts.predictions DROP CONSTRAINT IF EXISTS predictions_profile_id_prediction_type_key",
-    "DROP INDEX IF EXISTS marts.idx_predictions_profile",
-    "DROP INDEX IF EXISTS marts.idx_predictions_type",
-    "DROP INDEX IF EXISTS marts.idx_predictions_value",
-)
 
 
 def write_predictions(conn: psycopg2.extensions.connection, frame: pd.DataFrame) -> int:
@@ -35,10 +21,9 @@ def write_predictions(conn: psycopg2.extensions.connection, frame: pd.DataFrame)
     with conn.cursor() as cur:
         cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
         cur.execute(f"TRUNCATE {TABLE}")
-        for statement in DROP:
-            cur.execute(statement)
+        rebuild = drop_indexes(cur, TABLE, constraints=True)  # as sql/001_predictions_schema.sql made them
         copy_in(cur, TABLE, frame)
-        for statement in REBUILD:
+        for statement in rebuild:
             cur.execute(statement)
     conn.commit()
     return len(frame)

@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from importlib import resources
 
 import psycopg2.extensions
 
 from audience_dagster.privacy.identifiers import Lookup
 from audience_dagster.privacy.registry import PERSONAL_TABLES, PersonalTable
 from audience_dagster.privacy.resolve import Person, resolve_person, table_columns
+from audience_dagster.privacy.schema import ensure_schema
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class ErasureResult:
 
 
 def ensure_privacy_schema(cur) -> None:
-    cur.execute(resources.files("audience_dagster.privacy").joinpath("sql/privacy_schema.sql").read_text())
+    """Migrate the privacy schema to its latest version (:mod:`.schema`; commits when it had to)."""
+    ensure_schema(cur.connection)
 
 
 def compile_erasure(spec: PersonalTable, person: Person, columns: dict[str, str]) -> list[tuple[str, str]]:

@@ -12,84 +12,36 @@ Tables (schema ``marts``, beside ``audience_profiles``, so the spec's queries ru
   replaced as a whole by :func:`run_scores` (one set-based statement, see :mod:`.sql`);
   ``audience_profiles`` (a dbt view) shows them in the spec's columns;
 * ``score_terms`` and the view ``score_contributions`` — which rule moved which score by how
-  much, for any profile (see ``sql/scores_schema.sql``).
+  much, for any profile (see ``sql/001_scores_schema.sql``).
 """
 
 from __future__ import annotations
 
-import json
 import time
-from importlib import resources
 
 import pandas as pd
 import psycopg2.extensions
 
 from audience_dagster.errors import RuleError
-from audience_dagster.scoring.rules import DEFAULT_WTP_RULES, Rule, rules_and_failures_from_frame
+from audience_dagster.scoring.rules import Rule, rules_and_failures_from_frame
+from audience_dagster.scoring.schema import ensure_schema
 from audience_dagster.scoring.sql import compile_scores, term_names, wtp_terms
 from audience_dagster.warehouse.frames import copy_out
+from audience_dagster.warehouse.indexes import drop_indexes
 
 PROFILES = "marts.audience_profile_base"
 EVENTS = "marts.audience_events"
 RULES = "marts.wtp_scoring_rules"
-RULES_DDL = f"""
-CREATE TABLE {RULES} (
-    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    name             text NOT NULL,
-    description      text,
-    rule_type        text NOT NULL,
-    field            text NOT NULL,
-    operator         text NOT NULL,
-    value            jsonb,
-    score_adjustment integer NOT NULL,
-    max_contribution integer,
-    priority         integer DEFAULT 100,
-    applies_to       text DEFAULT 'all',
-    status           text DEFAULT 'active',
-    created_at       timestamptz DEFAULT now(),
-    updated_at       timestamptz DEFAULT now(),
-    last_error       text  -- added: why the last run could not use the rule, null when it could
-);
-CREATE INDEX idx_wtp_rules_status ON {RULES}(status);
-CREATE INDEX idx_wtp_rules_priority ON {RULES}(priority);
-"""
 
 
 def ensure_rules_table(conn: psycopg2.extensions.connection) -> bool:
-    """Create ``wtp_scoring_rules`` seeded with the defaults if it does not exist (adding
-    ``last_error`` to one created before it existed); True if created."""
+    """Migrate the scoring schema (which creates ``wtp_scoring_rules`` seeded with the defaults
+    when it does not exist: ``sql/002_wtp_scoring_rules.py``); True if the table was created."""
     with conn.cursor() as cur:
-        cur.execute("CREATE SCHEMA IF NOT EXISTS marts")
         cur.execute("SELECT to_regclass(%s) IS NULL", (RULES,))
-        if not cur.fetchone()[0]:
-            cur.execute(
-                "SELECT 1 FROM information_schema.columns WHERE table_schema = 'marts'"
-                " AND table_name = 'wtp_scoring_rules' AND column_name = 'last_error'"
-            )
-            if cur.fetchone() is None:
-                cur.execute(f"ALTER TABLE {RULES} ADD COLUMN IF NOT EXISTS last_error text")
-                conn.commit()
-            return False
-        cur.execute(RULES_DDL)
-        for rule in DEFAULT_WTP_RULES:
-            cur.execute(
-                f"INSERT INTO {RULES} (name, description, rule_type, field, operator, value, score_adjustment,"
-                " max_contribution, priority, applies_to) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    rule.name,
-                    rule.description,
-                    rule.rule_type,
-                    rule.field,
-                    rule.operator,
-                    json.dumps(rule.value),
-                    rule.score_adjustment,
-                    rule.max_contribution,
-                    rule.priority,
-                    rule.applies_to,
-                ),
-            )
-    conn.commit()
-    return True
+        missing = cur.fetchone()[0]
+    ensure_schema(conn)
+    return missing
 
 
 def check_rules(conn: psycopg2.extensions.connection) -> tuple[list[Rule], dict[str, str]]:
@@ -148,7 +100,6 @@ def profile_column_types(conn: psycopg2.extensions.connection) -> dict[str, str]
         return dict(cur.fetchall())
 
 
-SCORE_INDEXES = ("idx_audience_profiles_wtp", "idx_audience_profiles_engagement", "idx_audience_profiles_lifecycle")
 
 
 def run_scores(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> dict[str, object]:
@@ -165,11 +116,12 @@ def run_scores(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> dic
     with conn.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '256MB'")  # the per-profile hash aggregates stay in memory
         cur.execute("TRUNCATE marts.profile_scores, marts.score_terms")
-        cur.execute(f"DROP INDEX IF EXISTS {', '.join('marts.' + name for name in SCORE_INDEXES)}")
+        rebuild = drop_indexes(cur, "marts.profile_scores")  # as sql/001_scores_schema.sql made them
         cur.execute(statement, {**params, "as_of": as_of.to_pydatetime()})
         written = cur.rowcount
         computed = time.perf_counter()
-        cur.execute(resources.files("audience_dagster.scoring").joinpath("sql/scores_schema.sql").read_text())
+        for statement in rebuild:
+            cur.execute(statement)
         rows = [(kind, i + 1, name) for kind, names in term_names(rules).items() for i, name in enumerate(names)]
         cur.executemany("INSERT INTO marts.score_terms (score_type, position, rule) VALUES (%s, %s, %s)", rows)
         cur.execute("ANALYZE marts.profile_scores")

@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -21,6 +20,8 @@ import psycopg2.extensions
 from audience_dagster.config import Settings, export_environment, load_settings, process_environment
 from audience_dagster.errors import ConfigError, WarehouseError
 from audience_dagster.warehouse.embedded import ensure_embedded
+from audience_dagster.warehouse.migrations import Migration
+from audience_dagster.warehouse.schema import ensure_schema
 
 
 @dataclass(frozen=True)
@@ -166,22 +167,17 @@ def sqlalchemy_url(url: str) -> str:
     return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
 
 
-def bootstrap(url: str) -> None:
-    """Create the raw schema, ledger, quarantine, helper functions and the scores, predictions,
-    segments and cohorts tables (idempotent)."""
-    ddl = resources.files("audience_dagster.ingest").joinpath("sql/raw_schema.sql").read_text()
-    functions = resources.files("audience_dagster.ingest").joinpath("sql/functions.sql")
-    with connection(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext('audience.bootstrap'))")
-        cur.execute("SHOW server_version_num")
-        version = int(cur.fetchone()[0])
+def bootstrap(url: str, *, accept_edited: bool = False) -> list[Migration]:
+    """Check the server and migrate every capability's schema to its latest version (see
+    :mod:`audience_dagster.warehouse.schema`); only reads the catalogue when nothing is pending.
+    Returns the migrations applied."""
+    with connection(url) as conn:
+        with conn.cursor() as cur:
+            cur.execute("SHOW server_version_num")
+            version = int(cur.fetchone()[0])
         if version < 160000:
             raise WarehouseError(
                 f"PostgreSQL {version // 10000} at {redact(url)} is too old: the project needs "
                 "PostgreSQL 16 or newer (set-based input validation uses pg_input_is_valid)"
             )
-        cur.execute(ddl)
-        cur.execute(functions.read_text())
-        cur.execute(resources.files("audience_dagster.scoring").joinpath("sql/scores_schema.sql").read_text())
-        cur.execute(resources.files("audience_dagster.predictions").joinpath("sql/predictions_schema.sql").read_text())
-        cur.execute(resources.files("audience_dagster.segments").joinpath("sql/segments_schema.sql").read_text())
+        return ensure_schema(conn, accept_edited=accept_edited)

@@ -111,7 +111,6 @@ def test_groups_are_capabilities_and_every_asset_has_kinds(defs: dg.Definitions)
 def test_every_warehouse_step_is_in_the_one_slot_pool(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     for assets_def in graph.assets_defs:
-        if (
-            assets_def.keys and assets_def.is_executable
-        ):  # asset steps write the warehouse; the check-only steps only read
+        # asset steps write the warehouse; the check-only steps only read
+        if assets_def.keys and assets_def.is_executable:
             assert assets_def.node_def.pool == "warehouse", assets_def.node_def.name

@@ -204,8 +204,10 @@ def load_all(url: str, landing: Path) -> list[FileLoad]:
     return [f for report in reports for f in report.files]
 
 
+# looser stand-ins for identity's tables (bootstrap's real ones are dropped first) and dbt's
 STANDINS = f"""
-CREATE SCHEMA IF NOT EXISTS identity;
+DROP SCHEMA IF EXISTS identity CASCADE;
+CREATE SCHEMA identity;
 CREATE SCHEMA IF NOT EXISTS intermediate;
 CREATE SCHEMA IF NOT EXISTS marts;
 CREATE TABLE identity.identity_map (

@@ -1,7 +1,16 @@
--- Privacy bookkeeping (idempotent). privacy.suppressed_identifiers lives in
--- ingest/sql/raw_schema.sql because ingestion reads it from the first load on.
+-- Privacy bookkeeping (version 1: idempotent, adopts a warehouse made before migrations).
 
 CREATE SCHEMA IF NOT EXISTS privacy;
+
+-- Identifiers of erased people: the type and the sha256 of the normalised value
+-- (privacy.identifier_sha256), never the value itself. Ingest reads it so a re-delivered record
+-- of an erased person is not stored again; erasure writes it.
+CREATE TABLE IF NOT EXISTS privacy.suppressed_identifiers (
+    identifier_type text        NOT NULL,
+    value_sha256    bytea       NOT NULL,
+    suppressed_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (value_sha256, identifier_type)  -- also finds a hash of any type
+);
 
 -- One row per erasure request, with no personal data: how the person was named (the type,
 -- never the value), what was found and how many rows each table lost.

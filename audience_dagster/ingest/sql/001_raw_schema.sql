@@ -1,5 +1,6 @@
 -- Raw, append-only landing tables: one per touchpoint entity, plus the file ledger and the
--- quarantine. Idempotent: safe to run on every start.
+-- quarantine. Version 1 of the ingest schema, idempotent: it also adopts a warehouse made before
+-- migrations (the guarded DO blocks convert the shapes earlier releases created).
 -- Each raw row keeps the full source record in `payload` (nothing is lost) beside the few
 -- typed columns ingestion itself needs (dedup key, timestamps), and where it came from
 -- (file_sha256 + line_no).
@@ -181,15 +182,4 @@ CREATE TABLE IF NOT EXISTS raw.historical_orders (
     file_sha256   text          NOT NULL,
     line_no       bigint        NOT NULL,
     loaded_at     timestamptz   NOT NULL
-);
-
--- Identifiers of erased people (audience_dagster/privacy): the type and the sha256 of the
--- normalised value (privacy.identifier_sha256), never the value itself. Ingest reads it so a
--- re-delivered record of an erased person is not stored again; erasure writes it.
-CREATE SCHEMA IF NOT EXISTS privacy;
-CREATE TABLE IF NOT EXISTS privacy.suppressed_identifiers (
-    identifier_type text        NOT NULL,
-    value_sha256    bytea       NOT NULL,
-    suppressed_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (value_sha256, identifier_type)  -- also finds a hash of any type
 );

@@ -1,5 +1,17 @@
--- The identity schema (idempotent): identity.identity_map and the tables around it.
+-- The identity schema: identity.identity_map and the tables around it (version 1: idempotent,
+-- adopts a warehouse made before migrations).
 CREATE SCHEMA IF NOT EXISTS identity;
+-- a map written before profile ids existed (keyed by profile_key) is rebuilt from scratch
+DO $$
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM information_schema.columns
+        WHERE table_schema = 'identity' AND table_name = 'identity_map' AND column_name = 'profile_key'
+    ) THEN
+        DROP TABLE identity.identity_map;
+    END IF;
+END
+$$;
 CREATE TABLE IF NOT EXISTS identity.identity_map (
     identifier_type  text        NOT NULL,
     identifier_value text        NOT NULL,

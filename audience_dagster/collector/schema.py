@@ -1,0 +1,10 @@
+"""The collector's schema: its API keys.
+
+The migrations are the numbered files of ``sql/``; how to add one: docs/schema.md.
+"""
+
+from __future__ import annotations
+
+from audience_dagster.warehouse.schema import schema_of
+
+ensure_schema = schema_of("collector")

@@ -1,0 +1,10 @@
+"""Predictions' schema: the spec's predictions table.
+
+The migrations are the numbered files of ``sql/``; how to add one: docs/schema.md.
+"""
+
+from __future__ import annotations
+
+from audience_dagster.warehouse.schema import schema_of
+
+ensure_schema = schema_of("predictions")

@@ -1,0 +1,10 @@
+"""Scoring's schema: profile_scores, score_terms, score_contributions and wtp_scoring_rules.
+
+The migrations are the numbered files of ``sql/``; how to add one: docs/schema.md.
+"""
+
+from __future__ import annotations
+
+from audience_dagster.warehouse.schema import schema_of
+
+ensure_schema = schema_of("scoring")

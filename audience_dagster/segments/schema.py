@@ -1,0 +1,10 @@
+"""Segments' schema: micro_segments, memberships and their history, cohorts.
+
+The migrations are the numbered files of ``sql/``; how to add one: docs/schema.md.
+"""
+
+from __future__ import annotations
+
+from audience_dagster.warehouse.schema import schema_of
+
+ensure_schema = schema_of("segments")
