@@ -100,8 +100,6 @@ def profile_column_types(conn: psycopg2.extensions.connection) -> dict[str, str]
         return dict(cur.fetchall())
 
 
-
-
 def run_scores(conn: psycopg2.extensions.connection, as_of: pd.Timestamp) -> dict[str, object]:
     """Compute every score in the database and replace ``profile_scores``, in one transaction.
 
