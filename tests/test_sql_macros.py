@@ -13,8 +13,10 @@ VALUES = ["a@b.dev", "v", "vvv", " \tx@y.io\n", "\x0bkeep-v\x0b", "\f\r", "caf\u
 
 
 def identifier_key_sql() -> str:
-    """The body of ``identifier_key`` with the expression as a query parameter."""
-    body = re.search(r"macro identifier_key\(expression\) -%}\s*(.*?)\s*{%- endmacro", MACROS.read_text(), re.S)
+    """The body of ``postgres__identifier_key`` with the expression as a query parameter."""
+    body = re.search(
+        r"macro postgres__identifier_key\(expression\) -%}\s*(.*?)\s*{%- endmacro", MACROS.read_text(), re.S
+    )
     assert body, f"identifier_key not found in {MACROS}"
     return body.group(1).replace("{{ expression }}", "%s::text")
 

@@ -9,8 +9,8 @@ each costs a dbt start-up, so consecutive models with no Python step between the
 | --- | --- | --- |
 | ``dbt_staging`` | the staging views of the raw tables, the identity graph | the ingest pass |
 | ``dbt_profiles`` | identity staging, events pipeline, audience_events, audience_profile_base | identity_map |
-| ``dbt_profile_view`` | audience_profiles (base + scores + predictions) and its tests | scores, predictions |
-| ``dbt_reports`` | the analyst reports | segments, cohorts |
+| ``dbt_profile_view`` | staging of scores, predictions; audience_profiles (base + both) | scores, predictions |
+| ``dbt_reports`` | staging of segments and cohorts, the analyst reports | segments, cohorts |
 
 Asset groups follow capabilities, not dbt layers: ingest (staging), identity, profiles, reports.
 dbt tests become asset checks; models rebuild automatically (``AutomationCondition.eager``)
@@ -78,13 +78,13 @@ STAGES: tuple[DbtStage, ...] = (
     ),
     DbtStage(
         "dbt_profile_view",
-        "audience_profiles",
-        "`dbt build` of the spec's audience_profiles view (profile base + scores + predictions) and its"
-        " tests, after the scores and predictions it shows.",
+        "path:models/staging/scoring path:models/staging/predictions audience_profiles",
+        "`dbt build` of the spec's audience_profiles view (profile base + scores + predictions), the"
+        " staging views of the scores and predictions, and their tests, after the scores and predictions.",
     ),
     DbtStage(
         "dbt_reports",
-        "path:models/marts/reports",
+        "path:models/staging/segments path:models/marts/reports",
         "`dbt build` of the analyst reports (the spec's four queries, segment performance, the cohort"
         " retention matrix), after the segments and cohorts.",
     ),

@@ -7,6 +7,10 @@ from __future__ import annotations
 GROUPS: tuple[tuple[str, str], ...] = (
     ("models/staging/identity/", "identity"),
     ("models/intermediate/identity/", "identity"),
+    # staging views of the tables Python assets write: in the writer's group
+    ("models/staging/scoring/", "scoring"),
+    ("models/staging/predictions/", "predictions"),
+    ("models/staging/segments/", "segments"),
     ("models/staging/", "ingest"),
     ("models/intermediate/", "profiles"),
     ("models/marts/audience/", "profiles"),

@@ -1,13 +1,17 @@
 {#-
     Small expressions the event models share: names to snake_case, identifiers normalised the
     way identity resolution stores them, user-agent parsing, UTM parameters, money in the
-    spec's numeric(10,2) and deterministic ids. Pure SQL expressions (no subqueries), so they
+    spec's numeric(10,2). Pure SQL expressions (no subqueries), so they
     inline into set-based queries.
 -#}
 
 {#- 'Order Completed' -> 'order_completed', 'orderCompleted' -> 'order_completed',
     ' Product  Viewed! ' -> 'product_viewed'. -#}
 {% macro snake_case(expression) -%}
+    {{ return(adapter.dispatch('snake_case', 'audience')(expression)) }}
+{%- endmacro %}
+{% macro default__snake_case(expression) %}{{ engine_not_supported('snake_case') }}{% endmacro %}
+{% macro postgres__snake_case(expression) -%}
     btrim(
         lower(regexp_replace(
             regexp_replace({{ expression }}, '([a-z0-9])([A-Z])', '\1_\2', 'g'),
@@ -20,6 +24,10 @@
 {#- An identifier value as identity.identity_map stores it: trimmed (Python's str.strip()
     whitespace), empty -> null. -#}
 {% macro identifier_key(expression) -%}
+    {{ return(adapter.dispatch('identifier_key', 'audience')(expression)) }}
+{%- endmacro %}
+{% macro default__identifier_key(expression) %}{{ engine_not_supported('identifier_key') }}{% endmacro %}
+{% macro postgres__identifier_key(expression) -%}
     nullif(btrim({{ expression }}, E' \t\n\r\f\x0b'), '')
 {%- endmacro %}
 
@@ -33,11 +41,6 @@
     lower({{ identifier_key(platform) }}) || ':' || lower(ltrim({{ identifier_key(handle) }}, '@'))
 {%- endmacro %}
 
-{#- A stable uuid from a text key: md5(key) read as a uuid (same key, same id, every build). -#}
-{% macro deterministic_uuid(expression) -%}
-    cast(md5({{ expression }}) as uuid)
-{%- endmacro %}
-
 {#- The spec's money type, numeric(10,2); null (not an error) for amounts it cannot hold. -#}
 {% macro spec_money(expression) -%}
     case
@@ -49,12 +52,12 @@
     '+' and %20 read as spaces. -#}
 {% macro utm_parameter(url, name) -%}
     nullif(replace(replace(
-        substring({{ url }} from '[?&]{{ name }}=([^&#]*)'), '+', ' '), '%20', ' '), '')
+        {{ regex_extract(url, '[?&]' ~ name ~ '=([^&#]*)') }}, '+', ' '), '%20', ' '), '')
 {%- endmacro %}
 
 {#- The region of a locale ('en-US' -> 'US'); null when the locale has none. -#}
 {% macro locale_country(locale) -%}
-    upper(substring({{ locale }} from '^[A-Za-z]{2,3}[-_]([A-Za-z]{2})$'))
+    upper({{ regex_extract(locale, '^[A-Za-z]{2,3}[-_]([A-Za-z]{2})$') }})
 {%- endmacro %}
 
 {#- desktop / mobile / tablet from a browser user-agent string (null when unknown). Android
@@ -62,10 +65,10 @@
 {% macro user_agent_device_type(user_agent) -%}
     case
         when {{ user_agent }} is null then null
-        when {{ user_agent }} ~* '(ipad|tablet|kindle|silk/)' then 'tablet'
-        when {{ user_agent }} ~* 'android' and {{ user_agent }} !~* 'mobile' then 'tablet'
-        when {{ user_agent }} ~* '(mobi|iphone|ipod|android|windows phone)' then 'mobile'
-        when {{ user_agent }} ~* '(windows|macintosh|mac os x|x11|linux|cros)' then 'desktop'
+        when {{ regex_matches(user_agent, '(ipad|tablet|kindle|silk/)', ignore_case=true) }} then 'tablet'
+        when {{ regex_matches(user_agent, 'android', ignore_case=true) }} and {{ regex_matches(user_agent, 'mobile', ignore_case=true, negate=true) }} then 'tablet'
+        when {{ regex_matches(user_agent, '(mobi|iphone|ipod|android|windows phone)', ignore_case=true) }} then 'mobile'
+        when {{ regex_matches(user_agent, '(windows|macintosh|mac os x|x11|linux|cros)', ignore_case=true) }} then 'desktop'
     end
 {%- endmacro %}
 
@@ -73,24 +76,41 @@
     say "Chrome", Chrome also says "Safari". Null when unknown (and for mail-client proxies). -#}
 {% macro user_agent_browser(user_agent) -%}
     case
-        when {{ user_agent }} ~ 'Edg(e|A|iOS)?/' then 'Edge'
-        when {{ user_agent }} ~ 'SamsungBrowser/' then 'Samsung Internet'
-        when {{ user_agent }} ~ '(OPR|Opera)/' then 'Opera'
-        when {{ user_agent }} ~ '(Firefox|FxiOS)/' then 'Firefox'
-        when {{ user_agent }} ~ '(Chrome|CriOS)/' then 'Chrome'
-        when {{ user_agent }} ~ 'Version/[0-9.]+ (Mobile/\S+ )?Safari/' then 'Safari'
+        when {{ regex_matches(user_agent, 'Edg(e|A|iOS)?/') }} then 'Edge'
+        when {{ regex_matches(user_agent, 'SamsungBrowser/') }} then 'Samsung Internet'
+        when {{ regex_matches(user_agent, '(OPR|Opera)/') }} then 'Opera'
+        when {{ regex_matches(user_agent, '(Firefox|FxiOS)/') }} then 'Firefox'
+        when {{ regex_matches(user_agent, '(Chrome|CriOS)/') }} then 'Chrome'
+        when {{ regex_matches(user_agent, 'Version/[0-9.]+ (Mobile/\\S+ )?Safari/') }} then 'Safari'
     end
 {%- endmacro %}
 
 {#- Operating system from a user-agent string. -#}
 {% macro user_agent_os(user_agent) -%}
     case
-        when {{ user_agent }} ~ 'iPad' then 'iPadOS'
-        when {{ user_agent }} ~ '(iPhone|iPod)' then 'iOS'
-        when {{ user_agent }} ~ 'Android' then 'Android'
-        when {{ user_agent }} ~ 'Windows' then 'Windows'
-        when {{ user_agent }} ~ 'CrOS' then 'ChromeOS'
-        when {{ user_agent }} ~ 'Mac OS X' then 'macOS'
-        when {{ user_agent }} ~ 'Linux' then 'Linux'
+        when {{ regex_matches(user_agent, 'iPad') }} then 'iPadOS'
+        when {{ regex_matches(user_agent, '(iPhone|iPod)') }} then 'iOS'
+        when {{ regex_matches(user_agent, 'Android') }} then 'Android'
+        when {{ regex_matches(user_agent, 'Windows') }} then 'Windows'
+        when {{ regex_matches(user_agent, 'CrOS') }} then 'ChromeOS'
+        when {{ regex_matches(user_agent, 'Mac OS X') }} then 'macOS'
+        when {{ regex_matches(user_agent, 'Linux') }} then 'Linux'
     end
+{%- endmacro %}
+
+{#- Two CTEs (end them with a comma): `user_agents` parses each distinct user-agent string of
+    `relation` once (a handful of regexes each), not once per event; join it on user_agent. -#}
+{% macro user_agents_ctes(relation) -%}
+distinct_user_agents as (
+    select distinct user_agent from {{ relation }} where user_agent is not null
+),
+
+user_agents as (
+    select
+        user_agent,
+        {{ user_agent_device_type('user_agent') }} as device_type,
+        {{ user_agent_browser('user_agent') }} as browser,
+        {{ user_agent_os('user_agent') }} as os
+    from distinct_user_agents
+)
 {%- endmacro %}

@@ -25,7 +25,7 @@
     } -%}
     case
         when upper(btrim({{ expression }})) = 'UK' then 'GB'
-        when btrim({{ expression }}) ~ '^[A-Za-z]{2}$' then upper(btrim({{ expression }}))
+        when {{ regex_matches('btrim(' ~ expression ~ ')', '^[A-Za-z]{2}$') }} then upper(btrim({{ expression }}))
         else case lower(btrim({{ expression }}))
             {%- for name, code in names.items() %}
             when '{{ name }}' then '{{ code }}'
@@ -35,5 +35,5 @@
 {%- endmacro %}
 
 {% macro identity_locale_region(expression) -%}
-    upper(substring({{ expression }} from '^[A-Za-z]{2,3}[-_]([A-Za-z]{2})(?:$|[-_.@])'))
+    upper({{ regex_extract(expression, '^[A-Za-z]{2,3}[-_]([A-Za-z]{2})(?:$|[-_.@])') }})
 {%- endmacro %}

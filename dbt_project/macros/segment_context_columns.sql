@@ -1,13 +1,12 @@
 {#-
     The Segment `context` object flattened into the columns every Segment staging model
-    shares (Segment spec "Context" fields), plus `context` itself as jsonb for the rest.
+    shares (Segment spec "Context" fields), plus `context` itself as JSON for the rest.
 
     page_from_properties: page calls carry url/path/title/referrer/search in `properties`
     (the spec's canonical place) as well as in context.page; when true, properties win.
 -#}
 {% macro segment_context_columns(payload='payload', page_from_properties=false) -%}
-    {%- set context = payload ~ " -> 'context'" -%}
-    {%- set properties = payload ~ " -> 'properties'" -%}
+    {%- set context = json_get(payload, 'context') -%}
     {%- set page_fields = [
         ('url', 'page_url'),
         ('path', 'page_path'),
@@ -15,38 +14,44 @@
         ('referrer', 'referrer'),
         ('search', 'search'),
     ] -%}
+    {%- set context_fields = [
+        (['campaign', 'name'], 'utm_campaign'),
+        (['campaign', 'source'], 'utm_source'),
+        (['campaign', 'medium'], 'utm_medium'),
+        (['campaign', 'term'], 'utm_term'),
+        (['campaign', 'content'], 'utm_content'),
+        ('ip', 'ip'),
+        ('locale', 'locale'),
+        ('timezone', 'timezone'),
+        ('userAgent', 'user_agent'),
+        (['device', 'id'], 'device_id'),
+        (['device', 'type'], 'device_type'),
+        (['device', 'manufacturer'], 'device_manufacturer'),
+        (['device', 'model'], 'device_model'),
+        (['os', 'name'], 'os_name'),
+        (['os', 'version'], 'os_version'),
+        (['app', 'name'], 'app_name'),
+        (['app', 'version'], 'app_version'),
+        (['library', 'name'], 'library_name'),
+        (['library', 'version'], 'library_version'),
+    ] -%}
+    {%- set preferences = json_get(context, ['consent', 'categoryPreferences']) -%}
     {%- for field, column in page_fields -%}
         {%- if page_from_properties %}
         coalesce(
-            {{ properties }} ->> '{{ field }}',
-            {{ context }} -> 'page' ->> '{{ field }}'
+            {{ json_text(payload, ['properties', field]) }},
+            {{ json_text(context, ['page', field]) }}
         ) as {{ column }},
         {%- else %}
-        {{ context }} -> 'page' ->> '{{ field }}' as {{ column }},
+        {{ json_text(context, ['page', field]) }} as {{ column }},
         {%- endif -%}
     {%- endfor %}
-        {{ context }} -> 'campaign' ->> 'name' as utm_campaign,
-        {{ context }} -> 'campaign' ->> 'source' as utm_source,
-        {{ context }} -> 'campaign' ->> 'medium' as utm_medium,
-        {{ context }} -> 'campaign' ->> 'term' as utm_term,
-        {{ context }} -> 'campaign' ->> 'content' as utm_content,
-        {{ context }} ->> 'ip' as ip,
-        {{ context }} ->> 'locale' as locale,
-        {{ context }} ->> 'timezone' as timezone,
-        {{ context }} ->> 'userAgent' as user_agent,
-        {{ context }} -> 'device' ->> 'id' as device_id,
-        {{ context }} -> 'device' ->> 'type' as device_type,
-        {{ context }} -> 'device' ->> 'manufacturer' as device_manufacturer,
-        {{ context }} -> 'device' ->> 'model' as device_model,
-        {{ context }} -> 'os' ->> 'name' as os_name,
-        {{ context }} -> 'os' ->> 'version' as os_version,
-        {{ context }} -> 'app' ->> 'name' as app_name,
-        {{ context }} -> 'app' ->> 'version' as app_version,
-        {{ context }} -> 'library' ->> 'name' as library_name,
-        {{ context }} -> 'library' ->> 'version' as library_version,
+    {%- for path, column in context_fields %}
+        {{ json_text(context, path) }} as {{ column }},
+    {%- endfor %}
         case
-            when jsonb_typeof({{ context }} -> 'consent' -> 'categoryPreferences') = 'object'
-                then {{ context }} -> 'consent' -> 'categoryPreferences'
+            when {{ json_type(preferences) }} = 'object'
+                then {{ preferences }}
         end as consent_preferences,
-        {{ jsonb_object_or_empty(context) }} as context
+        {{ json_object_or_empty(context) }} as context
 {%- endmacro %}

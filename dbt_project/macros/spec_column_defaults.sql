@@ -10,6 +10,10 @@
     from an application.
 -#}
 {% macro spec_column_defaults() -%}
+    {{ return(adapter.dispatch('spec_column_defaults', 'audience')()) }}
+{%- endmacro %}
+{% macro default__spec_column_defaults() %}{{ engine_not_supported('spec_column_defaults') }}{% endmacro %}
+{% macro postgres__spec_column_defaults() -%}
     {%- set defaults = model.config.get('column_defaults', {}) -%}
     {%- if defaults -%}
     alter table {{ this }}

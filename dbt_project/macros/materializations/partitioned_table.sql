@@ -182,3 +182,13 @@
   {{ return({'relations': [target_relation]}) }}
 
 {% endmaterialization %}
+
+{#- Other adapters: a clear error until they have a partitioned materialization of their own
+    (Spark: a parquet table `partitioned_by` month with insert_overwrite). -#}
+{% materialization partitioned_table, default %}
+  {{ exceptions.raise_compiler_error(
+      "audience: materialized='partitioned_table' (" ~ this ~ ") has no implementation for the adapter '"
+      ~ adapter.type() ~ "'; add a materialization partitioned_table for adapter='" ~ adapter.type()
+      ~ "' beside the PostgreSQL one in dbt_project/macros/materializations/partitioned_table.sql"
+  ) }}
+{% endmaterialization %}

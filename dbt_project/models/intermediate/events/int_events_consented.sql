@@ -9,7 +9,7 @@
 
 {%- set person_key -%}
     coalesce(
-        profile_id::text,
+        {{ cast_as('profile_id', 'text') }},
         case when not anonymous_id_blocked then 'anonymous_id:' || anonymous_id end
     )
 {%- endset %}

@@ -7,7 +7,7 @@
 -- (previous_occurred_at, actor_event_number, starts_session, session_first_number) stay for
 -- inspection and tests.
 
-{%- set inactivity = "interval '30 minutes'" %}
+{%- set inactivity = interval_minutes(30) %}
 
 with
 
@@ -59,7 +59,9 @@ sessionized as (
     select
         *,
         case when session_actor is not null then
-            md5(session_actor || '|' || (extract(epoch from session_started_at) * 1000000)::bigint)::uuid::text
+            {{ cast_as(deterministic_uuid(
+                "session_actor || '|' || cast(" ~ epoch_seconds('session_started_at') ~ " * 1000000 as bigint)"
+            ), 'text') }}
         end as session_id,
         case when session_actor is not null then
             cast(actor_event_number - session_first_number + 1 as integer)

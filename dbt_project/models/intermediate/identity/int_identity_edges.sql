@@ -94,7 +94,7 @@ typed_aliases as (
 pairs as (
     -- identify: the user id and the email are each linked to the call's other identifiers
     select 'user_id' as left_type, user_id as left_value, 'email' as right_type,
-           lower(btrim(email)) as right_value, null::text as right_region,
+           lower(btrim(email)) as right_value, {{ cast_as('null', 'text') }} as right_region,
            'segment.identify' as edge_source, occurred_at
     from identifies
     union all
@@ -120,29 +120,29 @@ pairs as (
     from typed_aliases
     union all
     -- a web checkout names the Shopify order it created
-    select 'shopify_order_id', properties ->> 'order_id', 'anonymous_id', anonymous_id, null,
+    select 'shopify_order_id', {{ json_text('properties', 'order_id') }}, 'anonymous_id', anonymous_id, null,
            'segment.order_completed', occurred_at
     from tracks
     where event_name = 'Order Completed'
     union all
-    select 'shopify_order_id', properties ->> 'order_id', 'user_id', user_id, null,
+    select 'shopify_order_id', {{ json_text('properties', 'order_id') }}, 'user_id', user_id, null,
            'segment.order_completed', occurred_at
     from tracks
     where event_name = 'Order Completed'
     union all
     -- Shopify: the order names its customer and an email; the customer has an email and phone
-    select 'shopify_order_id', order_id::text, 'shopify_customer_id', customer_id::text, null,
+    select 'shopify_order_id', {{ cast_as('order_id', 'text') }}, 'shopify_customer_id', {{ cast_as('customer_id', 'text') }}, null,
            'shopify.order', created_at
     from orders
     union all
-    select 'shopify_order_id', order_id::text, 'email', lower(btrim(email)), null, 'shopify.order', created_at
+    select 'shopify_order_id', {{ cast_as('order_id', 'text') }}, 'email', lower(btrim(email)), null, 'shopify.order', created_at
     from orders
     union all
-    select 'shopify_customer_id', customer_id::text, 'email', lower(btrim(customer_email)), null,
+    select 'shopify_customer_id', {{ cast_as('customer_id', 'text') }}, 'email', lower(btrim(customer_email)), null,
            'shopify.customer', created_at
     from orders
     union all
-    select 'shopify_customer_id', customer_id::text, 'phone', btrim(customer_phone),
+    select 'shopify_customer_id', {{ cast_as('customer_id', 'text') }}, 'phone', btrim(customer_phone),
            {{ identity_country_code('customer_country_code') }}, 'shopify.customer', created_at
     from orders
     union all

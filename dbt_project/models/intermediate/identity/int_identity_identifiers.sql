@@ -50,7 +50,7 @@ web_ids as (
 ),
 
 occurrences as (
-    select 'anonymous_id' as identifier_type, anonymous_id as identifier_value, null::text as region,
+    select 'anonymous_id' as identifier_type, anonymous_id as identifier_value, {{ cast_as('null', 'text') }} as region,
            first_seen_at, last_seen_at, observations
     from web_ids
     union all
@@ -73,9 +73,9 @@ occurrences as (
     from aliases
     left join previous_user_ids on aliases.previous_id = previous_user_ids.previous_id
     union all
-    select 'shopify_order_id', order_id::text, null, created_at, created_at, 1 from {{ ref('stg_shopify__orders') }}
+    select 'shopify_order_id', {{ cast_as('order_id', 'text') }}, null, created_at, created_at, 1 from {{ ref('stg_shopify__orders') }}
     union all
-    select 'shopify_customer_id', customer_id::text, null, created_at, created_at, 1
+    select 'shopify_customer_id', {{ cast_as('customer_id', 'text') }}, null, created_at, created_at, 1
     from {{ ref('stg_shopify__orders') }}
     union all
     select 'email', lower(btrim(email)), null, created_at, created_at, 1 from {{ ref('stg_shopify__orders') }}
@@ -110,7 +110,7 @@ select
     region,
     min(first_seen_at) as first_seen_at,
     max(last_seen_at) as last_seen_at,
-    sum(observations)::bigint as observations
+    cast(sum(observations) as bigint) as observations
 from occurrences
 where coalesce(identifier_value, '') <> ''
 group by 1, 2, 3

@@ -17,11 +17,11 @@ identify_calls as (
     select
         profile_id,
         occurred_at,
-        nullif(btrim(coalesce(properties ->> 'firstName', properties ->> 'first_name')), '') as first_name,
-        nullif(btrim(coalesce(properties ->> 'lastName', properties ->> 'last_name')), '') as last_name,
-        nullif(btrim(properties -> 'address' ->> 'city'), '') as city,
-        nullif(btrim(properties -> 'address' ->> 'state'), '') as state,
-        nullif(btrim(properties -> 'address' ->> 'country'), '') as country
+        nullif(btrim(coalesce({{ json_text('properties', 'firstName') }}, {{ json_text('properties', 'first_name') }})), '') as first_name,
+        nullif(btrim(coalesce({{ json_text('properties', 'lastName') }}, {{ json_text('properties', 'last_name') }})), '') as last_name,
+        nullif(btrim({{ json_text('properties', ['address', 'city']) }}), '') as city,
+        nullif(btrim({{ json_text('properties', ['address', 'state']) }}), '') as state,
+        nullif(btrim({{ json_text('properties', ['address', 'country']) }}), '') as country
     from {{ ref('audience_events') }}
     where event_type = 'identify'
       and profile_id is not null
@@ -31,26 +31,26 @@ shopify_customers as (
     select
         profile_id,
         occurred_at,
-        nullif(btrim(properties -> 'customer' ->> 'first_name'), '') as first_name,
-        nullif(btrim(properties -> 'customer' ->> 'last_name'), '') as last_name,
-        nullif(btrim(properties -> 'customer' ->> 'city'), '') as city,
-        nullif(btrim(properties -> 'customer' ->> 'province'), '') as state,
-        nullif(btrim(properties -> 'customer' ->> 'country_code'), '') as country
+        nullif(btrim({{ json_text('properties', ['customer', 'first_name']) }}), '') as first_name,
+        nullif(btrim({{ json_text('properties', ['customer', 'last_name']) }}), '') as last_name,
+        nullif(btrim({{ json_text('properties', ['customer', 'city']) }}), '') as city,
+        nullif(btrim({{ json_text('properties', ['customer', 'province']) }}), '') as state,
+        nullif(btrim({{ json_text('properties', ['customer', 'country_code']) }}), '') as country
     from {{ ref('audience_events') }}
     where source_system = 'shopify'
       and profile_id is not null
-      and properties ? 'customer'
+      and {{ json_has_key('properties', 'customer') }}
 ),
 
 social_handles as (
     select
         profile_id,
         max(occurred_at) as occurred_at,
-        properties ->> 'handle' as handle
+        {{ json_text('properties', 'handle') }} as handle
     from {{ ref('audience_events') }}
     where source = 'social'
       and profile_id is not null
-    group by profile_id, properties ->> 'handle'
+    group by profile_id, {{ json_text('properties', 'handle') }}
 ),
 
 time_zones as (
@@ -78,21 +78,16 @@ observations as (
         attribute.name as attribute,
         attribute.value
     from person_records
-    cross join lateral (
-        values
-            ('first_name', person_records.first_name),
-            ('last_name', person_records.last_name),
-            (
-                'location',
-                case when coalesce(person_records.city, person_records.state, person_records.country) is not null
-                    then jsonb_build_object(
-                        'city', person_records.city,
-                        'state', person_records.state,
-                        'country', person_records.country
-                    )::text
-                end
-            )
-    ) as attribute (name, value)
+    {{ unpivot_join('attribute', {
+        'first_name': 'person_records.first_name',
+        'last_name': 'person_records.last_name',
+        'location': 'case when coalesce(person_records.city, person_records.state, person_records.country) is not null'
+            ~ ' then ' ~ cast_as(json_object({
+                'city': 'person_records.city',
+                'state': 'person_records.state',
+                'country': 'person_records.country',
+            }), 'text') ~ ' end',
+    }) }}
     where attribute.value is not null
     union all
     select profile_id, occurred_at, 4, 'social_handle', handle
@@ -103,12 +98,10 @@ observations as (
 ),
 
 latest as (
-    select distinct on (profile_id, attribute)
-        profile_id,
-        attribute,
-        value
-    from observations
-    order by profile_id, attribute, observed_at desc, source_priority, value
+    {{ first_row_per_group(
+        'profile_id, attribute', 'observed_at desc, source_priority, value',
+        'profile_id, attribute, value', 'observations'
+    ) }}
 ),
 
 pivoted as (
@@ -116,9 +109,9 @@ pivoted as (
         profile_id,
         max(value) filter (where attribute = 'first_name') as first_name,
         max(value) filter (where attribute = 'last_name') as last_name,
-        max(value::jsonb ->> 'city') filter (where attribute = 'location') as city,
-        max(value::jsonb ->> 'state') filter (where attribute = 'location') as state,
-        max(value::jsonb ->> 'country') filter (where attribute = 'location') as country,
+        max({{ json_text(cast_as('value', 'json'), 'city') }}) filter (where attribute = 'location') as city,
+        max({{ json_text(cast_as('value', 'json'), 'state') }}) filter (where attribute = 'location') as state,
+        max({{ json_text(cast_as('value', 'json'), 'country') }}) filter (where attribute = 'location') as country,
         max(value) filter (where attribute = 'timezone') as timezone,
         max(value) filter (where attribute = 'social_handle') as social_handle
     from latest

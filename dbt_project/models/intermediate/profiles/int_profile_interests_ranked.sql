@@ -34,13 +34,13 @@ events as (
     where profile_id is not null
 ),
 
-event_tags as materialized (
+event_tags as {{ cte_computed_once() }} (
     -- each event's signals side by side (narrow rows, kept once), unpivoted below
     select
         profile_id,
         case when event_type in (
             'product_viewed', 'product_added', 'screen_view', 'article_read', 'video_watched', 'file_downloaded'
-        ) then lower(properties ->> 'category') end as category_tag,
+        ) then lower({{ json_text('properties', 'category') }}) end as category_tag,
         case event_type
             when 'product_added' then 3
             when 'article_read' then 2
@@ -51,9 +51,9 @@ event_tags as materialized (
         case
             when event_type = 'page_view' then
                 case
-                    when page_url ~ '/collections/premium' then 'premium'
-                    when page_url ~ '/collections/sale' then 'discount'
-                    else lower(substring(page_url from '/c/([^/?#]+)'))
+                    when {{ regex_matches('page_url', '/collections/premium') }} then 'premium'
+                    when {{ regex_matches('page_url', '/collections/sale') }} then 'discount'
+                    else lower({{ regex_extract('page_url', '/c/([^/?#]+)') }})
                 end
             when event_type = 'screen_view' then
                 case event_name when 'Premium Collection' then 'premium' when 'Sale' then 'discount' end
@@ -86,24 +86,27 @@ event_signals as (
     from event_tags where channel_tag is not null
 ),
 
+purchases as (
+    select profile_id, properties
+    from {{ ref('audience_events') }}
+    where event_type = 'purchase'
+      and profile_id is not null
+),
+
 purchase_signals as (
     -- purchased items' categories, and orders with a discount code
     select
         purchases.profile_id,
         'interest' as kind,
-        item.tag,
+        lower({{ json_text('product.value', 'category') }}) as tag,
         5 as weight
-    from {{ ref('audience_events') }} as purchases
-    cross join lateral (
-        select lower(product.value ->> 'category') as tag
-        from jsonb_array_elements({{ jsonb_array_or_empty("purchases.properties -> 'products'") }}) as product (value)
-        union all
-        select 'discount'
-        where jsonb_array_length({{ jsonb_array_or_empty("purchases.properties -> 'discount_codes'") }}) > 0
-    ) as item
-    where purchases.event_type = 'purchase'
-      and purchases.profile_id is not null
-      and item.tag is not null
+    from purchases
+    {{ json_elements_join(json_array_or_empty(json_get('purchases.properties', 'products')), 'product') }}
+    where {{ json_text('product.value', 'category') }} is not null
+    union all
+    select profile_id, 'interest', 'discount', 5
+    from purchases
+    where {{ json_array_length(json_array_or_empty(json_get('properties', 'discount_codes'))) }} > 0
 ),
 
 signals as (
@@ -136,18 +139,18 @@ ranked as (
 preferences as (
     select
         profile_id,
-        coalesce(array_agg(tag order by tag_rank) filter (
+        coalesce({{ array_agg_ordered('tag', 'tag_rank') }} filter (
             where kind = 'interest' and tag_rank <= 5 and score >= 3
-        ), '{}') as interests,
-        coalesce(array_agg(tag order by vertical_rank) filter (
+        ), {{ empty_text_array() }}) as interests,
+        coalesce({{ array_agg_ordered('tag', 'vertical_rank') }} filter (
             where kind = 'interest' and tag not in ('{{ non_vertical_tags | join("', '") }}') and vertical_rank <= 3
-        ), '{}') as preferred_verticals,
-        coalesce(array_agg(tag order by tag_rank) filter (
+        ), {{ empty_text_array() }}) as preferred_verticals,
+        coalesce({{ array_agg_ordered('tag', 'tag_rank') }} filter (
             where kind = 'content' and tag_rank <= 3
-        ), '{}') as preferred_content_types,
-        coalesce(array_agg(tag order by tag_rank) filter (
+        ), {{ empty_text_array() }}) as preferred_content_types,
+        coalesce({{ array_agg_ordered('tag', 'tag_rank') }} filter (
             where kind = 'channel' and tag_rank <= 3
-        ), '{}') as preferred_channels
+        ), {{ empty_text_array() }}) as preferred_channels
     from ranked
     group by profile_id
 )

@@ -1,9 +1,9 @@
 {{ config(materialized='view') }}
 
 -- The spec's audience_profiles in the spec's column order: the profile base (dbt) and the scores
--- (marts.profile_scores, replaced by the scores asset at every run). Not scored yet -> the spec's
--- defaults. Predictions: from marts.predictions (replaced by the predictions asset), null until
--- the first prediction run.
+-- (stg_scoring__profile_scores over marts.profile_scores, replaced by the scores asset at every run). Not scored yet -> the spec's
+-- defaults. Predictions: from stg_predictions__predictions over marts.predictions (replaced by
+-- the predictions asset), null until the first prediction run.
 
 with
 
@@ -12,15 +12,15 @@ base as (
 ),
 
 scores as (
-    select * from {{ source('scoring', 'profile_scores') }}
+    select * from {{ ref('stg_scoring__profile_scores') }}
 ),
 
 -- not materialized: read three times below, PostgreSQL would otherwise compute this CTE once,
 -- whole, for every query; inlined, `where id = …` on the view is three index look-ups (the
 -- profile API's case) instead of a scan of every prediction
-predictions as not materialized (
+predictions as {{ cte_inlined() }} (
     select profile_id, prediction_type, predicted_value, predicted_at
-    from {{ source('predictions', 'predictions') }}
+    from {{ ref('stg_predictions__predictions') }}
 )
 
 select
@@ -78,7 +78,7 @@ select
         base.created_at,
         greatest(base.updated_at, scores.scored_at, churn.predicted_at) as updated_at
 from base
-left join scores on scores.id = base.id
+left join scores on scores.profile_id = base.id
 left join predictions as ltv on ltv.profile_id = base.id and ltv.prediction_type = 'ltv'
 left join predictions as churn on churn.profile_id = base.id and churn.prediction_type = 'churn'
 left join predictions as next_purchase

@@ -4,20 +4,20 @@
 with
 
 cohorts as (
-    select * from {{ source('segments', 'cohort_definitions') }}
-    where status = 'active'
+    select * from {{ ref('stg_segments__cohort_definitions') }}
+    where cohort_status = 'active'
 ),
 
 members as (
     select
         membership.cohort_id,
-        cohorts.name as cohort_name,
+        cohorts.cohort_name,
         cohorts.cohort_period,
         membership.profile_id,
         membership.cohort_period_start,
         membership.entered_at
-    from {{ source('segments', 'cohort_membership') }} as membership
-    join cohorts on cohorts.id = membership.cohort_id
+    from {{ ref('stg_segments__cohort_memberships') }} as membership
+    join cohorts on cohorts.cohort_id = membership.cohort_id
 ),
 
 sizes as (
@@ -31,15 +31,15 @@ active_periods as (
         members.cohort_id,
         members.cohort_period_start,
         members.profile_id,
-        case members.cohort_period
+        cast(case members.cohort_period
             when 'day' then
-                (date_trunc('day', events.occurred_at)::date - members.cohort_period_start::date)
+                {{ dbt.datediff('members.cohort_period_start', "date_trunc('day', events.occurred_at)", 'day') }}
             when 'week' then
-                (date_trunc('week', events.occurred_at)::date - members.cohort_period_start::date) / 7
+                {{ dbt.datediff('members.cohort_period_start', "date_trunc('week', events.occurred_at)", 'day') }} / 7
             else
                 (extract(year from events.occurred_at) - extract(year from members.cohort_period_start)) * 12
                 + extract(month from events.occurred_at) - extract(month from members.cohort_period_start)
-        end::integer as period_number
+        end as integer) as period_number
     from members
     join {{ ref('audience_events') }} as events
         on events.profile_id = members.profile_id
@@ -54,14 +54,14 @@ retained as (
 
 select
     sizes.cohort_id,
-    cohorts.name as cohort_name,
+    cohorts.cohort_name,
     cohorts.cohort_period,
     sizes.cohort_period_start,
     retained.period_number,
     sizes.cohort_size,
     retained.active_members,
-    round(retained.active_members::numeric / sizes.cohort_size, 4) as retention_rate
+    round(cast(retained.active_members as numeric) / sizes.cohort_size, 4) as retention_rate
 from retained
 join sizes
     on sizes.cohort_id = retained.cohort_id and sizes.cohort_period_start = retained.cohort_period_start
-join cohorts on cohorts.id = sizes.cohort_id
+join cohorts on cohorts.cohort_id = sizes.cohort_id

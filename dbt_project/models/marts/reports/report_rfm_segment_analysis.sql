@@ -11,7 +11,7 @@ profiles as (
 ),
 
 scored as (
-    select max(scored_at) as as_of from {{ source('scoring', 'profile_scores') }}
+    select max(scored_at) as as_of from {{ ref('stg_scoring__profile_scores') }}
 )
 
 select
@@ -19,7 +19,7 @@ select
     count(*) as customer_count,
     round(avg(total_revenue), 2) as avg_revenue,
     round(avg(total_orders), 1) as avg_orders,
-    round(avg(extract(epoch from (scored.as_of - last_order_at)) / 86400), 0) as avg_days_since_order
+    round(avg({{ seconds_between('last_order_at', 'scored.as_of') }} / 86400), 0) as avg_days_since_order
 from profiles
 cross join scored
 where rfm_segment is not null

@@ -5,11 +5,11 @@
 with
 
 segments as (
-    select * from {{ source('segments', 'micro_segments') }}
+    select * from {{ ref('stg_segments__micro_segments') }}
 ),
 
 membership as (
-    select * from {{ source('segments', 'segment_membership') }}
+    select * from {{ ref('stg_segments__segment_memberships') }}
 ),
 
 profiles as (
@@ -17,15 +17,15 @@ profiles as (
 )
 
 select
-    segments.id as segment_id,
-    segments.name as segment,
+    segments.segment_id,
+    segments.segment_name as segment,
     segments.member_count,
     round(avg(profiles.wtp_score), 1) as avg_wtp,
     round(avg(profiles.total_revenue), 2) as avg_revenue,
     round(avg(profiles.engagement_score), 1) as avg_engagement
 from segments
-join membership on segments.id = membership.segment_id
+join membership on segments.segment_id = membership.segment_id
 join profiles on membership.profile_id = profiles.id
-where segments.status = 'active'
-group by segments.id, segments.name, segments.member_count
+where segments.segment_status = 'active'
+group by segments.segment_id, segments.segment_name, segments.member_count
 order by avg_revenue desc nulls last

@@ -13,7 +13,7 @@ renamed as (
         message_id,
         anonymous_id,
         user_id,
-        payload ->> 'previousId' as previous_id,
+        {{ json_text('payload', 'previousId') }} as previous_id,
         {{- segment_context_columns('payload') }},
         original_timestamp,
         sent_at,

@@ -14,21 +14,21 @@ renamed as (
         anonymous_id,
         user_id,
         -- Segment's reserved traits are camelCase; some sources send snake_case.
-        payload -> 'traits' ->> 'email' as email,
+        {{ json_text('payload', ['traits', 'email']) }} as email,
         coalesce(
-            payload -> 'traits' ->> 'firstName',
-            payload -> 'traits' ->> 'first_name'
+            {{ json_text('payload', ['traits', 'firstName']) }},
+            {{ json_text('payload', ['traits', 'first_name']) }}
         ) as first_name,
         coalesce(
-            payload -> 'traits' ->> 'lastName',
-            payload -> 'traits' ->> 'last_name'
+            {{ json_text('payload', ['traits', 'lastName']) }},
+            {{ json_text('payload', ['traits', 'last_name']) }}
         ) as last_name,
-        payload -> 'traits' ->> 'phone' as phone,
-        payload -> 'traits' -> 'address' ->> 'city' as city,
-        payload -> 'traits' -> 'address' ->> 'state' as state,
-        payload -> 'traits' -> 'address' ->> 'country' as country,
-        {{ try_cast_timestamptz("coalesce(payload -> 'traits' ->> 'createdAt', payload -> 'traits' ->> 'created_at')") }} as user_created_at,
-        {{ jsonb_object_or_empty("payload -> 'traits'") }} as traits,
+        {{ json_text('payload', ['traits', 'phone']) }} as phone,
+        {{ json_text('payload', ['traits', 'address', 'city']) }} as city,
+        {{ json_text('payload', ['traits', 'address', 'state']) }} as state,
+        {{ json_text('payload', ['traits', 'address', 'country']) }} as country,
+        {{ try_cast_timestamp('coalesce(' ~ json_text('payload', ['traits', 'createdAt']) ~ ', ' ~ json_text('payload', ['traits', 'created_at']) ~ ')') }} as user_created_at,
+        {{ json_object_or_empty(json_get('payload', 'traits')) }} as traits,
         {{- segment_context_columns('payload') }},
         original_timestamp,
         sent_at,

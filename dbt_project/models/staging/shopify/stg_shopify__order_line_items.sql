@@ -15,9 +15,9 @@ line_items as (
         line_item.position as line_number
 
     from source
-    cross join lateral jsonb_array_elements(
-        {{ jsonb_array_or_empty("source.payload -> 'line_items'") }}
-    ) with ordinality as line_item (value, position)
+    {{ json_elements_join(
+        json_array_or_empty(json_get('source.payload', 'line_items')), 'line_item', position=true
+    ) }}
 
 ),
 
@@ -25,17 +25,17 @@ renamed as (
 
     -- Shopify sends "" for unset text fields (sku, product_type, vendor): read as null.
     select
-        {{ try_cast("line_item ->> 'id'", 'bigint') }} as order_line_item_id,
+        {{ try_cast(json_text('line_item', 'id'), 'bigint') }} as order_line_item_id,
         order_id,
         cast(line_number as integer) as line_number,
-        {{ try_cast("line_item ->> 'product_id'", 'bigint') }} as product_id,
-        {{ try_cast("line_item ->> 'variant_id'", 'bigint') }} as variant_id,
-        nullif(line_item ->> 'sku', '') as sku,
-        line_item ->> 'title' as title,
-        {{ try_cast("line_item ->> 'quantity'", 'integer') }} as quantity,
-        {{ try_cast("line_item ->> 'price'", 'numeric(14,2)') }} as price,
-        nullif(line_item ->> 'product_type', '') as product_type,
-        nullif(line_item ->> 'vendor', '') as vendor,
+        {{ try_cast(json_text('line_item', 'product_id'), 'bigint') }} as product_id,
+        {{ try_cast(json_text('line_item', 'variant_id'), 'bigint') }} as variant_id,
+        nullif({{ json_text('line_item', 'sku') }}, '') as sku,
+        {{ json_text('line_item', 'title') }} as title,
+        {{ try_cast(json_text('line_item', 'quantity'), 'integer') }} as quantity,
+        {{ try_cast(json_text('line_item', 'price'), 'numeric(14,2)') }} as price,
+        nullif({{ json_text('line_item', 'product_type') }}, '') as product_type,
+        nullif({{ json_text('line_item', 'vendor') }}, '') as vendor,
         created_at
 
     from line_items

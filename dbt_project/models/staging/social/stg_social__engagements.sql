@@ -13,9 +13,9 @@ renamed as (
         platform,
         action,
         handle,
-        payload ->> 'email' as email,
-        payload ->> 'post_id' as post_id,
-        payload ->> 'comment_text' as comment_text,
+        {{ json_text('payload', 'email') }} as email,
+        {{ json_text('payload', 'post_id') }} as post_id,
+        {{ json_text('payload', 'comment_text') }} as comment_text,
         occurred_at,
         loaded_at
 
