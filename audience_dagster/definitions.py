@@ -19,7 +19,7 @@ from audience_dagster.collector.definitions import build_collector_definitions
 from audience_dagster.config import load_settings
 from audience_dagster.identity.assets import IDENTITY_ASSETS
 from audience_dagster.ingest.assets import ingest
-from audience_dagster.predictions.assets import prediction_models, profile_predictions, weekly_training
+from audience_dagster.predictions.definitions import build_predictions_definitions
 from audience_dagster.runs.progress import progress_logger
 from audience_dagster.scoring.assets import SCORE_CHECKS, scores
 from audience_dagster.segments.assets import SEGMENT_ASSETS, segment_refresh_job, segment_schedule
@@ -64,10 +64,10 @@ automation = dg.AutomationConditionSensorDefinition(
 )
 
 core = dg.Definitions(
-    assets=[ingest, *DBT_ASSETS, *IDENTITY_ASSETS, scores, prediction_models, profile_predictions, *SEGMENT_ASSETS],
+    assets=[ingest, *DBT_ASSETS, *IDENTITY_ASSETS, scores, *SEGMENT_ASSETS],
     asset_checks=SCORE_CHECKS,
     jobs=[refresh_everything, ingest_job, segment_refresh_job],
-    schedules=[hourly_ingest, weekly_training],
+    schedules=[hourly_ingest],
     sensors=[automation, segment_schedule],
     loggers={"console": dg.colored_console_logger, "progress": progress_logger},
     resources={
@@ -82,4 +82,4 @@ core = dg.Definitions(
 )
 
 # the collector's intake asset and sensor (audience_dagster/collector/definitions.py)
-defs = dg.Definitions.merge(core, build_collector_definitions(settings))
+defs = dg.Definitions.merge(core, build_collector_definitions(settings), build_predictions_definitions(settings))

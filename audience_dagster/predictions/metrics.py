@@ -4,6 +4,8 @@
   probability; ``ece``: expected calibration error over ten equal-count bins — the
   count-weighted mean gap between predicted and observed rates;
 * ``calibration_by_decile``: per decile of the prediction, its mean and the observed rate;
+* ``lift_by_decile``: per decile of the prediction from the top, observed rate, lift and
+  cumulative gain;
 * ``mae``: mean absolute error of an amount; ``normalized_gini``: how well an amount ranks
   people, 1 = perfect order, 0 = random (Gini of the actuals sorted by prediction over the Gini
   of the actuals sorted by themselves).
@@ -79,3 +81,19 @@ def regression_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[str, f
         "total_actual_se": float(np.sqrt(len(actual)) * actual.std()) if len(actual) else float("nan"),
         "profiles": float(len(actual)),
     }
+
+
+def lift_by_decile(predicted: np.ndarray, actual: np.ndarray) -> pd.DataFrame:
+    """Lift and cumulative gain, the highest predictions first (decile 1 = the top tenth):
+    profiles, observed rate, lift (rate / overall rate) and the share of all positives found
+    in this and the higher deciles."""
+    predicted = np.asarray(predicted, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    frame = pd.DataFrame({"decile": 10 - _deciles(predicted), "actual": actual})
+    table = frame.groupby("decile").agg(profiles=("actual", "size"), positives=("actual", "sum"))
+    overall = actual.mean() if len(actual) else float("nan")
+    table["observed"] = table["positives"] / table["profiles"]
+    table["lift"] = table["observed"] / overall if overall > 0 else float("nan")
+    total = table["positives"].sum()
+    table["cumulative_gain"] = table["positives"].cumsum() / total if total > 0 else float("nan")
+    return table.drop(columns="positives").reset_index()
