@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.isotonic import IsotonicRegression
@@ -20,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from audience_dagster.predictions.targets import PROBABILITIES
 
 ISOTONIC_FROM = 1_000  # validation rows: below, Platt scaling (two parameters) instead of isotonic
+CALIBRATION_FOLDS = 5
 # the direction a probability must move in when one feature grows and the others stay: more
 # time since the last order or a higher BTYD risk of no purchase never lowers churn
 _CHURN_UP = ("days_since_last_order", "btyd_p_no_purchase_", "recency_vs_cadence")
@@ -137,6 +139,16 @@ class Calibrated:
         if self.method == "isotonic":
             return self.map_.predict(raw)
         return self.map_.predict_proba(_logit(raw)[:, None])[:, 1]
+
+
+def cross_calibrated(estimator: object, x: pd.DataFrame, y: np.ndarray, weights: np.ndarray) -> object:
+    """``estimator`` fitted on every row as scikit-learn's ``CalibratedClassifierCV`` with
+    ``CALIBRATION_FOLDS`` folds: each fold's model is calibrated on the fold it did not see, the
+    folds' calibrated probabilities are averaged (for segments below ``REFIT_BELOW`` rows)."""
+    uniform = len(weights) == 0 or np.all(weights == weights[0])
+    method = "isotonic" if calibration_method(len(y) // CALIBRATION_FOLDS) == "isotonic" else "sigmoid"
+    calibrated = CalibratedClassifierCV(estimator, method=method, cv=CALIBRATION_FOLDS, ensemble=True)
+    return calibrated.fit(x, y, sample_weight=None if uniform else weights)
 
 
 def calibration_method(rows: int) -> str:

@@ -201,7 +201,11 @@ def _train_ltv(
     serving = Baseline.from_training(x, targets, btyd_horizons, edges)
     # on the holdout the baseline predicts the labelled window; once trained, the horizon
     labelled = replace(serving, horizons_days={**btyd_horizons, "ltv": label_days})
-    model = train_prediction("ltv", x, targets["ltv"], labelled, btyd, cutoff, label_days)
+    # a customer correction learnt over fewer days than the horizon, from younger histories, does
+    # not carry over (on CDNOW it more than doubled BTYD's error); BTYD extrapolates by construction
+    shorter = {"customers": f"labelled window {label_days} days < horizon {ltv_days}: BTYD extrapolates"}
+    forced = shorter if label_days < ltv_days and fit.usable else {}
+    model = train_prediction("ltv", x, targets["ltv"], labelled, btyd, cutoff, label_days, forced)
     model.baseline, model.horizon_days = serving, ltv_days
     _note_btyd(model, fit)
     if label_days < ltv_days:

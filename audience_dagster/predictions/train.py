@@ -49,6 +49,7 @@ from audience_dagster.predictions.candidates import (
     Calibrated,
     calibration_method,
     candidates,
+    cross_calibrated,
     fit_estimator,
     loss,
     raw_predict,
@@ -202,7 +203,9 @@ def _fit_segment(
     lower validation loss than it, the segment is served by the baseline. A classifier is
     fitted on the inner 75% and calibrated on the other 25% (:class:`Calibrated`); its
     selection loss is measured on the half of those 25% the calibration map did not see, with
-    a map fitted on the other half. A regressor is refitted on every row below ``REFIT_BELOW``.
+    a map fitted on the other half. Below ``REFIT_BELOW`` rows the winner is refitted on every
+    row — a classifier as :func:`~audience_dagster.predictions.candidates.cross_calibrated`
+    (five folds, each calibrated on the fold it did not see) — so small data loses none.
 
     With an ``anchor`` (BTYD's LTV over the labelled window, for customers) the candidates learn
     the ratio actual / anchor with weights ``anchor`` — a Poisson model with offset
@@ -242,9 +245,12 @@ def _fit_segment(
     if best not in fitted:
         return SegmentModel(method=best, training_rows=len(rows), selection=losses)
     estimator = fitted[best]
-    if kind not in PROBABILITIES and len(rows) < REFIT_BELOW:  # with plenty of rows, 25% changes little
+    if len(rows) < REFIT_BELOW:  # with plenty of rows, the 25% left out changes little
         estimator = candidates(kind, len(rows), features)[best]
-        fit_estimator(estimator, data, target, weights)
+        if kind in PROBABILITIES:  # every row trains, every row calibrates (cross-fitted)
+            estimator = cross_calibrated(estimator, data, target, weights)
+        else:
+            fit_estimator(estimator, data, target, weights)
     medians = {c: float(v) for c, v in data.median().fillna(0).items()}
     seen = raw_predict(estimator, kind, data)
     return SegmentModel(
@@ -267,10 +273,15 @@ def ltv_anchor(x: pd.DataFrame, days: int) -> np.ndarray | None:
     return column.to_numpy(float)
 
 
-def _fallback(kind: str, name: str, train: np.ndarray, actual: np.ndarray, method: str) -> SegmentModel | None:
-    """The baseline segment when the training rows cannot support a fitted model, else None."""
+def _fallback(
+    kind: str, name: str, train: np.ndarray, actual: np.ndarray, method: str, forced: dict[str, str]
+) -> SegmentModel | None:
+    """The baseline segment when the training rows cannot support a fitted model (or ``forced``
+    names the segment, with why), else None."""
     if kind == "churn" and name == "prospects":
         return SegmentModel(method="none", reason="churn is asked of customers: a prospect has no purchase to stop")
+    if name in forced:
+        return SegmentModel(method=method, training_rows=int(train.sum()), reason=forced[name])
     positives = int((actual[train] > 0).sum())
     negatives = int((actual[train] <= 0).sum()) if kind in PROBABILITIES else MIN_CLASS
     if positives >= MIN_CLASS and negatives >= MIN_CLASS:
@@ -290,9 +301,11 @@ def train_prediction(
     btyd: pd.DataFrame,
     cutoff: datetime,
     label_days: int,
+    baseline_for: dict[str, str] | None = None,
 ) -> TrainedModel:
     """Train ``kind`` on features ``x`` (as of ``cutoff``) and targets ``y`` (the ``label_days``
-    after it), compare with the baseline on the holdout, and return what will score."""
+    after it), compare with the baseline on the holdout, and return what will score.
+    ``baseline_for`` maps segments the baseline must serve to why."""
     trained_at = datetime.now(UTC)
     actual = y.to_numpy(float)
     holdout = holdout_mask(x)
@@ -313,7 +326,7 @@ def train_prediction(
     for name, mask in segment_masks(x).items():
         train, test = mask & ~holdout, mask & holdout
         method = "btyd" if base_uses[mask].any() else "base-rate"
-        segment = _fallback(kind, name, train, actual, method)
+        segment = _fallback(kind, name, train, actual, method, baseline_for or {})
         if segment is not None:
             if segment.reason:
                 model.notes.append(f"{name}: {segment.reason}")
