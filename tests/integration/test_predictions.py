@@ -125,7 +125,7 @@ def test_train_score_and_write_every_prediction_for_every_profile(fresh: str) ->
         assert 0 <= conf_low <= conf_high <= 1 and valid, kind
     assert used and all(isinstance(u, dict) and 1 <= len(set(u) - {"ltv_interval_80"}) <= 3 for u in used)
     # every stored value names the model version and the segment method that produced it
-    assert frame["model_version"].str.contains(r":(customers|prospects|conversion)\.").all()
+    assert frame["model_version"].str.contains(r":(?:customers|prospects|conversion)\.").all()
     nxt = frame[frame["prediction_type"] == "next_purchase"]
     assert nxt["model_version"].str.contains(":conversion.").sum() == 4_000 - buyers
     # confidence is per profile, not one constant per type
