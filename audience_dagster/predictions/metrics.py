@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
+INTERVAL_COVERAGE = 0.8
+
 
 def _deciles(predicted: np.ndarray, bins: int = 10) -> np.ndarray:
     order = np.argsort(predicted, kind="stable")
@@ -97,3 +99,16 @@ def lift_by_decile(predicted: np.ndarray, actual: np.ndarray) -> pd.DataFrame:
     total = table["positives"].sum()
     table["cumulative_gain"] = table["positives"].cumsum() / total if total > 0 else float("nan")
     return table.drop(columns="positives").reset_index()
+
+
+def ltv_interval(predicted: np.ndarray, actual: np.ndarray, min_rows: int = 30) -> tuple[float, float] | None:
+    """Split-conformal 80% interval for an amount, from a segment's holdout: ``(q, c)`` such that
+    ``|actual - predicted| <= q (predicted + c)`` for 80% of the holdout (``c`` = its mean
+    actual, so a predicted 0 still gets an interval). None below ``min_rows`` holdout rows."""
+    ok = np.isfinite(predicted)
+    if ok.sum() < min_rows:
+        return None
+    predicted, actual = predicted[ok], actual[ok]
+    c = max(float(actual.mean()), 1.0)
+    q = float(np.quantile(np.abs(actual - predicted) / (predicted + c), INTERVAL_COVERAGE))
+    return q, c

@@ -3,32 +3,30 @@ BTYD baseline, else base rates — each saying so in its ``method`` and ``confid
 
 Two segments are modelled apart, because they answer different questions: **customers**
 (a purchase before the cutoff: will they come back?) and **prospects** (none yet: will they
-convert?). For each, two scikit-learn candidates are fitted on 75% of its training rows and
-the one with the lower loss on the other 25% (log loss; Poisson deviance for LTV) is refitted
-on all of them (below ``REFIT_BELOW`` rows; above, its 75% fit is kept): a histogram
-gradient-boosting model, and a regularised linear model on log-scaled features clipped to
-their training range (logistic; Poisson for LTV) that contains the BTYD outputs among its
-inputs, so it can recalibrate the baseline when the data is small. The baseline itself is the
-third candidate: when it has the lowest validation loss, it serves the segment. A fitted
+convert?); churn is a customers' question only (prospects: method ``none``, no row). For each,
+the candidates of ``candidates.py`` (gradient boosting with monotonic constraints, a
+regularised linear model containing the BTYD outputs among its inputs) are fitted on 75% of
+its training rows, classifiers calibrated on the other 25%, and the one with the lower loss
+on held-back validation rows (log loss; Poisson deviance for LTV) wins; below ``REFIT_BELOW``
+rows it is refitted on all of them (classifiers with cross-fitted calibration). The baseline
+itself competes: when it has the lowest validation loss, it serves the segment. A fitted
 model's outputs stay within the range it produced on its training rows.
 
 Training is temporal and honest: the frame holds features as of a cutoff (see
 ``features.py``) and the targets hold what happened in the horizon after it. A fixed 20% of
-profiles (by a hash of the profile id) is held out; the model learns on the rest, and the
-holdout compares it with the BTYD baseline on the same people. The model that scores is the
-one trained on the 80%.
+profiles (by :func:`split_keys`, a hash of each history: the same for a given warehouse) is
+held out; the model learns on the rest, and the holdout compares it with the BTYD baseline on
+the same people.
 
 Small data: in a segment with fewer than ``MIN_CLASS`` positive or negative training profiles
 (buyers for LTV) any fitted model would memorise noise, so the baseline serves that segment:
-BG/NBD + Gamma-Gamma for customers when they can be fitted, base rates otherwise.
+BG/NBD + Gamma-Gamma for customers when they can be fitted, base rates otherwise — and the
+segment's ``reason`` says why (stored with each of its predictions).
 
-Confidence (0-1) per profile = skill x reliability x coverage:
-* skill: how well the segment's method ranks the segment's holdout, ``2 * AUC - 1`` (normalised Gini for LTV),
-  clipped to [0, 1]; base rates rank nobody, so their skill is 0;
-* reliability: ``n / (n + 50)`` with ``n`` the smaller class of the segment's holdout (buyers for LTV):
-  a skill measured on few examples counts for less; 0.1 when nothing could be measured;
-* coverage: ``0.5 + 0.5 * min(1, tenure / horizon)``: a profile seen for less than a horizon
-  has less history behind its prediction.
+Each segment keeps its holdout *skill* (``2 * AUC - 1``, normalised Gini for LTV; 0 for base
+rates), *reliability* (``n / (n + 50)``, n the smaller holdout class) and, for LTV, a
+split-conformal 80% interval (:func:`ltv_interval`); ``score.confidence`` turns them into a
+per-profile confidence.
 
 Drivers (``features_used``): for the segment model's three most important features (mean absolute
 change of the holdout predictions when the feature is set to its training median), the change
@@ -59,6 +57,7 @@ from audience_dagster.predictions.metrics import (
     calibration_by_decile,
     classification_metrics,
     lift_by_decile,
+    ltv_interval,
     regression_metrics,
 )
 from audience_dagster.predictions.targets import PROBABILITIES
@@ -72,7 +71,6 @@ DRIVER_CANDIDATES = 3
 DRIVERS = 3
 RELIABILITY_PRIOR = 50.0
 UNMEASURED_RELIABILITY = 0.1
-INTERVAL_COVERAGE = 0.8
 ANCHOR_FLOOR = 1.0  # the smallest BTYD LTV (currency units) an anchored LTV model multiplies
 SEGMENTS = ("customers", "prospects")
 
@@ -369,19 +367,6 @@ def _measure(
     for name, segment in model.segments.items():  # base rates rank nobody
         if segment.method not in ("base-rate", "none"):
             segment.skill = segment_skill(kind, model.metrics.get("model", {}), name)
-
-
-def ltv_interval(predicted: np.ndarray, actual: np.ndarray) -> tuple[float, float] | None:
-    """Split-conformal 80% interval for an amount, from a segment's holdout: ``(q, c)`` such that
-    ``|actual - predicted| <= q (predicted + c)`` for 80% of the holdout (``c`` = its mean
-    actual, so a predicted 0 still gets an interval). None below ``MIN_CLASS`` holdout rows."""
-    ok = np.isfinite(predicted)
-    if ok.sum() < MIN_CLASS:
-        return None
-    predicted, actual = predicted[ok], actual[ok]
-    c = max(float(actual.mean()), 1.0)
-    q = float(np.quantile(np.abs(actual - predicted) / (predicted + c), INTERVAL_COVERAGE))
-    return q, c
 
 
 def versioned(model: TrainedModel) -> str:

@@ -15,9 +15,9 @@ from audience_dagster.predictions.btyd import simulate_bgnbd
 from audience_dagster.predictions.features import FEATURES
 from audience_dagster.predictions.gates import evaluate_gates
 from audience_dagster.predictions.horizon import label_window, stretch_probability
-from audience_dagster.predictions.metrics import lift_by_decile
+from audience_dagster.predictions.metrics import lift_by_decile, ltv_interval
 from audience_dagster.predictions.score import confidence, serve
-from audience_dagster.predictions.train import SegmentModel, TrainedModel, holdout_mask, ltv_interval
+from audience_dagster.predictions.train import SegmentModel, TrainedModel, holdout_mask
 
 HORIZONS = {"churn": 90, "next_purchase": 30, "ltv": 365, "upgrade": 90}
 
