@@ -11,8 +11,9 @@ later, beside the BTYD baseline.
   database and runs the real pipeline (staging, identity, profiles, events); the next 39
   weeks are the holdout, as in the literature (LTV horizon = 39 weeks there).
 
-Populations: churn over customers (a purchase before the cutoff: the people churn is asked
-about); next_purchase, upgrade and LTV over every profile. The last line is
+Populations: churn over customers (a purchase before the cutoff: the only people churn is
+predicted for); next_purchase, upgrade and LTV over every profile, and ``conversion_*`` — the
+next purchase of prospects (no purchase yet) — when the warehouse has prospects. The last line is
 ``churn_auc=… churn_brier=… churn_ece=… ltv_mae=… baseline_churn_auc=… baseline_ltv_mae=…``.
 """
 
@@ -108,6 +109,11 @@ def evaluate(
             got = measure(values[mask & ok], actual[mask & ok])
             figures.update({f"{prefix}{kind}_{k}": round(got[k], 4) for k in keys})
         figures[f"{kind}_method"] = model.method
+        if kind == "next_purchase" and (~customer & ok).sum() and len(np.unique(actual[~customer & ok])) == 2:
+            # a prospect's next purchase is its conversion
+            for prefix, values in (("", predicted), ("baseline_", baseline)):
+                got = measure(values[~customer & ok], actual[~customer & ok])
+                figures.update({f"{prefix}conversion_{k}": round(got[k], 4) for k in keys})
         if kind == "ltv":
             got = regression_metrics(predicted[customer & ok], actual[customer & ok])
             base = regression_metrics(baseline[customer & ok], actual[customer & ok])

@@ -60,11 +60,14 @@ def model_card(model: TrainedModel) -> dict[str, object]:
                     "driver_candidates": seg.driver_candidates,
                     "skill": seg.skill,
                     "reliability": seg.reliability,
+                    "why": seg.reason,
+                    "ltv_interval_80": seg.interval,
                 }
                 for name, seg in model.segments.items()
             },
             "holdout_metrics": model.metrics,
             "calibration_by_decile": model.calibration,
+            "lift_by_decile": model.lift,
             "baseline": {
                 "customer_rate": baseline.customer_rate,
                 "noncustomer_rate": baseline.noncustomer_rate,
@@ -76,6 +79,19 @@ def model_card(model: TrainedModel) -> dict[str, object]:
     )
 
 
+def card_markdown(model: TrainedModel) -> str:
+    """The model card for people (and for the asset's metadata)."""
+    return _markdown(model_card(model))
+
+
+def _table(rows: list[dict], columns: list[str]) -> list[str]:
+    def cell(value: object) -> str:
+        return f"{value:.4f}" if isinstance(value, float) else "" if value is None else str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    return lines + ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
+
+
 def _markdown(card: dict) -> str:
     lines = [f"# Model card: {card['version']}", ""]
     for key in ("prediction_type", "method", "trained_at", "training_rows"):
@@ -85,16 +101,21 @@ def _markdown(card: dict) -> str:
         f"- **training window**: features before {window['features_before']}, labels from the "
         f"{window['labels_days_after']} days after; predicts {window['horizon_days']} days ahead"
     )
-    lines += ["", "## Holdout metrics (20% of profiles, never trained on)", ""]
-    for who, figures in card["holdout_metrics"].items():
-        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
-        lines.append(f"- **{who}**: {shown}")
+    metrics = card["holdout_metrics"]
+    if metrics:
+        lines += ["", "## Holdout (20% of profiles, never trained on): model beside the BTYD baseline", ""]
+        keys = list(metrics.get("model", {}))
+        rows = [{"metric": k, **{who: figures.get(k) for who, figures in metrics.items()}} for k in keys]
+        lines += _table(rows, ["metric", *metrics])
     if card["calibration_by_decile"]:
-        lines += ["", "| decile | profiles | mean predicted | observed |", "| --- | --- | --- | --- |"]
-        lines += [
-            f"| {r['decile']} | {r['profiles']} | {r['mean_predicted']:.4f} | {r['observed']:.4f} |"
-            for r in card["calibration_by_decile"]
-        ]
+        lines += ["", "## Calibration by decile (1 = lowest predictions)", ""]
+        lines += _table(card["calibration_by_decile"], ["decile", "profiles", "mean_predicted", "observed"])
+    if card.get("lift_by_decile"):
+        lines += ["", "## Lift and cumulative gain (1 = highest predictions)", ""]
+        lines += _table(card["lift_by_decile"], ["decile", "profiles", "observed", "lift", "cumulative_gain"])
+    lines += ["", "## Segments", ""]
+    seg_rows = [{"segment": name, **seg} for name, seg in card["segments"].items()]
+    lines += _table(seg_rows, ["segment", "method", "training_rows", "skill", "reliability", "why"])
     lines += ["", "## Features", ""] + [f"- `{f['name']}`: {f['meaning']}" for f in card["features"]]
     if card["notes"]:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in card["notes"]]

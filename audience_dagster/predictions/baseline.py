@@ -35,6 +35,7 @@ class BtydFit:
     bgnbd: dict[str, float] | None = None
     gamma_gamma: dict[str, float] | None = None
     problems: list[str] = field(default_factory=list)
+    zero_spend_repeaters: int = 0  # left out of the Gamma-Gamma fit (it needs a spend > 0)
     bg: BetaGeoFitter | None = None
     gg: GammaGammaFitter | None = None
 
@@ -49,10 +50,22 @@ PENALIZERS = (0.0, 0.01, 0.1)  # tried in turn: a small penalty lets tens of cus
 def fit_btyd(frame: pd.DataFrame) -> BtydFit:
     """Fit both models on the customers of ``frame``; a fit the data cannot support is reported,
     not raised. When the plain fit fails (too few customers to identify the parameters), the
-    fit is retried with a growing ``penalizer_coef`` and the problem says so."""
+    fit is retried with a growing ``penalizer_coef`` and the problem says so.
+
+    Gamma-Gamma is a model of positive spend: repeat customers whose repeat purchases are worth
+    0 (free orders, 100% discounts) are left out of its fit and counted in
+    ``zero_spend_repeaters``; they are still scored (their expected order value shrinks
+    towards the population's from their own 0). One such customer never switches the spend
+    model off for everybody."""
     customers = frame[frame["orders"] > 0]
     repeat = customers[customers["btyd_frequency"] > 0]
-    fit = BtydFit()
+    zero = ~(repeat["btyd_monetary"] > 0)
+    repeat = repeat[~zero]
+    fit = BtydFit(zero_spend_repeaters=int(zero.sum()))
+    if fit.zero_spend_repeaters:
+        fit.problems.append(
+            f"Gamma-Gamma: {fit.zero_spend_repeaters} repeat customers with zero spend left out of its fit"
+        )
     for penalizer in PENALIZERS:
         try:
             fit.bg = BetaGeoFitter(penalizer_coef=penalizer).fit(*(customers[c] for c in BGNBD_INPUTS))
@@ -88,7 +101,9 @@ def btyd_features(frame: pd.DataFrame, horizons_days: dict[str, int]) -> tuple[p
 
     out["btyd_p_alive"] = column(bg.conditional_probability_alive(x, t_x, age) if bg else None)
     if gg is not None:
-        value = gg.conditional_expected_average_profit(x, frame["btyd_monetary"].to_numpy(float)[customer])
+        # a refund-heavy (negative) or missing spend counts as 0: the expectation shrinks it upwards
+        spend = np.nan_to_num(frame["btyd_monetary"].to_numpy(float)[customer], nan=0.0).clip(min=0.0)
+        value = gg.conditional_expected_average_profit(x, spend)
     else:
         # no Gamma-Gamma: the person's own average order value
         value = frame["avg_order_value"].to_numpy(float)[customer]
@@ -96,11 +111,13 @@ def btyd_features(frame: pd.DataFrame, horizons_days: dict[str, int]) -> tuple[p
     for kind, days in sorted(horizons_days.items()):
         expected = bg.conditional_expected_number_of_purchases_up_to_time(days, x, t_x, age) if bg else None
         out[f"btyd_expected_purchases_{days}d"] = column(expected)
-        if kind in ("churn", "next_purchase", "upgrade"):
+        if kind.removesuffix("_label") in ("churn", "next_purchase", "upgrade"):
             none = bg.probability_of_no_purchase_within(days, x, t_x, age) if bg else None
             out[f"btyd_p_no_purchase_{days}d"] = column(none)
         if kind.startswith("ltv"):
             out[f"btyd_ltv_{days}d"] = column(expected * value if expected is not None else None)
+    out.attrs["bgnbd_penalizer"] = fit.bgnbd["penalizer_coef"] if fit.bgnbd else None
+    out.attrs["gamma_gamma"] = gg is not None
     return out, fit
 
 
@@ -140,9 +157,9 @@ class Baseline:
             tier_edges=np.asarray(tier_edges, dtype=float),
         )
 
-    def predict(self, kind: str, frame: pd.DataFrame, btyd: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """(prediction, uses_btyd) per profile of ``frame``; ``btyd`` from :func:`btyd_features`."""
-        days = self.horizons_days[kind]
+    def rates(self, kind: str, frame: pd.DataFrame) -> np.ndarray:
+        """The base rates of the training cutoff per profile: by customer / not, and for upgrade
+        by spend tier; NaN where no label measured them."""
         customer = (frame["orders"] > 0).to_numpy()
         fallback = np.where(
             customer,
@@ -152,7 +169,17 @@ class Baseline:
         if kind == "upgrade":
             tiers = spend_tier(frame["revenue_365d"].to_numpy(), self.tier_edges)
             rate = pd.Series(tiers).map(self.tier_upgrade_rate).to_numpy(float)
-            return np.where(np.isnan(rate), fallback, rate), np.zeros(len(frame), bool)
+            return np.where(np.isnan(rate), fallback, rate)
+        return fallback
+
+    def predict(self, kind: str, frame: pd.DataFrame, btyd: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(prediction, uses_btyd) per profile of ``frame``; ``btyd`` from :func:`btyd_features`:
+        BTYD for customers where it has a value, the base rates (:meth:`rates`) otherwise."""
+        days = self.horizons_days[kind]
+        customer = (frame["orders"] > 0).to_numpy()
+        fallback = self.rates(kind, frame)
+        if kind == "upgrade":
+            return fallback, np.zeros(len(frame), bool)
         if kind == "ltv":
             model = btyd.get(f"btyd_ltv_{days}d")
             model = model.to_numpy(float) if model is not None else np.full(len(frame), np.nan)

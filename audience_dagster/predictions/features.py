@@ -53,6 +53,10 @@ FEATURES: dict[str, str] = {
     "revenue_365d": "revenue in the 365 days before the cutoff (the spend tier's measure)",
     "ipt_mean_days": "mean days between purchase days (null below two purchase days)",
     "ipt_std_days": "standard deviation of the days between purchase days (null below three)",
+    "ipt_last_days": "days between the last two purchase days (null below two)",
+    "recency_vs_cadence": "days since the last order / the profile's mean days between purchase days (null below two)",
+    "order_value_trend": "revenue of the last purchase day / the mean revenue per purchase day (null without orders)",
+    "engagement_trend": "events in the last 30 days / a third of the events in the last 90 (null without any)",
     "discount_share": "share of orders with a discount (null without orders)",
     # buy-till-you-die inputs (purchase days, as in the literature), used by btyd_features
     "btyd_frequency": "repeat purchase days (purchase days - 1)",
@@ -120,6 +124,7 @@ sequenced AS (
     SELECT
         *,
         row_number() OVER w AS n,
+        count(*) OVER (PARTITION BY profile_id) AS days_n,
         extract(epoch FROM first_at - lag(first_at) OVER w) / 86400.0 AS gap_days
     FROM purchase_days
     WINDOW w AS (PARTITION BY profile_id ORDER BY day)
@@ -139,6 +144,9 @@ purchases AS (
         sum(revenue) FILTER (WHERE {_within(365, "last_at")}) AS revenue_365d,
         avg(gap_days) AS ipt_mean_days,
         stddev_samp(gap_days) AS ipt_std_days,
+        max(gap_days) FILTER (WHERE n = days_n) AS ipt_last_days,
+        max(revenue) FILTER (WHERE n = days_n) AS last_day_revenue,
+        avg(revenue) AS day_revenue,
         sum(discounted) AS discounted,
         count(*) - 1 AS btyd_frequency,
         sum(revenue) FILTER (WHERE n > 1) AS repeat_revenue
@@ -176,6 +184,10 @@ SELECT
     coalesce(b.revenue_365d, 0) AS revenue_365d,
     b.ipt_mean_days,
     b.ipt_std_days,
+    b.ipt_last_days,
+    {_DAYS.format("b.last_order_at")} / nullif(b.ipt_mean_days, 0) AS recency_vs_cadence,
+    b.last_day_revenue / nullif(b.day_revenue, 0) AS order_value_trend,
+    a.events_30d / nullif(a.events_90d / 3.0, 0) AS engagement_trend,
     b.discounted::float8 / nullif(b.orders, 0) AS discount_share,
     coalesce(b.btyd_frequency, 0) AS btyd_frequency,
     coalesce(extract(epoch FROM b.last_purchase_day_at - b.first_order_at) / 86400.0, 0) AS btyd_recency_days,

@@ -3,6 +3,8 @@
 * ``beats_baseline``: on the holdout, a probability's AUC — over everyone and over customers —
   is no more than ``AUC_TOLERANCE`` below the BTYD baseline's; LTV's mean absolute error is no
   more than ``MAE_TOLERANCE`` (relative) above the baseline's.
+* ``conversion`` (next purchase only): over the holdout's prospects, whose next purchase is
+  their conversion, the AUC is not below the base rate's and the ECE is within the limit below;
 * ``calibrated``: a probability's expected calibration error over everyone and over customers
   is at most ``ECE_LIMIT`` plus the sampling noise of a decile's observed rate,
   ``sqrt(p (1 - p) / (n / 10))`` — a perfectly calibrated model measured on 400 people misses
@@ -72,6 +74,8 @@ def evaluate_gates(model: TrainedModel) -> list[Gate]:
                 off.append(f"{who}ece {ece:.4f} > {limit:.4f}")
         shown = ", ".join(f"{who}ece {metrics[f'{who}ece']:.4f}" for who in ("", "customers_"))
         gates.append(Gate("calibrated", not off, "; ".join(off) or shown, blocking=fitted))
+        if model.prediction_type == "next_purchase":
+            gates.append(_conversion_gate(model, metrics, base))
     else:
         mae, limit = metrics["mae"], base["mae"] * (1 + MAE_TOLERANCE)
         gates.append(Gate("beats_baseline", mae <= limit, f"mae {mae:.2f} vs baseline {base['mae']:.2f}", fitted))
@@ -89,16 +93,38 @@ def evaluate_gates(model: TrainedModel) -> list[Gate]:
     return gates
 
 
+def _conversion_gate(model: TrainedModel, metrics: dict[str, float], base: dict[str, float]) -> Gate:
+    """A prospect's next purchase is its conversion, a model of its own: its AUC over the
+    prospects of the holdout is not below the base rate's, and it is calibrated there."""
+    segment = model.segments.get("prospects")
+    fitted = segment is not None and segment.estimator is not None
+    auc, base_auc = metrics.get("prospects_auc", math.nan), base.get("prospects_auc", math.nan)
+    ece = metrics.get("prospects_ece", math.nan)
+    limit = ECE_LIMIT + _noise(metrics.get("prospects_base_rate", math.nan), metrics.get("prospects_profiles", 0.0))
+    problems = []
+    if math.isfinite(auc) and math.isfinite(base_auc) and auc < base_auc - AUC_TOLERANCE:
+        problems.append(f"prospects auc {auc:.4f} < baseline {base_auc:.4f} - {AUC_TOLERANCE}")
+    if math.isfinite(ece) and ece > limit:
+        problems.append(f"prospects ece {ece:.4f} > {limit:.4f}")
+    detail = "; ".join(problems) or f"conversion auc {auc:.4f} vs {base_auc:.4f}, ece {ece:.4f}"
+    return Gate("conversion", not problems, detail, blocking=fitted)
+
+
 def baseline_only(model: TrainedModel) -> TrainedModel:
     """What serves when ``model`` fails a gate: the same training run with every segment served
     by its baseline (BTYD for customers, base rates for prospects), version marked ``gated``."""
     metrics = model.metrics.get("baseline", {})
     segments = {}
     for name, segment in model.segments.items():
-        method = "btyd" if name == "customers" else "base-rate"
+        method = "none" if segment.method == "none" else "btyd" if name == "customers" else "base-rate"
         skill = segment_skill(model.prediction_type, metrics, name) if method == "btyd" else 0.0
         segments[name] = SegmentModel(
-            method=method, training_rows=segment.training_rows, skill=skill, reliability=segment.reliability
+            method=method,
+            training_rows=segment.training_rows,
+            skill=skill,
+            reliability=segment.reliability,
+            reason=segment.reason or f"{model.version} failed a quality gate",
+            interval=segment.baseline_interval,
         )
     fallback = replace(model, segments=segments, metrics={"baseline": metrics, "model": metrics}, calibration=[])
     fallback.notes = [*model.notes, f"{model.version} failed a quality gate: its baseline serves instead"]

@@ -4,6 +4,8 @@
   probability; ``ece``: expected calibration error over ten equal-count bins — the
   count-weighted mean gap between predicted and observed rates;
 * ``calibration_by_decile``: per decile of the prediction, its mean and the observed rate;
+* ``lift_by_decile``: per decile of the prediction from the top, observed rate, lift and
+  cumulative gain;
 * ``mae``: mean absolute error of an amount; ``normalized_gini``: how well an amount ranks
   people, 1 = perfect order, 0 = random (Gini of the actuals sorted by prediction over the Gini
   of the actuals sorted by themselves).
@@ -14,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
+
+INTERVAL_COVERAGE = 0.8
 
 
 def _deciles(predicted: np.ndarray, bins: int = 10) -> np.ndarray:
@@ -79,3 +83,32 @@ def regression_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[str, f
         "total_actual_se": float(np.sqrt(len(actual)) * actual.std()) if len(actual) else float("nan"),
         "profiles": float(len(actual)),
     }
+
+
+def lift_by_decile(predicted: np.ndarray, actual: np.ndarray) -> pd.DataFrame:
+    """Lift and cumulative gain, the highest predictions first (decile 1 = the top tenth):
+    profiles, observed rate, lift (rate / overall rate) and the share of all positives found
+    in this and the higher deciles."""
+    predicted = np.asarray(predicted, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    frame = pd.DataFrame({"decile": 10 - _deciles(predicted), "actual": actual})
+    table = frame.groupby("decile").agg(profiles=("actual", "size"), positives=("actual", "sum"))
+    overall = actual.mean() if len(actual) else float("nan")
+    table["observed"] = table["positives"] / table["profiles"]
+    table["lift"] = table["observed"] / overall if overall > 0 else float("nan")
+    total = table["positives"].sum()
+    table["cumulative_gain"] = table["positives"].cumsum() / total if total > 0 else float("nan")
+    return table.drop(columns="positives").reset_index()
+
+
+def ltv_interval(predicted: np.ndarray, actual: np.ndarray, min_rows: int = 30) -> tuple[float, float] | None:
+    """Split-conformal 80% interval for an amount, from a segment's holdout: ``(q, c)`` such that
+    ``|actual - predicted| <= q (predicted + c)`` for 80% of the holdout (``c`` = its mean
+    actual, so a predicted 0 still gets an interval). None below ``min_rows`` holdout rows."""
+    ok = np.isfinite(predicted)
+    if ok.sum() < min_rows:
+        return None
+    predicted, actual = predicted[ok], actual[ok]
+    c = max(float(actual.mean()), 1.0)
+    q = float(np.quantile(np.abs(actual - predicted) / (predicted + c), INTERVAL_COVERAGE))
+    return q, c

@@ -28,13 +28,22 @@ import psycopg2.extensions
 from audience_dagster.errors import ModelError
 from audience_dagster.predictions.baseline import Baseline, BtydFit, btyd_features
 from audience_dagster.predictions.features import compile_features, compile_labels
-from audience_dagster.predictions.score import confidence, predict_with_drivers
+from audience_dagster.predictions.horizon import label_window
+from audience_dagster.predictions.score import confidence, serve
 from audience_dagster.predictions.targets import PREDICTION_TYPES, make_targets, tier_edges
-from audience_dagster.predictions.train import SegmentModel, TrainedModel, train_prediction, versioned
+from audience_dagster.predictions.train import (
+    SegmentModel,
+    TrainedModel,
+    split_keys,
+    train_prediction,
+    versioned,
+)
 from audience_dagster.warehouse.frames import copy_out
 
 MIN_HISTORY_DAYS = 60
 MIN_LTV_LABEL_DAYS = 30
+MIN_SHORT_LABEL_DAYS = 14
+UNVALIDATED_SKILL = 0.1  # BTYD without any holdout: assumed barely better than chance
 SHORT_TYPES = ("churn", "next_purchase", "upgrade")
 
 
@@ -61,8 +70,10 @@ def read_features(conn: psycopg2.extensions.connection, cutoff: datetime) -> pd.
     sql, params = compile_features(cutoff)
     with conn.cursor() as cur:
         query = cur.mogrify(sql, params).decode()
-    frame = copy_out(conn, query).set_index("profile_id").sort_index()  # row order drives the splits
-    return frame.astype(float)
+    frame = copy_out(conn, query).set_index("profile_id").sort_index().astype(float)
+    # row order drives the inner splits: ordered by a hash of each history, not by the profile
+    # uuids (new ones on every fresh database), so a given warehouse trains the same models
+    return frame.iloc[np.argsort(split_keys(frame), kind="stable")]
 
 
 def read_labels(conn: psycopg2.extensions.connection, cutoff: datetime, horizons_days: dict[str, int]) -> pd.DataFrame:
@@ -119,45 +130,23 @@ def train_all(
     history = (as_of - start).total_seconds() / 86400 if start else 0.0
     run = TrainingRun(models={}, as_of=as_of)
     short = max(horizons_days[k] for k in SHORT_TYPES)
+    short_days = label_window(short, history, MIN_HISTORY_DAYS, MIN_SHORT_LABEL_DAYS)
+    labels = {k: min(horizons_days[k], short_days or 1) for k in SHORT_TYPES}
     ltv_days = horizons_days["ltv"]
     label_days = int(min(ltv_days, history - MIN_HISTORY_DAYS))
-    btyd_horizons = {**horizons_days, "ltv_label": max(label_days, 1)}
-
+    btyd_horizons = {
+        **horizons_days,
+        "ltv_label": max(label_days, 1),
+        **{f"{k}_label": days for k, days in labels.items()},
+    }
     started = time.perf_counter()
-    if history - short >= MIN_HISTORY_DAYS:
-        cutoff = as_of - timedelta(days=short)
-        x, targets, btyd, fit, edges = _dataset(conn, cutoff, horizons_days, btyd_horizons)
-        run.btyd["short"] = fit
-        baseline = Baseline.from_training(x, targets, btyd_horizons, edges)
-        for kind in SHORT_TYPES:
-            run.models[kind] = train_prediction(kind, x, targets[kind], baseline, btyd, cutoff, horizons_days[kind])
-        run.cumulative = _cumulative(conn, x, fit, cutoff, horizons_days["churn"])
+    if short_days is not None:
+        _train_short(conn, run, as_of - timedelta(days=short_days), horizons_days, labels, btyd_horizons)
     run.seconds["train_short_seconds"] = time.perf_counter() - started
 
     started = time.perf_counter()
     if label_days >= MIN_LTV_LABEL_DAYS:
-        cutoff = as_of - timedelta(days=label_days)
-        ltv_horizons = {**horizons_days, "ltv": label_days}
-        x, targets, btyd, fit, edges = _dataset(conn, cutoff, ltv_horizons, btyd_horizons)
-        run.btyd["ltv"] = fit
-        serving = Baseline.from_training(x, targets, btyd_horizons, edges)
-        # on the holdout the baseline predicts the labelled window; once trained, the horizon
-        labelled = replace(serving, horizons_days={**btyd_horizons, "ltv": label_days})
-        model = train_prediction("ltv", x, targets["ltv"], labelled, btyd, cutoff, label_days)
-        model.baseline, model.horizon_days = serving, ltv_days
-        if label_days < ltv_days:
-            model.notes.append(
-                f"history allows {label_days} labelled days, not {ltv_days}: prospects' model predicts "
-                f"{label_days}-day revenue, stretched to {ltv_days} days by BG/NBD's expected purchases"
-            )
-            if model.segments["customers"].estimator is not None:
-                # a customer correction learnt over fewer days than the horizon does not carry over
-                # (measured on CDNOW: it did worse than BTYD); BTYD extrapolates by construction
-                rows = model.segments["customers"].training_rows
-                model.segments["customers"] = SegmentModel(method="btyd", training_rows=rows)
-                model.notes.append("customers: BTYD, as the labelled window is shorter than the horizon")
-            model.version = versioned(model).replace("ltv-", f"ltv-{label_days}d-", 1)
-        run.models["ltv"] = model
+        _train_ltv(conn, run, as_of - timedelta(days=label_days), horizons_days, label_days, btyd_horizons)
     run.seconds["train_ltv_seconds"] = time.perf_counter() - started
 
     for kind in PREDICTION_TYPES:
@@ -166,11 +155,82 @@ def train_all(
     return run
 
 
+def _train_short(
+    conn: psycopg2.extensions.connection,
+    run: TrainingRun,
+    cutoff: datetime,
+    horizons_days: dict[str, int],
+    labels: dict[str, int],
+    btyd_horizons: dict[str, int],
+) -> None:
+    """Churn, next purchase and upgrade from one cutoff; a type whose labelled window is shorter
+    than its horizon is carried to the horizon at scoring (``horizon.py``) and says so."""
+    x, targets, btyd, fit, edges = _dataset(conn, cutoff, {**horizons_days, **labels}, btyd_horizons)
+    run.btyd["short"] = fit
+    serving = Baseline.from_training(x, targets, btyd_horizons, edges)
+    for kind in SHORT_TYPES:
+        days = labels[kind]
+        labelled = replace(serving, horizons_days={**btyd_horizons, kind: days})
+        model = train_prediction(kind, x, targets[kind], labelled, btyd, cutoff, days)
+        model.baseline, model.horizon_days = serving, horizons_days[kind]
+        _note_btyd(model, fit)
+        if days < horizons_days[kind]:
+            model.notes.append(
+                f"history allows {days} labelled days, not {horizons_days[kind]}: the model learnt "
+                f"{days}-day probabilities, carried to {horizons_days[kind]} days by BG/NBD's P(no purchase) "
+                "for customers and a constant hazard for everyone else (holdout figures are for the "
+                f"{days}-day window)"
+            )
+            model.version = versioned(model).replace(f"{kind}-", f"{kind}-{days}d-", 1)
+        run.models[kind] = model
+    run.cumulative = _cumulative(conn, x, fit, cutoff, labels["churn"])
+
+
+def _train_ltv(
+    conn: psycopg2.extensions.connection,
+    run: TrainingRun,
+    cutoff: datetime,
+    horizons_days: dict[str, int],
+    label_days: int,
+    btyd_horizons: dict[str, int],
+) -> None:
+    ltv_days = horizons_days["ltv"]
+    ltv_horizons = {**horizons_days, "ltv": label_days}
+    x, targets, btyd, fit, edges = _dataset(conn, cutoff, ltv_horizons, btyd_horizons)
+    run.btyd["ltv"] = fit
+    serving = Baseline.from_training(x, targets, btyd_horizons, edges)
+    # on the holdout the baseline predicts the labelled window; once trained, the horizon
+    labelled = replace(serving, horizons_days={**btyd_horizons, "ltv": label_days})
+    # a customer correction learnt over fewer days than the horizon, from younger histories, does
+    # not carry over (on CDNOW it more than doubled BTYD's error); BTYD extrapolates by construction
+    shorter = {"customers": f"labelled window {label_days} days < horizon {ltv_days}: BTYD extrapolates"}
+    forced = shorter if label_days < ltv_days and fit.usable else {}
+    model = train_prediction("ltv", x, targets["ltv"], labelled, btyd, cutoff, label_days, forced)
+    model.baseline, model.horizon_days = serving, ltv_days
+    _note_btyd(model, fit)
+    if label_days < ltv_days:
+        model.notes.append(
+            f"history allows {label_days} labelled days, not {ltv_days}: the model predicts "
+            f"{label_days}-day revenue, stretched to {ltv_days} days by BG/NBD's expected purchases "
+            "(customers; linearly for everyone else)"
+        )
+        model.version = versioned(model).replace("ltv-", f"ltv-{label_days}d-", 1)
+    run.models["ltv"] = model
+
+
+def _note_btyd(model: TrainedModel, fit: BtydFit) -> None:
+    """The BTYD fit's problems (a penalised refit, zero spenders left out) on the model card."""
+    model.notes.extend(f"BTYD: {problem}" for problem in fit.problems)
+    if fit.gamma_gamma is None and fit.bgnbd is not None:
+        model.notes.append("BTYD: no Gamma-Gamma fit; a customer's expected order value is their own average")
+
+
 def _unvalidated(kind: str, btyd_horizons: dict[str, int], as_of: datetime, history: float) -> TrainedModel:
     """Too little history for any label: BTYD (customers) or nothing, with minimal confidence."""
     baseline = Baseline(
         btyd_horizons, noncustomer_rate={}, customer_rate={}, tier_upgrade_rate={}, tier_edges=np.array([])
     )
+    why = f"{history:.0f} days of history: too short to label a {btyd_horizons[kind]}-day horizon"
     model = TrainedModel(
         prediction_type=kind,
         version="",
@@ -179,13 +239,13 @@ def _unvalidated(kind: str, btyd_horizons: dict[str, int], as_of: datetime, hist
         cutoff=as_of.isoformat(),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         baseline=baseline,
-        segments={"customers": SegmentModel(method="btyd"), "prospects": SegmentModel(method="none")},
+        segments={
+            "customers": SegmentModel(method="btyd", skill=UNVALIDATED_SKILL, reason=f"{why}; BTYD, unvalidated"),
+            "prospects": SegmentModel(method="none", reason=f"{why}; no prediction"),
+        },
     )
     model.version = versioned(model) + "-unvalidated"
-    model.notes.append(
-        f"{history:.0f} days of history: too short to label a {btyd_horizons[kind]}-day horizon; BTYD for "
-        "customers (unvalidated), no prediction for anyone else"
-    )
+    model.notes.append(f"{why}: BTYD for customers (unvalidated), no prediction for anyone else")
     return model
 
 
@@ -234,17 +294,18 @@ def score_all(
         missing = sorted(set(model.features) - set(x.columns))
         if missing:
             raise ModelError(f"model {model.version} needs features {missing} this scoring run lacks: retrain it")
-        values, used = predict_with_drivers(model, x, btyd)
-        conf = np.where(np.isnan(values), 0.0, confidence(model, x))
+        served = serve(model, x, btyd)
+        values = served.values
+        keep = served.applies  # no row where the type does not apply (a prospect's churn)
         frames.append(
             pd.DataFrame(
                 {
-                    "profile_id": x.index,
+                    "profile_id": x.index[keep],
                     "prediction_type": kind,
-                    "predicted_value": np.round(values, 6 if kind != "ltv" else 2),
-                    "confidence": conf,
-                    "model_version": model.version,
-                    "features_used": used.to_numpy(),
+                    "predicted_value": np.round(values[keep], 6 if kind != "ltv" else 2),
+                    "confidence": confidence(model, x, values)[keep],
+                    "model_version": served.labels.to_numpy()[keep],
+                    "features_used": served.used.to_numpy()[keep],
                     # constants per type, as text: formatting 4M timestamps in to_csv costs a minute
                     "predicted_at": as_of.isoformat(),
                     "valid_until": (as_of + timedelta(days=model.horizon_days)).isoformat(),

@@ -3,32 +3,30 @@ BTYD baseline, else base rates — each saying so in its ``method`` and ``confid
 
 Two segments are modelled apart, because they answer different questions: **customers**
 (a purchase before the cutoff: will they come back?) and **prospects** (none yet: will they
-convert?). For each, two scikit-learn candidates are fitted on 75% of its training rows and
-the one with the lower loss on the other 25% (log loss; Poisson deviance for LTV) is refitted
-on all of them (below ``REFIT_BELOW`` rows; above, its 75% fit is kept): a histogram
-gradient-boosting model, and a regularised linear model on log-scaled features clipped to
-their training range (logistic; Poisson for LTV) that contains the BTYD outputs among its
-inputs, so it can recalibrate the baseline when the data is small. The baseline itself is the
-third candidate: when it has the lowest validation loss, it serves the segment. A fitted
+convert?); churn is a customers' question only (prospects: method ``none``, no row). For each,
+the candidates of ``candidates.py`` (gradient boosting with monotonic constraints, a
+regularised linear model containing the BTYD outputs among its inputs) are fitted on 75% of
+its training rows, classifiers calibrated on the other 25%, and the one with the lower loss
+on held-back validation rows (log loss; Poisson deviance for LTV) wins; below ``REFIT_BELOW``
+rows it is refitted on all of them (classifiers with cross-fitted calibration). The baseline
+itself competes: when it has the lowest validation loss, it serves the segment. A fitted
 model's outputs stay within the range it produced on its training rows.
 
 Training is temporal and honest: the frame holds features as of a cutoff (see
 ``features.py``) and the targets hold what happened in the horizon after it. A fixed 20% of
-profiles (by a hash of the profile id) is held out; the model learns on the rest, and the
-holdout compares it with the BTYD baseline on the same people. The model that scores is the
-one trained on the 80%.
+profiles (by :func:`split_keys`, a hash of each history: the same for a given warehouse) is
+held out; the model learns on the rest, and the holdout compares it with the BTYD baseline on
+the same people.
 
 Small data: in a segment with fewer than ``MIN_CLASS`` positive or negative training profiles
 (buyers for LTV) any fitted model would memorise noise, so the baseline serves that segment:
-BG/NBD + Gamma-Gamma for customers when they can be fitted, base rates otherwise.
+BG/NBD + Gamma-Gamma for customers when they can be fitted, base rates otherwise — and the
+segment's ``reason`` says why (stored with each of its predictions).
 
-Confidence (0-1) per profile = skill x reliability x coverage:
-* skill: how well the segment's method ranks the segment's holdout, ``2 * AUC - 1`` (normalised Gini for LTV),
-  clipped to [0, 1]; base rates rank nobody, so their skill is 0;
-* reliability: ``n / (n + 50)`` with ``n`` the smaller class of the segment's holdout (buyers for LTV):
-  a skill measured on few examples counts for less; 0.1 when nothing could be measured;
-* coverage: ``0.5 + 0.5 * min(1, tenure / horizon)``: a profile seen for less than a horizon
-  has less history behind its prediction.
+Each segment keeps its holdout *skill* (``2 * AUC - 1``, normalised Gini for LTV; 0 for base
+rates), *reliability* (``n / (n + 50)``, n the smaller holdout class) and, for LTV, a
+split-conformal 80% interval (:func:`ltv_interval`); ``score.confidence`` turns them into a
+per-profile confidence.
 
 Drivers (``features_used``): for the segment model's three most important features (mean absolute
 change of the holdout predictions when the feature is set to its training median), the change
@@ -43,17 +41,25 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, PoissonRegressor
-from sklearn.metrics import log_loss, mean_poisson_deviance
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from audience_dagster.predictions.baseline import BGNBD_INPUTS, Baseline
+from audience_dagster.predictions.candidates import (
+    Calibrated,
+    calibration_method,
+    candidates,
+    cross_calibrated,
+    fit_estimator,
+    loss,
+    raw_predict,
+)
 from audience_dagster.predictions.features import FEATURES
-from audience_dagster.predictions.metrics import calibration_by_decile, classification_metrics, regression_metrics
+from audience_dagster.predictions.metrics import (
+    calibration_by_decile,
+    classification_metrics,
+    lift_by_decile,
+    ltv_interval,
+    regression_metrics,
+)
 from audience_dagster.predictions.targets import PROBABILITIES
 
 BASE_FEATURES = tuple(FEATURES)
@@ -73,8 +79,11 @@ SEGMENTS = ("customers", "prospects")
 class SegmentModel:
     """How one segment (customers / prospects) is predicted."""
 
-    method: str  # gbm | linear | btyd | base-rate
+    method: str  # gbm | linear | btyd | base-rate | none (the type does not apply)
     estimator: object | None = None
+    reason: str = ""  # why a baseline serves (too little data, ...), stored with each prediction
+    interval: tuple[float, float] | None = None  # LTV: (q, c) of :func:`ltv_interval`
+    baseline_interval: tuple[float, float] | None = None  # the same for the baseline's predictions
     features: list[str] = field(default_factory=list)
     medians: dict[str, float] = field(default_factory=dict)
     driver_candidates: list[str] = field(default_factory=list)
@@ -105,6 +114,7 @@ class TrainedModel:
     segments: dict[str, SegmentModel] = field(default_factory=dict)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # model / baseline, per population
     calibration: list[dict[str, float]] = field(default_factory=list)
+    lift: list[dict[str, float]] = field(default_factory=list)  # by decile of the prediction
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -130,9 +140,17 @@ def segment_masks(x: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"customers": customer, "prospects": ~customer}
 
 
-def holdout_mask(index: pd.Index) -> np.ndarray:
-    """True for the fixed fifth of profiles held out (a hash of the id: stable across runs)."""
-    return (pd.util.hash_pandas_object(pd.Series(index), index=False).to_numpy() % HOLDOUT_SHARE) == 0
+def split_keys(x: pd.DataFrame) -> np.ndarray:
+    """A hash of each profile's history as of the cutoff (its base features): the same for a
+    given warehouse however often its identity graph is rebuilt, unlike the profile uuids,
+    which are new on every fresh database. The holdout and the row order come from it."""
+    columns = [c for c in BASE_FEATURES if c in x.columns]
+    return pd.util.hash_pandas_object(x[columns], index=False).to_numpy()
+
+
+def holdout_mask(x: pd.DataFrame) -> np.ndarray:
+    """True for the fixed fifth of profiles held out (by :func:`split_keys`: stable across runs)."""
+    return (split_keys(x) % HOLDOUT_SHARE) == 0
 
 
 def _capped(members: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -141,73 +159,6 @@ def _capped(members: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, 
         return members, np.ones(len(members))
     chosen = np.sort(rng.choice(members, MAX_TRAIN_ROWS, replace=False))
     return chosen, np.full(MAX_TRAIN_ROWS, len(members) / MAX_TRAIN_ROWS)
-
-
-class ModelScale(TransformerMixin, BaseEstimator):
-    """The linear candidates' scale: every value clipped to the range seen in training (a
-    linear model must not extrapolate: scoring sees longer histories than the training
-    cutoff did), then probabilities (``btyd_p_*``) as logits and everything else on a signed
-    log scale (counts, amounts and days are heavy-tailed). NaN passes through."""
-
-    def fit(self, x: pd.DataFrame, y: object = None) -> ModelScale:
-        self.logit_ = np.array([str(c).startswith("btyd_p_") for c in x.columns])
-        values = np.asarray(x, dtype=float)
-        seen = np.isfinite(values).any(axis=0)
-        self.low_ = np.where(seen, np.nanmin(np.where(np.isfinite(values), values, np.inf), axis=0), -np.inf)
-        self.high_ = np.where(seen, np.nanmax(np.where(np.isfinite(values), values, -np.inf), axis=0), np.inf)
-        return self
-
-    def transform(self, x: pd.DataFrame) -> np.ndarray:
-        values = np.clip(np.asarray(x, dtype=float), self.low_, self.high_)
-        p = np.clip(values[:, self.logit_], 1e-4, 1 - 1e-4)
-        values[:, self.logit_] = np.log(p / (1 - p))
-        other = values[:, ~self.logit_]
-        values[:, ~self.logit_] = np.sign(other) * np.log1p(np.abs(other))
-        return values
-
-
-def _candidates(kind: str, rows: int) -> dict[str, object]:
-    boosted = dict(
-        learning_rate=0.1,
-        max_iter=200,
-        max_leaf_nodes=15 if rows < 20_000 else 31,
-        min_samples_leaf=int(max(10, min(100, rows // 100))),
-        l2_regularization=1.0,
-        early_stopping=rows >= 2_000,
-        n_iter_no_change=10,
-        random_state=0,
-    )
-    prepare = (ModelScale(), SimpleImputer(strategy="median"), StandardScaler())
-    if kind in PROBABILITIES:
-        return {
-            "gbm": HistGradientBoostingClassifier(**boosted),
-            "linear": make_pipeline(*prepare, LogisticRegression(C=0.1, solver="newton-cholesky", max_iter=300)),
-        }
-    return {
-        "gbm": HistGradientBoostingRegressor(loss="poisson", **boosted),
-        "linear": make_pipeline(*prepare, PoissonRegressor(alpha=1e-3, solver="newton-cholesky", max_iter=300)),
-    }
-
-
-def _fit(estimator: object, x: pd.DataFrame, y: np.ndarray, weights: np.ndarray) -> None:
-    if len(weights) and np.all(weights == weights[0]):
-        weights = None  # uniform (a segment is sampled evenly): and weighted binning is slow
-    if isinstance(estimator, Pipeline):
-        estimator.fit(x, y, **{f"{estimator.steps[-1][0]}__sample_weight": weights})
-    else:
-        estimator.fit(x, y, sample_weight=weights)
-
-
-def raw_predict(estimator: object, kind: str, x: pd.DataFrame) -> np.ndarray:
-    if kind in PROBABILITIES:
-        return estimator.predict_proba(x)[:, 1]
-    return estimator.predict(x)
-
-
-def _loss(kind: str, actual: np.ndarray, predicted: np.ndarray, weights: np.ndarray) -> float:
-    if kind in PROBABILITIES:
-        return float(log_loss(actual, np.clip(predicted, 1e-6, 1 - 1e-6), sample_weight=weights, labels=[0, 1]))
-    return float(mean_poisson_deviance(actual, np.maximum(predicted, 1e-9), sample_weight=weights))
 
 
 def _metrics(kind: str, predicted: np.ndarray, actual: np.ndarray, customer: np.ndarray) -> dict[str, float]:
@@ -244,10 +195,15 @@ def _fit_segment(
     baseline_method: str,
     anchor: np.ndarray | None = None,
 ) -> SegmentModel:
-    """Choose between the candidates on an inner split of ``train`` rows, refit the winner on all.
+    """Choose between the candidates on an inner split of ``train`` rows.
 
     The baseline (BTYD, or the base rate) competes too: when neither fitted candidate has a
-    lower validation loss than it, the segment is served by the baseline.
+    lower validation loss than it, the segment is served by the baseline. A classifier is
+    fitted on the inner 75% and calibrated on the other 25% (:class:`Calibrated`); its
+    selection loss is measured on the half of those 25% the calibration map did not see, with
+    a map fitted on the other half. Below ``REFIT_BELOW`` rows the winner is refitted on every
+    row — a classifier as :func:`~audience_dagster.predictions.candidates.cross_calibrated`
+    (five folds, each calibrated on the fold it did not see) — so small data loses none.
 
     With an ``anchor`` (BTYD's LTV over the labelled window, for customers) the candidates learn
     the ratio actual / anchor with weights ``anchor`` — a Poisson model with offset
@@ -263,23 +219,36 @@ def _fit_segment(
         scale = np.maximum(anchor[rows], ANCHOR_FLOOR)
         target, weights = target / scale, weights * scale
     inner = rng.random(len(rows)) < 0.75
+    half = np.flatnonzero(~inner)
+    first, second = half[::2], half[1::2]
     reference = np.ones(len(rows)) if anchor is not None else baseline[rows]
     losses, fitted = {}, {}
-    if np.isfinite(reference[~inner]).all():
-        losses[baseline_method] = _loss(kind, target[~inner], reference[~inner], weights[~inner])
-    for name, estimator in _candidates(kind, len(rows)).items():
-        if kind in PROBABILITIES and len(np.unique(target[inner])) < 2:
+    if np.isfinite(reference[second]).all():
+        losses[baseline_method] = loss(kind, target[second], reference[second], weights[second])
+    for name, estimator in candidates(kind, len(rows), features).items():
+        if kind in PROBABILITIES and (len(np.unique(target[inner])) < 2 or len(np.unique(target[first])) < 2):
             continue
+        fit_estimator(estimator, data[inner], target[inner], weights[inner])
+        if kind in PROBABILITIES:
+            method = calibration_method(len(first))
+            probe = Calibrated(estimator, method).fit(data.iloc[first], target[first], weights[first])
+            predicted = raw_predict(probe, kind, data.iloc[second])
+            estimator = Calibrated(estimator, calibration_method(len(half)))
+            estimator.fit(data[~inner], target[~inner], weights[~inner])
+        else:
+            predicted = raw_predict(estimator, kind, data.iloc[second])
         fitted[name] = estimator
-        _fit(estimator, data[inner], target[inner], weights[inner])
-        losses[name] = _loss(kind, target[~inner], raw_predict(estimator, kind, data[~inner]), weights[~inner])
+        losses[name] = loss(kind, target[second], predicted, weights[second])
     best = min(losses, key=losses.get)
     if best not in fitted:
         return SegmentModel(method=best, training_rows=len(rows), selection=losses)
     estimator = fitted[best]
     if len(rows) < REFIT_BELOW:  # with plenty of rows, the 25% left out changes little
-        estimator = _candidates(kind, len(rows))[best]
-        _fit(estimator, data, target, weights)
+        estimator = candidates(kind, len(rows), features)[best]
+        if kind in PROBABILITIES:  # every row trains, every row calibrates (cross-fitted)
+            estimator = cross_calibrated(estimator, data, target, weights)
+        else:
+            fit_estimator(estimator, data, target, weights)
     medians = {c: float(v) for c, v in data.median().fillna(0).items()}
     seen = raw_predict(estimator, kind, data)
     return SegmentModel(
@@ -302,6 +271,26 @@ def ltv_anchor(x: pd.DataFrame, days: int) -> np.ndarray | None:
     return column.to_numpy(float)
 
 
+def _fallback(
+    kind: str, name: str, train: np.ndarray, actual: np.ndarray, method: str, forced: dict[str, str]
+) -> SegmentModel | None:
+    """The baseline segment when the training rows cannot support a fitted model (or ``forced``
+    names the segment, with why), else None."""
+    if kind == "churn" and name == "prospects":
+        return SegmentModel(method="none", reason="churn is asked of customers: a prospect has no purchase to stop")
+    if name in forced:
+        return SegmentModel(method=method, training_rows=int(train.sum()), reason=forced[name])
+    positives = int((actual[train] > 0).sum())
+    negatives = int((actual[train] <= 0).sum()) if kind in PROBABILITIES else MIN_CLASS
+    if positives >= MIN_CLASS and negatives >= MIN_CLASS:
+        return None
+    reason = (
+        f"{positives} positive and {negatives} negative training profiles (< {MIN_CLASS}): "
+        f"too few to learn from, served by the {method} baseline"
+    )
+    return SegmentModel(method=method, training_rows=int(train.sum()), reason=reason)
+
+
 def train_prediction(
     kind: str,
     x: pd.DataFrame,
@@ -310,14 +299,18 @@ def train_prediction(
     btyd: pd.DataFrame,
     cutoff: datetime,
     label_days: int,
+    baseline_for: dict[str, str] | None = None,
 ) -> TrainedModel:
     """Train ``kind`` on features ``x`` (as of ``cutoff``) and targets ``y`` (the ``label_days``
-    after it), compare with the baseline on the holdout, and return what will score."""
+    after it), compare with the baseline on the holdout, and return what will score.
+    ``baseline_for`` maps segments the baseline must serve to why."""
     trained_at = datetime.now(UTC)
     actual = y.to_numpy(float)
-    holdout = holdout_mask(x.index)
+    holdout = holdout_mask(x)
     customer = (x["orders"] > 0).to_numpy()
     base_pred, base_uses = baseline.predict(kind, x, btyd)
+    if kind == "churn":
+        base_pred = np.where(customer, base_pred, np.nan)
     model = TrainedModel(
         prediction_type=kind,
         version="",
@@ -330,15 +323,11 @@ def train_prediction(
     predicted = base_pred.copy()
     for name, mask in segment_masks(x).items():
         train, test = mask & ~holdout, mask & holdout
-        positives = int((actual[train] > 0).sum())
-        negatives = int((actual[train] <= 0).sum()) if kind in PROBABILITIES else MIN_CLASS
         method = "btyd" if base_uses[mask].any() else "base-rate"
-        if positives < MIN_CLASS or negatives < MIN_CLASS:
-            segment = SegmentModel(method=method, training_rows=int(train.sum()))
-            model.notes.append(
-                f"{name}: {positives} positive and {negatives} negative training profiles (< {MIN_CLASS}): "
-                f"served by the {method} baseline"
-            )
+        segment = _fallback(kind, name, train, actual, method, baseline_for or {})
+        if segment is not None:
+            if segment.reason:
+                model.notes.append(f"{name}: {segment.reason}")
         else:
             anchor = ltv_anchor(x, label_days) if kind == "ltv" and name == "customers" else None
             segment = _fit_segment(kind, x, actual, train, base_pred, method, anchor)
@@ -348,17 +337,36 @@ def train_prediction(
                     predicted[test] *= np.maximum(anchor[test], ANCHOR_FLOOR)
                 segment.driver_candidates = _important_features(segment, kind, x.loc[test])
         segment.reliability = _reliability(kind, actual[test])
+        if kind == "ltv":
+            segment.interval = ltv_interval(predicted[test], actual[test])
+            segment.baseline_interval = ltv_interval(base_pred[test], actual[test])
         model.segments[name] = segment
-    if holdout.any():
-        model.metrics["baseline"] = _metrics(kind, base_pred[holdout], actual[holdout], customer[holdout])
-        model.metrics["model"] = _metrics(kind, predicted[holdout], actual[holdout], customer[holdout])
-        if kind in PROBABILITIES:
-            model.calibration = calibration_by_decile(predicted[holdout], actual[holdout]).to_dict("records")
-    for name, segment in model.segments.items():  # base rates rank nobody
-        if segment.method != "base-rate":
-            segment.skill = segment_skill(kind, model.metrics.get("model", {}), name)
+    _measure(model, base_pred, predicted, actual, customer, holdout)
     model.version = versioned(model)
     return model
+
+
+def _measure(
+    model: TrainedModel,
+    base_pred: np.ndarray,
+    predicted: np.ndarray,
+    actual: np.ndarray,
+    customer: np.ndarray,
+    holdout: np.ndarray,
+) -> None:
+    """Holdout metrics of the model and its baseline over the profiles the type applies to
+    (churn: customers), calibration by decile, and each segment's skill."""
+    kind = model.prediction_type
+    rows = holdout & np.isfinite(predicted) & np.isfinite(base_pred)
+    if rows.any():
+        model.metrics["baseline"] = _metrics(kind, base_pred[rows], actual[rows], customer[rows])
+        model.metrics["model"] = _metrics(kind, predicted[rows], actual[rows], customer[rows])
+        if kind in PROBABILITIES:
+            model.calibration = calibration_by_decile(predicted[rows], actual[rows]).to_dict("records")
+            model.lift = lift_by_decile(predicted[rows], actual[rows]).to_dict("records")
+    for name, segment in model.segments.items():  # base rates rank nobody
+        if segment.method not in ("base-rate", "none"):
+            segment.skill = segment_skill(kind, model.metrics.get("model", {}), name)
 
 
 def versioned(model: TrainedModel) -> str:

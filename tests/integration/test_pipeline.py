@@ -83,11 +83,12 @@ def test_generated_sample_materialises_end_to_end_and_reruns_idempotently(empty_
     # predictions for every profile, in the profile view too; the models and their cards on disk
     with connection(empty_raw) as conn, conn.cursor() as cur:
         cur.execute(
-            "SELECT count(*), count(churn_risk), count(predicted_ltv), count(next_purchase_probability)"
-            " FROM marts.audience_profiles"
+            "SELECT count(*), count(churn_risk), count(predicted_ltv), count(next_purchase_probability),"
+            " count(*) FILTER (WHERE total_orders > 0) FROM marts.audience_profiles"
         )
-        profiles, churn, ltv, next_purchase = cur.fetchone()
-    assert profiles > 0 and churn == ltv == next_purchase == profiles
+        profiles, churn, ltv, next_purchase, customers = cur.fetchone()
+    # churn is predicted for customers only; next purchase (a prospect's conversion) and LTV for all
+    assert profiles > 0 and ltv == next_purchase == profiles and 0 < churn <= customers
     with connection(empty_raw) as conn, conn.cursor() as cur:
         cur.execute("SELECT DISTINCT scored_at FROM marts.profile_scores")
         assert cur.fetchall() == [(as_of,)]

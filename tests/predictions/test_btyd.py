@@ -13,12 +13,13 @@ from scipy.special import hyp2f1
 
 from audience_dagster.errors import ModelConvergenceError, ModelError, ModelNotIdentifiedError
 from audience_dagster.ingest.historical_orders import map_header
-from audience_dagster.predictions import btyd
 from audience_dagster.predictions.btyd import (
     BetaGeoFitter,
     GammaGammaFitter,
+    bgnbd,
     bgnbd_log_likelihood,
     calibration_and_holdout_summary,
+    fitting,
     simulate_bgnbd,
     summary_data_from_transactions,
 )
@@ -132,14 +133,14 @@ def test_objective_matches_likelihood_and_gradient() -> None:
     rng = np.random.default_rng(3)
     sim = simulate_bgnbd(0.5, 3.0, 0.8, 2.0, rng.uniform(5, 10, 300), rng)
     x, t_x, big_t = sim["frequency"].to_numpy(), sim["recency"].to_numpy(), sim["T"].to_numpy()
-    rows = btyd._Rows.group(x, t_x, big_t, np.ones(x.size))
+    rows = bgnbd._Rows.group(x, t_x, big_t, np.ones(x.size))
     theta = np.log([0.7, 2.0, 1.1, 3.0])
-    value, grad = btyd._bgnbd_objective(theta, rows, x.size, 0.0)
+    value, grad = bgnbd._bgnbd_objective(theta, rows, x.size, 0.0)
     assert value == pytest.approx(-bgnbd_log_likelihood(*np.exp(theta), x, t_x, big_t).mean(), rel=1e-12)
     for i in range(4):
         step = np.zeros(4)
         step[i] = 1e-6
-        numeric = (btyd._bgnbd_objective(theta + step, rows, x.size, 0.0)[0] - value) / 1e-6
+        numeric = (bgnbd._bgnbd_objective(theta + step, rows, x.size, 0.0)[0] - value) / 1e-6
         assert grad[i] == pytest.approx(numeric, abs=1e-5)
 
 
@@ -284,7 +285,7 @@ def test_bgnbd_fit_refuses_unidentified_data(monkeypatch: pytest.MonkeyPatch) ->
     def no_optimiser(*args: object, **kwargs: object) -> object:
         raise AssertionError("the optimiser ran on degenerate data")
 
-    monkeypatch.setattr(btyd, "minimize", no_optimiser)
+    monkeypatch.setattr(fitting, "minimize", no_optimiser)
     with pytest.raises(ModelNotIdentifiedError):
         BetaGeoFitter().fit(np.full(50, 3.0), np.full(50, 10.0), np.full(50, 10.0))
     with pytest.raises(ModelNotIdentifiedError):
@@ -298,13 +299,13 @@ def test_model_errors_have_distinct_types() -> None:
 
 
 def test_non_convergence_raises(monkeypatch: pytest.MonkeyPatch, cdnow_file_summary: pd.DataFrame) -> None:
-    real = btyd.minimize
+    real = fitting.minimize
 
     def one_step(*args: object, **kwargs: object) -> object:
         kwargs["options"] = {"maxiter": 1}
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(btyd, "minimize", one_step)
+    monkeypatch.setattr(fitting, "minimize", one_step)
     s = cdnow_file_summary
     with pytest.raises(ModelConvergenceError):
         BetaGeoFitter().fit(s["frequency"], s["recency"], s["T"])

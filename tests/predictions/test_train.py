@@ -1,4 +1,5 @@
-"""Training and scoring without a database: feature frames drawn from a BG/NBD world."""
+"""Training and scoring without a database: feature frames drawn from a BG/NBD world. Each world
+is trained once per test session (``trained``), not once per test."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from audience_dagster.predictions.baseline import Baseline, btyd_features
 from audience_dagster.predictions.btyd import simulate_bgnbd
 from audience_dagster.predictions.features import FEATURES
 from audience_dagster.predictions.gates import baseline_only
-from audience_dagster.predictions.score import confidence, drivers, predict_values
+from audience_dagster.predictions.score import confidence, drivers, predict_values, serve
 from audience_dagster.predictions.targets import PREDICTION_TYPES
 from audience_dagster.predictions.train import train_prediction
 
@@ -64,8 +65,19 @@ def train_everything(x: pd.DataFrame, y: pd.DataFrame) -> tuple[dict, pd.DataFra
     return models, frame, btyd
 
 
-def test_enough_data_trains_fitted_models_with_honest_holdout_figures() -> None:
-    models, frame, btyd = train_everything(*world(3_000, 3_000))
+@pytest.fixture(scope="session")
+def trained() -> dict[str, tuple[dict, pd.DataFrame, pd.DataFrame]]:
+    """The worlds the tests share, each trained once: "large" (3,000 customers and prospects),
+    "small" (45 customers), "tiny" (12)."""
+    return {
+        "large": train_everything(*world(3_000, 3_000)),
+        "small": train_everything(*world(45, 60)),
+        "tiny": train_everything(*world(12, 30)),
+    }
+
+
+def test_enough_data_trains_fitted_models_with_honest_holdout_figures(trained: dict) -> None:
+    models, frame, btyd = trained["large"]
     churn = models["churn"]
     assert churn.segments["customers"].method in {"gbm", "linear", "btyd"}
     assert set(churn.segments["customers"].selection) == {"gbm", "linear", "btyd"}
@@ -73,56 +85,77 @@ def test_enough_data_trains_fitted_models_with_honest_holdout_figures() -> None:
     assert churn.metrics["model"]["customers_auc"] > 0.7
     for kind, model in models.items():
         values = predict_values(model, frame, btyd)
-        assert np.isfinite(values).all(), kind
-        assert (values >= 0).all() and (kind == "ltv" or (values <= 1).all()), kind
-        conf = confidence(model, frame)
+        applies = serve(model, frame, btyd).applies
+        assert np.isfinite(values[applies]).all(), kind
+        assert (values[applies] >= 0).all() and (kind == "ltv" or (values[applies] <= 1).all()), kind
+        conf = confidence(model, frame, values)
         assert ((conf >= 0) & (conf <= 1)).all()
+        customers = (frame["orders"] > 0).to_numpy()
+        # per profile, not one constant per segment
+        assert len(np.unique(conf[customers])) > 10, kind
         texts = drivers(model, frame, btyd)
         parsed = [json.loads(t) for t in texts.iloc[:200]]
-        assert all(len(p) <= 3 for p in parsed)
+        assert all(len(set(p) - {"ltv_interval_80"}) <= 3 for p in parsed)
+        if kind == "ltv":
+            low, high = parsed[0]["ltv_interval_80"]
+            assert 0 <= low <= high
     assert model.version.startswith("upgrade-c.") and "-p." in model.version
     # a model that fails a gate is replaced by its baseline from the same run
     fallback = baseline_only(churn)
     assert fallback.version.endswith("-gated") and {s.method for s in fallback.segments.values()} == {
         "btyd",
-        "base-rate",
+        "none",
     }
     expected, _ = churn.baseline.predict("churn", frame, btyd)
-    assert np.allclose(predict_values(fallback, frame, btyd), np.clip(expected, 0, 1))
-    assert predict_values(churn, frame, btyd).tolist() != predict_values(fallback, frame, btyd).tolist()
+    customers = (frame["orders"] > 0).to_numpy()
+    fallback_values = predict_values(fallback, frame, btyd)
+    assert np.allclose(fallback_values[customers], np.clip(expected, 0, 1)[customers])
+    assert np.isnan(fallback_values[~customers]).all()  # churn is asked of customers only
+    assert predict_values(churn, frame, btyd)[customers].tolist() != fallback_values[customers].tolist()
 
 
-def test_tens_of_customers_fall_back_to_btyd_or_base_rates_with_low_confidence() -> None:
-    x, y = world(45, 60)
-    models, frame, btyd = train_everything(x, y)
+def test_tens_of_customers_fall_back_to_btyd_or_base_rates_with_low_confidence(trained: dict) -> None:
+    models, frame, btyd = trained["small"]
     for kind, model in models.items():
-        assert {s.method for s in model.segments.values()} <= {"btyd", "base-rate"}, kind
+        assert {s.method for s in model.segments.values()} <= {"btyd", "base-rate", "none"}, kind
         assert any("served by the" in note for note in model.notes)
-        values = predict_values(model, frame, btyd)
-        assert np.isfinite(values).all()
-        assert confidence(model, frame).max() <= 0.25  # few holdout examples: little reliability
+        served = serve(model, frame, btyd)
+        assert np.isfinite(served.values[served.applies]).all()
+        assert confidence(model, frame, served.values).max() <= 0.25  # few holdout examples: little reliability
+        # the stored label names what produced each value; a fallback says why
+        for name, segment in model.segments.items():
+            rows = served.labels[(frame["orders"] > 0).to_numpy() == (name == "customers")]
+            assert rows.str.startswith(model.version + ":").all()
+            if segment.method == "base-rate":
+                assert rows.str.endswith(".base-rate").all()
+                assert all("fallback" in json.loads(u) for u in served.used[rows.index])
     customers = frame["orders"] > 0
     churn = predict_values(models["churn"], frame, btyd)
-    # BTYD speaks for each customer; every prospect gets the same base rate
+    # BTYD speaks for each customer; prospects get no churn at all
     assert len(np.unique(np.round(churn[customers.to_numpy()], 6))) > 1
-    assert len(np.unique(churn[~customers.to_numpy()])) == 1
+    assert np.isnan(churn[~customers.to_numpy()]).all()
+    # next purchase of a prospect is its conversion, and the label says so
+    labels = serve(models["next_purchase"], frame, btyd).labels[~customers]
+    assert labels.str.contains(":conversion.").all()
     one_time = (frame["btyd_frequency"] == 0) & customers
     # the trap: P(alive) is 1 for one-time buyers, yet their churn risk is not 0
     assert (frame.loc[one_time, "btyd_p_alive"] == 1).all()
     assert (churn[one_time.to_numpy()] > 0.3).all()
 
 
-def test_a_dozen_customers_too_few_for_btyd_get_base_rates_never_a_crash() -> None:
-    models, frame, btyd = train_everything(*world(12, 30))
+def test_a_dozen_customers_too_few_for_btyd_get_base_rates_never_a_crash(trained: dict) -> None:
+    models, frame, btyd = trained["tiny"]
     for kind, model in models.items():
-        assert {s.method for s in model.segments.values()} == {"base-rate"}, kind
-        assert "c.base-rate-p.base-rate" in model.version
-        assert np.isfinite(predict_values(model, frame, btyd)).all()
-        assert (confidence(model, frame) == 0).all()  # base rates rank nobody
+        expected = {"base-rate", "none"} if kind == "churn" else {"base-rate"}
+        assert {s.method for s in model.segments.values()} == expected, kind
+        assert f"c.base-rate-p.{'none' if kind == 'churn' else 'base-rate'}" in model.version
+        served = serve(model, frame, btyd)
+        assert np.isfinite(served.values[served.applies]).all()
+        assert (confidence(model, frame, served.values) == 0).all()  # base rates rank nobody
 
 
-def test_models_round_trip_through_their_folder_and_only_promoted_ones_score(tmp_path) -> None:
-    models, frame, btyd = train_everything(*world(800, 800))
+def test_models_round_trip_through_their_folder_and_only_promoted_ones_score(tmp_path, trained: dict) -> None:
+    models, frame, btyd = trained["large"]
     with pytest.raises(ModelError, match="no trained churn model"):
         load_latest(tmp_path)
     for model in models.values():
@@ -136,4 +169,10 @@ def test_models_round_trip_through_their_folder_and_only_promoted_ones_score(tmp
         promote(model, tmp_path)
     loaded = load_latest(tmp_path)
     for kind, model in models.items():
-        assert np.allclose(predict_values(loaded[kind], frame, btyd), predict_values(model, frame, btyd))
+        assert np.allclose(
+            predict_values(loaded[kind], frame, btyd), predict_values(model, frame, btyd), equal_nan=True
+        )
+        card = (tmp_path / kind / model.version / "MODEL_CARD.md").read_text()
+        assert "## Holdout" in card and "| metric | baseline | model |" in card
+        if kind != "ltv":
+            assert "## Calibration by decile" in card and "## Lift and cumulative gain" in card
