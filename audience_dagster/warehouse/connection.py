@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import psycopg2
 import psycopg2.extensions
 
+from audience_dagster.activation.schema import ensure_schema as ensure_activation_schema
 from audience_dagster.config import Settings, load_settings
 from audience_dagster.errors import ConfigError, WarehouseError
 from audience_dagster.warehouse.embedded import ensure_embedded
@@ -155,7 +156,7 @@ def sqlalchemy_url(url: str) -> str:
 
 def bootstrap(url: str) -> None:
     """Create the raw schema, ledger, quarantine, helper functions and the scores, predictions,
-    segments and cohorts tables (idempotent)."""
+    segments, cohorts and activation tables (idempotent)."""
     ddl = resources.files("audience_dagster.ingest").joinpath("sql/raw_schema.sql").read_text()
     functions = resources.files("audience_dagster.ingest").joinpath("sql/functions.sql")
     with connection(url) as conn, conn.cursor() as cur:
@@ -172,3 +173,4 @@ def bootstrap(url: str) -> None:
         cur.execute(resources.files("audience_dagster.scoring").joinpath("sql/scores_schema.sql").read_text())
         cur.execute(resources.files("audience_dagster.predictions").joinpath("sql/predictions_schema.sql").read_text())
         cur.execute(resources.files("audience_dagster.segments").joinpath("sql/segments_schema.sql").read_text())
+        ensure_activation_schema(cur)
