@@ -13,6 +13,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from audience_dagster.activation.cli import add_activation_commands
 from audience_dagster.config import load_settings
 from audience_dagster.errors import AudienceError, RunInProgressError
 from audience_dagster.runs.commands import cmd_demo, cmd_import_orders, cmd_refresh, cmd_ui
@@ -708,6 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_privacy_commands(sub)
     add_segment_commands(sub)
     add_collector_commands(sub, bench_sub)
+    add_activation_commands(sub, bench_sub, ev_sub)
     return parser
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from audience_dagster.activation.definitions import build_activation_definitions
 from audience_dagster.clock import RunClock
 from audience_dagster.collector.definitions import build_collector_definitions
 from audience_dagster.config import load_settings
@@ -81,5 +82,6 @@ core = dg.Definitions(
     },
 )
 
-# the collector's intake asset and sensor (audience_dagster/collector/definitions.py)
-defs = dg.Definitions.merge(core, build_collector_definitions(settings))
+# the collector's intake asset and sensor (audience_dagster/collector/definitions.py), activation's
+# destinations, recommendations, actions and offers (audience_dagster/activation/definitions.py)
+defs = dg.Definitions.merge(core, build_collector_definitions(settings), build_activation_definitions(settings))

@@ -95,21 +95,36 @@ def _check_settings(kind: str, settings: dict[str, Any], where: str) -> None:
         raise ActivationError(f"{where}: formats must be a list of {', '.join(FORMATS)}")
 
 
-def load_destinations(folder: Path) -> list[DestinationDefinition]:
-    """Every ``*.yaml`` destination in ``folder`` (none if it does not exist), slugs unique and
-    matching their file names."""
+def load_destination_file(path: Path) -> DestinationDefinition:
+    """One checked definition; its slug must be the file's name."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ActivationError(f"{path}: not valid YAML: {exc}") from exc
+    definition = destination_from_mapping(data, str(path))
+    if path.stem != definition.slug:
+        raise ActivationError(f"{path}: the file name must be the slug ({definition.slug}.yaml)")
+    return definition
+
+
+def destination_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    found: dict[str, DestinationDefinition] = {}
-    for path in sorted(folder.iterdir()):
-        if not path.name.endswith((".yaml", ".yml")):
-            continue
+    return sorted(p for p in folder.iterdir() if p.name.endswith((".yaml", ".yml")))
+
+
+def load_destinations_each(folder: Path) -> tuple[list[DestinationDefinition], dict[str, str]]:
+    """The good definitions, and file stem -> error for the bad files (each fails alone)."""
+    good, bad = [], {}
+    for path in destination_files(folder):
         try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise ActivationError(f"{path}: not valid YAML: {exc}") from exc
-        definition = destination_from_mapping(data, str(path))
-        if path.stem != definition.slug:
-            raise ActivationError(f"{path}: the file name must be the slug ({definition.slug}.yaml)")
-        found[definition.slug] = definition
-    return list(found.values())
+            good.append(load_destination_file(path))
+        except ActivationError as exc:
+            bad[path.stem] = str(exc)
+    return good, bad
+
+
+def load_destinations(folder: Path) -> list[DestinationDefinition]:
+    """Every ``*.yaml`` destination in ``folder`` (none if it does not exist); the first bad
+    file raises :class:`ActivationError`."""
+    return [load_destination_file(path) for path in destination_files(folder)]

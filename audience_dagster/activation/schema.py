@@ -9,7 +9,12 @@ SQL = resources.files("audience_dagster.activation").joinpath("sql")
 
 def schema_files() -> list[str]:
     """The DDL files in the order they apply (one migration each)."""
-    return sorted(f.name for f in SQL.iterdir() if f.name.endswith(".sql"))
+    return sorted(f.name for f in SQL.iterdir() if f.name.endswith(".sql") and f.name[:3].isdigit())
+
+
+def statement(name: str) -> str:
+    """A static statement of ``activation/sql/<name>.sql``."""
+    return SQL.joinpath(f"{name}.sql").read_text()
 
 
 def ensure_schema(cur) -> None:
