@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from audience_dagster.errors import ModelError
 
-CHUNK = 4096
+CHUNK = 50_000
 
 
 @dataclass
@@ -45,7 +45,7 @@ def interaction_matrix(
 
 
 class ItemCooccurrence:
-    def __init__(self, neighbours: int = 50, shrinkage: float = 10.0) -> None:
+    def __init__(self, neighbours: int = 30, shrinkage: float = 10.0) -> None:
         if neighbours < 1 or shrinkage < 0:
             raise ModelError("ItemCooccurrence needs neighbours >= 1 and shrinkage >= 0")
         self.neighbours = neighbours
@@ -67,7 +67,11 @@ class ItemCooccurrence:
         return self
 
     def recommend(self, history: sp.csr_matrix, exclude: sp.csr_matrix, n: int) -> Recommendations:
-        """Top ``n`` items per row of ``history`` (profiles × items), never an item in ``exclude``."""
+        """Top ``n`` items per row of ``history`` (profiles × items), never an item in ``exclude``.
+
+        Sparse throughout: the candidates of a profile are its items' neighbours (``history @
+        similarity_``), ranked by one sort per chunk; short lists are filled from the most
+        popular items not excluded and not already listed (score 0)."""
         if not hasattr(self, "similarity_"):
             raise ModelError("recommend() before fit()")
         profiles, items = history.shape
@@ -75,25 +79,62 @@ class ItemCooccurrence:
         out = Recommendations(
             np.full((profiles, n), -1, np.int32), np.zeros((profiles, n), np.float32), np.zeros((profiles, n), bool)
         )
-        # popularity as a tiny tie-breaker below any co-occurrence score: fills short lists
-        popular = (self.popularity_ / max(self.popularity_.max(), 1) * 1e-6).astype(np.float32)
+        by_popularity = np.argsort(-self.popularity_, kind="stable")
         for start in range(0, profiles, CHUNK):
             stop = min(start + CHUNK, profiles)
-            scores = (history[start:stop] @ self.similarity_).toarray().astype(np.float32)
-            learned = scores > 0
-            scores += popular
-            blocked = exclude[start:stop].tocoo()
-            scores[blocked.row, blocked.col] = -np.inf
-            top = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-            top_scores = np.take_along_axis(scores, top, axis=1)
-            order = np.argsort(-top_scores, axis=1, kind="stable")
-            top = np.take_along_axis(top, order, axis=1)
-            top_scores = np.take_along_axis(top_scores, order, axis=1)
-            ok = np.isfinite(top_scores)
-            out.items[start:stop] = np.where(ok, top, -1)
-            out.scores[start:stop] = np.where(ok, top_scores, 0)
-            out.from_history[start:stop] = ok & np.take_along_axis(learned, top, axis=1)
+            blocked = (exclude[start:stop] > 0).astype(np.float32).tocsr()
+            scores = (history[start:stop] @ self.similarity_).tocsr()
+            scores = (scores - scores.multiply(blocked)).tocsr()
+            scores.eliminate_zeros()
+            listed = _top_n_sparse(scores, n, out, start)
+            _fill_popular(out, start, listed, blocked, by_popularity, n)
         return out
+
+
+def _top_n_sparse(scores: sp.csr_matrix, n: int, out: Recommendations, offset: int) -> np.ndarray:
+    """Write each row's ``n`` best (positive) entries into ``out``; how many each row got.
+
+    CSR entries are grouped by row already, so one float sort (the row, minus the value scaled
+    into (0, 1)) orders each row best first and leaves the row sequence as it was."""
+    counts = np.diff(scores.indptr)
+    row = np.repeat(np.arange(scores.shape[0]), counts)
+    scale = float(scores.data.max(initial=0.0)) * 1.0001 + 1e-12
+    order = np.argsort(row - scores.data.astype(np.float64) / scale)
+    pos = np.arange(row.size) - scores.indptr[row]
+    top = pos < n
+    picked = order[top]
+    row, pos = row[top], pos[top]
+    out.items[offset + row, pos] = scores.indices[picked]
+    out.scores[offset + row, pos] = scores.data[picked]
+    out.from_history[offset + row, pos] = True
+    return np.minimum(counts, n)
+
+
+def _fill_popular(
+    out: Recommendations, offset: int, listed: np.ndarray, blocked: sp.csr_matrix, by_popularity: np.ndarray, n: int
+) -> None:
+    """Fill rows with fewer than ``n`` items from the most popular items they may get."""
+    short = np.flatnonzero(listed < n)
+    if short.size == 0:
+        return
+    items = blocked.shape[1]
+    widest = int(blocked[short].getnnz(axis=1).max(initial=0)) + n
+    candidates = np.broadcast_to(by_popularity[: min(items, widest + n)], (short.size, min(items, widest + n)))
+    taken = out.items[offset + short]
+    banned_rows, banned_cols = blocked[short].nonzero()
+    taken_rows, taken_slots = np.nonzero(taken >= 0)
+    banned = np.concatenate(
+        [
+            banned_rows.astype(np.int64) * items + banned_cols,
+            taken_rows.astype(np.int64) * items + taken[taken_rows, taken_slots],
+        ]
+    )
+    keys = np.arange(short.size, dtype=np.int64)[:, None] * items + candidates
+    ok = ~np.isin(keys, banned)
+    slot = np.cumsum(ok, axis=1) - 1 + listed[short][:, None]
+    place = ok & (slot < n)
+    r, c = np.nonzero(place)
+    out.items[offset + short[r], slot[r, c]] = candidates[r, c]
 
 
 def _top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
