@@ -96,7 +96,13 @@ DROP VIEW IF EXISTS marts.audience_profiles;
 DROP TABLE IF EXISTS marts.audience_profile_base;
 CREATE TABLE marts.audience_profile_base (
     id uuid PRIMARY KEY, email text, phone text, first_name text, last_name text,
-    gdpr_consent boolean, do_not_track boolean, lifecycle_stage text, wtp_score numeric, engagement_score numeric
+    gdpr_consent boolean, do_not_track boolean, lifecycle_stage text, wtp_score numeric, engagement_score numeric,
+    total_orders integer DEFAULT 0, email_subscribed boolean DEFAULT true
+);
+DROP TABLE IF EXISTS marts.audience_events;
+CREATE TABLE marts.audience_events (
+    profile_id uuid, event_type text NOT NULL, properties jsonb DEFAULT '{}', content_id uuid,
+    occurred_at timestamptz NOT NULL
 );
 CREATE VIEW marts.audience_profiles AS SELECT * FROM marts.audience_profile_base;
 """
@@ -109,12 +115,14 @@ class Shop:
     url: str
     people: dict[str, str]
 
-    def add_person(self, name: str, consent: bool = True, dnt: bool = False) -> str:
+    def add_person(self, name: str, consent: bool = True, dnt: bool = False, wtp: int = 80, orders: int = 0) -> str:
         pid = str(uuid.uuid5(uuid.NAMESPACE_DNS, name))
         with connection(self.url) as conn, conn.cursor() as cur:
             cur.execute(
-                "INSERT INTO marts.audience_profile_base VALUES (%s, %s, NULL, %s, 'Test', %s, %s, 'customer', 80, 50)",
-                (pid, f"{name}@example.com", name.title(), consent, dnt),
+                "INSERT INTO marts.audience_profile_base (id, email, first_name, last_name, gdpr_consent, do_not_track,"
+                " lifecycle_stage, wtp_score, engagement_score, total_orders)"
+                " VALUES (%s, %s, %s, 'Test', %s, %s, 'customer', %s, 50, %s)",
+                (pid, f"{name}@example.com", name.title(), consent, dnt, wtp, orders),
             )
         self.people[name] = pid
         return pid
