@@ -14,8 +14,9 @@ keys, the predictions' and memberships' profile indexes): the spec's profile col
 ``segments`` (current memberships), ``predictions`` (``marts.predictions`` with their drivers),
 ``recommendations`` (``marts.recommendations``), ``next_best_action`` and the current ``offer``
 (``marts.price_offers`` still valid) and ``resolved_from`` (the id found before following merges).
-``fields=`` keeps only the named columns and sections; SQL is compiled only from the whitelist below and the view's own columns,
-values are bound parameters. Pure: builds SQL text; the server runs it.
+``fields=`` keeps only the named columns and sections; SQL is compiled only from the whitelist
+below and the view's own columns, values are bound parameters. Pure: builds SQL text; the server
+runs it.
 """
 
 from __future__ import annotations
