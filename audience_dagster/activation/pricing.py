@@ -2,9 +2,12 @@
 (pure: policy → (sql, params); values are bound parameters, fields come from a whitelist).
 
 Price sensitivity is not observed; it is estimated per profile from discount use, shrunk toward
-the population: ``(discounted orders + k·rate) / (orders + k)`` with ``rate`` the share of all
-orders that carried a discount and ``k = sensitivity_prior_orders`` (a profile with no orders
-gets ``rate``). A profile's tier is the first whose WTP and sensitivity bands hold it. Guardrails
+the population: ``(discounted + k·rate + w·sale) / (orders + k + w·sale)`` over orders whose
+discount is known (Shopify's ``total_discounts``; store CSV orders carry none), with ``rate`` the
+share of those orders that carried a discount, ``k = sensitivity_prior_orders``, and ``sale`` 1
+when the profile's interests include ``discount`` (browses the sale collection), counted as
+``w = discount_interest_orders`` discounted orders. A profile with no orders and no sale browsing
+gets ``rate``. A profile's tier is the first whose WTP and sensitivity bands hold it. Guardrails
 then apply: a discount is capped at ``max_discount_pct``; someone who bought at full price in the
 last ``full_price_lookback_days`` gets free shipping instead of a discount; without consent (or
 with do-not-track) everyone gets ``full_price``.
@@ -46,6 +49,7 @@ class PricingPolicy:
     require_consent: bool
     valid_days: int
     sensitivity_prior_orders: float
+    discount_interest_orders: float = 2.0
 
 
 def _number(value: Any, where: str, low: float, high: float) -> float:
@@ -90,6 +94,7 @@ def policy_from_mapping(data: Any, where: str) -> PricingPolicy:
         require_consent=bool(guard.get("require_consent", True)),
         valid_days=int(_number(data.get("valid_days", 14), f"{where}: valid_days", 1, 365)),
         sensitivity_prior_orders=_number(data.get("sensitivity_prior_orders", 3), f"{where}: prior", 0, 1000),
+        discount_interest_orders=_number(data.get("discount_interest_orders", 2), f"{where}: interest", 0, 1000),
     )
 
 
@@ -107,6 +112,7 @@ WITH orders AS (
            coalesce(nullif(e.properties ->> 'total_discounts', '')::numeric, 0) > 0 AS discounted
     FROM marts.audience_events AS e
     WHERE e.event_type = 'purchase' AND e.profile_id IS NOT NULL AND e.occurred_at < %(as_of)s
+      AND e.properties ? 'total_discounts'
 ),
 rate AS (SELECT coalesce(avg(discounted::int), 0) AS rate FROM orders),
 per_profile AS (
@@ -117,10 +123,12 @@ per_profile AS (
 ),
 signals AS (
     SELECT p.id AS profile_id, coalesce(p.wtp_score, 0) AS wtp,
-           (coalesce(o.discounted, 0) + %(prior)s * r.rate) / (coalesce(o.orders, 0) + %(prior)s) AS sens,
+           (coalesce(o.discounted, 0) + %(prior)s * r.rate + %(interest)s * d.browses_sales)
+               / (coalesce(o.orders, 0) + %(prior)s + %(interest)s * d.browses_sales) AS sens,
            coalesce(o.full_price_recent, false) AS full_price_recent,
            (p.gdpr_consent IS TRUE AND p.do_not_track IS NOT TRUE) AS consented
     FROM marts.audience_profiles AS p CROSS JOIN rate AS r LEFT JOIN per_profile AS o ON o.profile_id = p.id
+    CROSS JOIN LATERAL (SELECT ('discount' = ANY(coalesce(p.interests, '{}')))::int AS browses_sales) AS d
 )"""
 
 
@@ -131,6 +139,7 @@ def compile_offers(policy: PricingPolicy, as_of: datetime) -> tuple[str, dict[st
         "as_of": as_of,
         "lookback": policy.full_price_lookback_days,
         "prior": max(policy.sensitivity_prior_orders, 1e-9),
+        "interest": policy.discount_interest_orders,
         "valid_days": policy.valid_days,
         "max_discount": policy.max_discount_pct,
         "require_consent": policy.require_consent,

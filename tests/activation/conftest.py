@@ -97,7 +97,7 @@ DROP TABLE IF EXISTS marts.audience_profile_base;
 CREATE TABLE marts.audience_profile_base (
     id uuid PRIMARY KEY, email text, phone text, first_name text, last_name text,
     gdpr_consent boolean, do_not_track boolean, lifecycle_stage text, wtp_score numeric, engagement_score numeric,
-    total_orders integer DEFAULT 0, email_subscribed boolean DEFAULT true
+    total_orders integer DEFAULT 0, email_subscribed boolean DEFAULT true, interests text[]
 );
 DROP TABLE IF EXISTS marts.audience_events;
 CREATE TABLE marts.audience_events (
