@@ -153,3 +153,23 @@ def test_signatures_keys_and_backoff():
     retry = Retry(backoff_seconds=0.5)
     assert [retry.delay(i, None) for i in range(4)] == [0.5, 1.0, 2.0, 4.0]
     assert retry.delay(10, None) == 60 and retry.delay(0, "7") == 7 and retry.delay(0, "soon") == 0.5
+
+
+def test_activation_settings_from_the_environment(tmp_path: Path):
+    from audience_dagster.config import load_settings
+    from audience_dagster.errors import ConfigError
+
+    settings = load_settings(
+        {
+            "AUDIENCE_HOME": str(tmp_path),
+            "AUDIENCE_ACTIVATION_SECRET_crm": "s1",
+            "AUDIENCE_ACTIVATION_MAILCHIMP_BASE_URL": "http://127.0.0.1:9/3.0/",
+            "AUDIENCE_ACTIVATION_BATCH_SIZE": "100",
+        }
+    ).activation
+    assert settings.secrets == {"CRM": "s1"} and settings.batch_size == 100
+    assert settings.mailchimp_base_url == "http://127.0.0.1:9/3.0" and settings.output_dir == tmp_path / "activation"
+    with pytest.raises(ConfigError, match="AUDIENCE_ACTIVATION_BATCH_SIZE=501"):
+        load_settings({"AUDIENCE_ACTIVATION_BATCH_SIZE": "501"})
+    with pytest.raises(ConfigError, match="AUDIENCE_ACTIVATION_PRICING_POLICY"):
+        load_settings({"AUDIENCE_ACTIVATION_PRICING_POLICY": str(tmp_path / "missing.yaml")})
