@@ -62,6 +62,13 @@ def _destination_asset(settings: Settings, slug: str, definition: DestinationDef
     def destination(context: AssetExecutionContext, warehouse: WarehouseResource, clock: RunClock):
         if definition is None:
             raise ActivationError(error or f"destination {slug}: invalid definition")
+        if definition.status == "paused":
+            with warehouse.connection() as conn:
+                sync_definitions(conn, [definition])
+            context.log.info(f"{slug} is paused (status: paused in its YAML file): nothing sent")
+            yield dg.MaterializeResult(metadata={"dagster/row_count": 0, "paused": True})
+            yield dg.AssetCheckResult(check_name="no_dead_letters", passed=True, description="paused")
+            return
         sender = build_sender(definition, settings.activation)
         with warehouse.connection() as conn:
             sync_definitions(conn, [definition])

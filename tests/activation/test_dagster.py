@@ -25,6 +25,10 @@ def definitions(tmp_path: Path, receiver_url: str) -> dg.Definitions:
         f"slug: vip-hook\nsegment: vip\nkind: webhook\nsettings:\n  url: {receiver_url}/hook\n  secret: hook\n"
     )
     (folder / "broken.yaml").write_text("slug: broken\nsegment: vip\nkind: carrier-pigeon\n")
+    (folder / "paused.yaml").write_text(
+        "slug: paused\nsegment: vip\nkind: webhook\nstatus: paused\n"
+        "settings:\n  url: https://x.example\n  secret: unset\n"
+    )
     settings = load_settings(
         {
             "AUDIENCE_HOME": str(tmp_path / "home"),
@@ -67,6 +71,10 @@ def test_destination_assets_report_counts_and_fail_their_check_on_dead_letters(s
     [check] = hook.get_asset_check_evaluations()
     assert not check.passed and "dead-lettered" in (check.description or "")
     assert len(receiver.requests) == 2  # two attempts, then the dead letter
+
+    receiver.requests.clear()
+    paused = materialise(defs, shop, "paused")  # no secret set: a paused destination needs none
+    assert paused.success and not receiver.requests
 
     broken = materialise(defs, shop, "broken")
     assert not broken.success  # the bad file fails alone; the others were built above
