@@ -37,12 +37,19 @@ class Receiver:
     script: list[int] = field(default_factory=list)
     default: int = 200
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stall_at: int = 0  # the n-th request (1-based) waits for ``release`` before it is answered
+    stalled: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def answer(self, request: Received) -> tuple[int, bytes]:
         with self.lock:
             self.requests.append(request)
             status = self.script.pop(0) if self.script else self.default
             request.status = status
+            stall = len(self.requests) == self.stall_at
+        if stall:
+            self.stalled.set()
+            self.release.wait(60)
         body = {"ok": status < 300}
         if request.path.startswith("/lists/") and request.path.count("/") == 2 and status < 300:
             document = request.json() or {}
@@ -86,6 +93,7 @@ def receiver() -> Iterator[Receiver]:
     thread.start()
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
     yield receiver
+    receiver.release.set()
     server.shutdown()
     server.server_close()
     thread.join()

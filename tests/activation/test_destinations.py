@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,6 +133,45 @@ def test_a_crash_between_batches_resumes_from_the_cursor_without_a_gap(shop, rec
     assert keys[2] == keys[3]
     assert flat(changes_by_key(receiver)) == sorted(("entered", pid) for pid in shop.people.values())
     assert sync().batches == 0
+
+
+KILLED_SYNC = """
+import sys
+from datetime import UTC, datetime
+from audience_dagster.activation.delivery import Retry
+from audience_dagster.activation.destinations_yaml import DestinationDefinition
+from audience_dagster.activation.senders import WebhookSender
+from audience_dagster.activation.sync import run_sync
+from audience_dagster.warehouse.connection import connection
+
+url, hook = sys.argv[1], sys.argv[2]
+definition = DestinationDefinition("vip-hook", "VIP hook", "vip", "webhook", {"url": hook, "secret": "t"})
+sender = WebhookSender(hook, "whsec_test", Retry(3, 0.0, 120.0))
+with connection(url) as conn:
+    run_sync(conn, definition, sender, datetime(2026, 11, 30, tzinfo=UTC), 1)
+"""
+
+
+def test_a_killed_sync_process_resumes_from_the_cursor(shop, receiver, tmp_path: Path):
+    for name in ("ann", "bob", "cat", "dan"):
+        shop.add_person(name)
+    shop.join("ann", "bob", "cat", "dan")
+    sync = webhook(shop, receiver, batch_size=1)  # also syncs the definition in
+    receiver.stall_at = 3  # the third batch reaches the endpoint; the process dies waiting for the answer
+    script = tmp_path / "killed_sync.py"
+    script.write_text(KILLED_SYNC)
+    process = subprocess.Popen([sys.executable, str(script), shop.url, receiver.url + "/hook"])
+    try:
+        assert receiver.stalled.wait(120), "the sync never reached its third batch"
+    finally:
+        process.kill()
+        process.wait()
+    receiver.release.set()
+    resumed = sync()
+    assert resumed.resumed and (resumed.batches, resumed.entered) == (4, 4)
+    keys = [r.headers["Idempotency-Key"] for r in receiver.requests]
+    assert len(keys) == 5 and keys[2] == keys[3] and len(set(keys)) == 4  # batch 3 again, same key
+    assert flat(changes_by_key(receiver)) == sorted(("entered", pid) for pid in shop.people.values())
 
 
 def test_an_erased_person_is_removed_from_every_destination_that_had_them(shop, receiver, tmp_path: Path):
