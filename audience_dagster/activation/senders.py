@@ -62,6 +62,8 @@ class Batch:
 
 
 class Sender(Protocol):
+    wants_snapshot: bool  # finish() gets who the destination holds (else an empty list)
+
     def send(self, batch: Batch) -> set[str]: ...
 
     def finish(self, sync_id: int, snapshot: list[dict[str, Any]]) -> None: ...
@@ -95,6 +97,7 @@ def _jsonl(rows: list[dict[str, Any]]) -> str:
 class FileSender:
     folder: Path  # <output>/<slug>
     formats: tuple[str, ...] = ("csv", "jsonl")
+    wants_snapshot = True
 
     def _write(self, stem: Path, rows: list[dict[str, Any]]) -> None:
         for fmt in self.formats:
@@ -114,6 +117,7 @@ class WebhookSender:
     url: str
     secret: str
     retry: Retry
+    wants_snapshot = False
 
     def send(self, batch: Batch) -> set[str]:
         headers = {"Idempotency-Key": batch.idempotency_key}
@@ -144,6 +148,7 @@ class MailchimpSender:
     segment_id: str
     api_key: str
     retry: Retry
+    wants_snapshot = False
 
     def _call(self, method: str, path: str, document: object, missing_ok: bool = False) -> dict[str, Any]:
         token = base64.b64encode(f"audience:{self.api_key}".encode()).decode()

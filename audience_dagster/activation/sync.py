@@ -195,9 +195,12 @@ def run_sync(
                 (batch_no + 1, sent, failed, sync["id"]),
             )
             conn.commit()
-        cur.execute(SNAPSHOT, {"destination_id": sync["destination_id"]})
-        names = [c.name for c in cur.description]
-        sender.finish(sync["id"], [dict(zip(names, row, strict=True)) for row in cur.fetchall()])
+        snapshot: list[dict[str, Any]] = []
+        if sender.wants_snapshot:
+            cur.execute(SNAPSHOT, {"destination_id": sync["destination_id"]})
+            names = [c.name for c in cur.description]
+            snapshot = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        sender.finish(sync["id"], snapshot)
         cur.execute("DELETE FROM activation.destination_outbox WHERE sync_id = %s", (sync["id"],))
         cur.execute(
             "UPDATE activation.destination_syncs SET status = 'done', finished_at = now() WHERE id = %s"
