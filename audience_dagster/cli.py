@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from audience_dagster.activation.cli import add_activation_commands
 from audience_dagster.bench.cli import add_bench_commands
 from audience_dagster.collector.cli import add_collector_commands
 from audience_dagster.errors import AudienceError, RunInProgressError
@@ -26,12 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_sample_commands(sub)
     add_run_commands(sub)
-    add_bench_commands(sub)
+    bench_sub, eval_sub = add_bench_commands(sub)
     add_identity_commands(sub)
     add_privacy_commands(sub)
     add_segment_commands(sub)
     add_collector_commands(sub)
     add_db_commands(sub)
+    add_activation_commands(sub, bench_sub, eval_sub)
     return parser
 
 

@@ -30,6 +30,14 @@ hosted Postgres providers (Supabase, RDS, Heroku, Render) already export.
 | ``AUDIENCE_COLLECTOR_KEY_REFRESH_SECONDS`` | ``5`` | how soon the server sees a revoked key |
 | ``AUDIENCE_COLLECTOR_POOL_SIZE`` | ``4`` | database connections of the profile API |
 | ``AUDIENCE_COLLECTOR_INGEST_INTERVAL_SECONDS`` | ``300`` | how often the intake sensor loads collector files |
+| ``AUDIENCE_ACTIVATION_DESTINATIONS_DIR`` | ``activation/destinations`` | destination YAML (docs/activation.md) |
+| ``AUDIENCE_ACTIVATION_OUTPUT_DIR`` | ``$AUDIENCE_HOME/activation`` | where ``file`` destinations write |
+| ``AUDIENCE_ACTIVATION_SECRET_<NAME>`` | unset | a destination's HMAC secret or API key (``secret: <name>``) |
+| ``AUDIENCE_ACTIVATION_MAILCHIMP_BASE_URL`` | the API key's data centre | Mailchimp API root (tests: local) |
+| ``AUDIENCE_ACTIVATION_BATCH_SIZE`` / ``_MAX_ATTEMPTS`` | ``500`` / ``5`` | changes per request; tries |
+| ``AUDIENCE_ACTIVATION_BACKOFF_SECONDS`` / ``_TIMEOUT_SECONDS`` | ``1`` / ``10`` | first retry delay; timeout |
+| ``AUDIENCE_ACTIVATION_RECOMMENDATIONS`` | ``10`` | products (and half as many content items) per profile |
+| ``AUDIENCE_ACTIVATION_PRICING_POLICY`` | ``activation/pricing_policy.yaml`` | WTP offer tiers and guardrails |
 | ``AUDIENCE_BENCH_DATABASE_URL`` | unset: a scratch database | where ``bench``/``eval`` run (kept) |
 
 This is the only module that touches ``os.environ``: :func:`load_settings` reads it, and
@@ -68,6 +76,25 @@ class CollectorSettings:
     ingest_interval_seconds: int = 300
 
 
+ACTIVATION_DIR = Path(__file__).resolve().parent / "activation"
+
+
+@dataclass(frozen=True)
+class ActivationSettings:
+    """Destinations, recommendations and offers (see docs/activation.md)."""
+
+    output_dir: Path
+    destinations_dir: Path = ACTIVATION_DIR / "destinations"
+    secrets: dict[str, str] = field(default_factory=dict)  # NAME (upper case) -> value
+    mailchimp_base_url: str | None = None
+    batch_size: int = 500
+    max_attempts: int = 5
+    backoff_seconds: float = 1.0
+    timeout_seconds: float = 10.0
+    recommendations: int = 10
+    pricing_policy: Path = ACTIVATION_DIR / "pricing_policy.yaml"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with :func:`load_settings`."""
@@ -89,6 +116,7 @@ class Settings:
     pg_start_timeout_seconds: int = 1800
     bench_database_url: str | None = None  # AUDIENCE_BENCH_DATABASE_URL: benchmarks keep their database there
     collector: CollectorSettings = field(default_factory=lambda: CollectorSettings(spool_dir=Path(".collector")))
+    activation: ActivationSettings = field(default_factory=lambda: ActivationSettings(output_dir=Path("activation")))
 
     @property
     def embedded(self) -> bool:
@@ -158,6 +186,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         bench_database_url=env.get("AUDIENCE_BENCH_DATABASE_URL") or None,
         **_identity_settings(env),
         collector=_collector_settings(env, landing_dir),
+        activation=_activation_settings(env, home),
     )
 
 
@@ -264,4 +293,48 @@ def _collector_settings(env: dict[str, str], landing_dir: Path) -> CollectorSett
             raise ConfigError(f"{name}={value}: give at least {low}")
     if settings.port > 65535:
         raise ConfigError(f"AUDIENCE_COLLECTOR_PORT={settings.port}: give a port between 0 and 65535")
+    return settings
+
+
+def _float_env(env: dict[str, str], name: str, default: float, low: float) -> float:
+    raw = env.get(name)
+    try:
+        value = default if raw is None or raw == "" else float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a number; unset it or give one") from exc
+    if not value >= low:
+        raise ConfigError(f"{name}={raw}: give at least {low}")
+    return value
+
+
+def _activation_settings(env: dict[str, str], home: Path) -> ActivationSettings:
+    def path(name: str, default: Path, want_file: bool) -> Path:
+        raw = env.get(name)
+        if not raw:
+            return default
+        resolved = Path(raw).expanduser().resolve()
+        if want_file and not resolved.is_file():
+            raise ConfigError(f"{name}={raw}: no such file; give a YAML file or unset it")
+        return resolved
+
+    prefix = "AUDIENCE_ACTIVATION_SECRET_"
+    settings = ActivationSettings(
+        output_dir=path("AUDIENCE_ACTIVATION_OUTPUT_DIR", home / "activation", False),
+        destinations_dir=path("AUDIENCE_ACTIVATION_DESTINATIONS_DIR", ACTIVATION_DIR / "destinations", False),
+        secrets={k[len(prefix) :].upper(): v for k, v in env.items() if k.startswith(prefix) and v},
+        mailchimp_base_url=(env.get("AUDIENCE_ACTIVATION_MAILCHIMP_BASE_URL") or "").rstrip("/") or None,
+        batch_size=_int_env(env, "AUDIENCE_ACTIVATION_BATCH_SIZE", 500),
+        max_attempts=_int_env(env, "AUDIENCE_ACTIVATION_MAX_ATTEMPTS", 5),
+        backoff_seconds=_float_env(env, "AUDIENCE_ACTIVATION_BACKOFF_SECONDS", 1.0, 0.0),
+        timeout_seconds=_float_env(env, "AUDIENCE_ACTIVATION_TIMEOUT_SECONDS", 10.0, 0.1),
+        recommendations=_int_env(env, "AUDIENCE_ACTIVATION_RECOMMENDATIONS", 10),
+        pricing_policy=path("AUDIENCE_ACTIVATION_PRICING_POLICY", ACTIVATION_DIR / "pricing_policy.yaml", True),
+    )
+    for name, value, low, high in (
+        ("AUDIENCE_ACTIVATION_BATCH_SIZE", settings.batch_size, 1, 500),
+        ("AUDIENCE_ACTIVATION_MAX_ATTEMPTS", settings.max_attempts, 1, 20),
+        ("AUDIENCE_ACTIVATION_RECOMMENDATIONS", settings.recommendations, 1, 100),
+    ):
+        if not low <= value <= high:
+            raise ConfigError(f"{name}={value}: give a whole number between {low} and {high}")
     return settings

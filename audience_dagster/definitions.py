@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from audience_dagster.activation.definitions import build_activation_definitions
 from audience_dagster.collector.definitions import build_collector_definitions
 from audience_dagster.config import Settings, load_settings
 from audience_dagster.identity.definitions import build_identity_definitions
@@ -35,6 +36,7 @@ CAPABILITIES = (
     build_predictions_definitions,
     build_segments_definitions,
     build_collector_definitions,
+    build_activation_definitions,
     build_runs_definitions,
 )
 

@@ -67,3 +67,8 @@ class RunInProgressError(AudienceError):
 class CollectorError(AudienceError):
     """The collector cannot start or a key operation is invalid (unknown key, missing secret,
     a spool directory another server holds)."""
+
+
+class ActivationError(AudienceError):
+    """A destination, recommendation or pricing definition is invalid, or a destination cannot
+    be synced (unknown segment, missing secret); the message names the file or destination."""

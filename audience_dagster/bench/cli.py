@@ -149,14 +149,16 @@ def cmd_eval_robustness(args: argparse.Namespace) -> int:
     return 0 if figures["lost"] == figures["wrong"] == figures["crashed_files"] == 0 and figures["refresh_ok"] else 1
 
 
-def add_bench_commands(sub: argparse._SubParsersAction) -> None:
+def add_bench_commands(
+    sub: argparse._SubParsersAction,
+) -> tuple[argparse._SubParsersAction, argparse._SubParsersAction]:
     """``audience bench ingest|refresh|identity|scores|predictions|segments|collector|profile-api``
-    and ``audience eval ingest|identity|duplicates|predictions|robustness``."""
-    _add_bench_parsers(sub)
-    _add_eval_parsers(sub)
+    and ``audience eval ingest|identity|duplicates|predictions|robustness``; the ``bench`` and
+    ``eval`` subparsers, for the capabilities that add their own (activation)."""
+    return _add_bench_parsers(sub), _add_eval_parsers(sub)
 
 
-def _add_bench_parsers(sub: argparse._SubParsersAction) -> None:
+def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
     bench = sub.add_parser("bench", help="benchmarks (figures, never pass/fail)")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     bench_ingest = bench_sub.add_parser("ingest", help="generation and ingest throughput")
@@ -225,9 +227,10 @@ def _add_bench_parsers(sub: argparse._SubParsersAction) -> None:
     bench_profiles.add_argument("--port", type=int, default=0, help="default: a free port")
     bench_profiles.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_profiles.set_defaults(func=cmd_bench_profile_api)
+    return bench_sub
 
 
-def _add_eval_parsers(sub: argparse._SubParsersAction) -> None:
+def _add_eval_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
     ev = sub.add_parser("eval", help="evaluations against the generator's ground truth")
     ev_sub = ev.add_subparsers(dest="eval", required=True)
     ev_ingest = ev_sub.add_parser("ingest", help="quarantine vs. the malformed records injected")
@@ -256,3 +259,4 @@ def _add_eval_parsers(sub: argparse._SubParsersAction) -> None:
     ev_robust.add_argument("--seed", type=int, default=11)
     ev_robust.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     ev_robust.set_defaults(func=cmd_eval_robustness)
+    return ev_sub

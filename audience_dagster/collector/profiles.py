@@ -11,10 +11,12 @@ The answer is built in PostgreSQL (``to_jsonb`` and ``jsonb_agg``, one round tri
 only: the identity map's primary key, the registry's, the profile base's and scores' primary
 keys, the predictions' and memberships' profile indexes): the spec's profile columns
 (``marts.audience_profiles``), ``scores`` with their explanations (``marts.score_contributions``),
-``segments`` (current memberships), ``predictions`` (``marts.predictions`` with their drivers)
-and ``resolved_from`` (the id found before following merges). ``fields=`` keeps only the named
-columns and sections; SQL is compiled only from the whitelist below and the view's own columns,
-values are bound parameters. Pure: builds SQL text; the server runs it.
+``segments`` (current memberships), ``predictions`` (``marts.predictions`` with their drivers),
+``recommendations`` (``marts.recommendations``), ``next_best_action`` and the current ``offer``
+(``marts.price_offers`` still valid) and ``resolved_from`` (the id found before following merges).
+``fields=`` keeps only the named columns and sections; SQL is compiled only from the whitelist
+below and the view's own columns, values are bound parameters. Pure: builds SQL text; the server
+runs it.
 """
 
 from __future__ import annotations
@@ -63,10 +65,29 @@ _PREDICTIONS = """coalesce((
                                         'predicted_at', predicted_at, 'valid_until', valid_until))
     FROM marts.predictions WHERE profile_id = p.id
 ), '{}')"""
+_RECOMMENDATIONS = """coalesce((
+    SELECT jsonb_agg(jsonb_build_object('item_type', r.item_type, 'item_id', r.item_id, 'rank', r.rank,
+                                        'score', r.score, 'reason', r.reason) ORDER BY r.item_type, r.rank)
+    FROM marts.recommendations AS r WHERE r.profile_id = p.id
+), '[]')"""
+_NEXT_BEST_ACTION = """(
+    SELECT jsonb_build_object('action', a.action, 'priority', a.priority, 'reason', a.reason, 'item_id', a.item_id,
+                              'computed_at', a.computed_at)
+    FROM marts.next_best_actions AS a WHERE a.profile_id = p.id
+)"""
+_OFFER = """(
+    SELECT jsonb_build_object('offer', o.offer, 'discount_pct', o.discount_pct, 'reason', o.reason,
+                              'valid_until', o.valid_until)
+    FROM marts.price_offers AS o WHERE o.profile_id = p.id AND o.valid_until > now()
+)"""
 SECTIONS: dict[str, str] = {
     "scores": _SCORES,
     "segments": _SEGMENTS,
     "predictions": _PREDICTIONS,
+    # activation (audience_dagster/activation): what to show or offer this person now
+    "recommendations": _RECOMMENDATIONS,
+    "next_best_action": _NEXT_BEST_ACTION,
+    "offer": _OFFER,
     "resolved_from": "jsonb_build_object('lookup', %(lookup)s::text, 'profile_id', (SELECT found_id FROM resolved))",
 }
 _FOUND = {

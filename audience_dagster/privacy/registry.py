@@ -90,6 +90,20 @@ SEGMENT_EMAILS = (("traits", "email"), ("context", "traits", "email"), ("propert
 
 # Order matters for erasure: tables referencing a profile come before the profile tables.
 PERSONAL_TABLES: tuple[PersonalTable, ...] = (
+    # activation: what each destination holds is marked, not deleted — the next sync sends the
+    # person's removal to every destination that had them, then deletes the row
+    PersonalTable(
+        "activation.destination_members",
+        "destinations",
+        profile_columns=("profile_id",),
+        mark_erased="erased_at = now()",
+        erased="erased_at IS NOT NULL",
+    ),
+    PersonalTable("activation.destination_outbox", "destination_outbox", profile_columns=("profile_id",)),
+    PersonalTable("activation.dead_letters", "destination_dead_letters", text_columns=("payload",)),
+    PersonalTable("marts.recommendations", "recommendations", profile_columns=("profile_id",)),
+    PersonalTable("marts.next_best_actions", "next_best_actions", profile_columns=("profile_id",)),
+    PersonalTable("marts.price_offers", "price_offers", profile_columns=("profile_id",)),
     # marts (spec tables: profile_id, or id for audience_profiles)
     PersonalTable("marts.segment_membership", "segments", profile_columns=("profile_id",)),
     PersonalTable("marts.segment_membership_changes", "segment_history", profile_columns=("profile_id",)),

@@ -17,7 +17,16 @@ import psycopg2.extensions
 from audience_dagster.errors import MigrationError
 from audience_dagster.warehouse.migrations import Capability, CapabilityStatus, Migration, migrate, read_status
 
-CAPABILITIES: tuple[str, ...] = ("privacy", "ingest", "identity", "scoring", "predictions", "segments", "collector")
+CAPABILITIES: tuple[str, ...] = (
+    "privacy",
+    "ingest",
+    "identity",
+    "scoring",
+    "predictions",
+    "segments",
+    "collector",
+    "activation",
+)
 
 
 def capability(name: str) -> Capability:

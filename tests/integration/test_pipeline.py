@@ -181,6 +181,7 @@ def test_definitions_are_complete_and_automation_runs_by_default() -> None:
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         groups = {"ingest", "identity", "profiles", "scoring", "predictions", "segments", "reports", "collector"}
+        groups.add("activation")
         assert graph.get(key).group_name in groups, key
     assert defs.resolve_schedule_def("hourly_ingest").default_status == dg.DefaultScheduleStatus.RUNNING
     assert defs.resolve_schedule_def("weekly_model_training").default_status == dg.DefaultScheduleStatus.RUNNING

@@ -18,7 +18,17 @@ from audience_dagster.runtime import prepare_runtime
 
 pytestmark = pytest.mark.integration
 
-CAPABILITIES = ("collector", "ingest", "identity", "profiles", "scoring", "predictions", "segments", "reports")
+CAPABILITIES = (
+    "collector",
+    "ingest",
+    "identity",
+    "profiles",
+    "scoring",
+    "predictions",
+    "segments",
+    "reports",
+    "activation",
+)
 
 
 @pytest.fixture(scope="module")

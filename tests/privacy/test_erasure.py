@@ -62,7 +62,12 @@ def test_erasure_removes_exactly_the_persons_rows_from_every_table(scenario: Sce
     assert [m[0] for m in merges] == ["22222222-2222-4222-8222-000000000000", "44444444-4444-4444-8444-444444444444"]
     assert merges[0][1] == {"email": "mary.jane.doe@mail.com"}
     assert merges[1][1] == {"scrubbed": "erasure"}
-    assert result.rows_updated == {"identity.profile_merges": 1, "identity.profiles": 2}
+    # activation's destination members are marked, not deleted (their removal is sent downstream)
+    assert result.rows_updated == {
+        "identity.profile_merges": 1,
+        "identity.profiles": 2,
+        "activation.destination_members": 0,
+    }
     assert (result.outcome, result.resolved_via, result.profiles) == ("erased", "identity_map", 2)
     assert "marts.segment_membership" not in result.skipped_tables  # erased like every other table
 
@@ -174,6 +179,7 @@ def test_before_identity_resolution_only_the_named_identifier_is_erased(raw_only
         "raw.social_events": 0,
         "raw.historical_orders": 1,
         "raw.quarantine": 2,
+        "activation.dead_letters": 0,  # bootstrap creates it; its payloads are searched for the email
     }
     assert one(raw_only, "SELECT count(*) FROM raw.quarantine WHERE record LIKE '%%mary.jane.doe%%'") == 1
     # junk values are refused even without an identity map to say they are blocked
