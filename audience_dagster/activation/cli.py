@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _key_values(figures: dict[str, object]) -> str:
-    from audience_dagster.cli import key_values
+    from audience_dagster.console import key_values
 
     return key_values(figures)
 

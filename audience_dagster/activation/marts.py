@@ -2,7 +2,7 @@
 INSERT … SELECT each, swapped in whole).
 
 Next best action: documented rules over scores, segments, predictions and recommendations
-(``sql/next_best_actions.sql``), first match wins:
+(``queries/next_best_actions.sql``), first match wins:
 
 | priority | action | when |
 | --- | --- | --- |

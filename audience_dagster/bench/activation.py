@@ -11,7 +11,6 @@ asserts nothing.
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 import time
@@ -22,7 +21,7 @@ import pandas as pd
 from audience_dagster.activation.marts import build_next_best_actions, build_price_offers
 from audience_dagster.activation.pricing import load_policy
 from audience_dagster.activation.recommendations import build_recommendations
-from audience_dagster.bench.ingest import _admin, bench_database_url
+from audience_dagster.bench.database import bench_database_url, drop_bench_database
 from audience_dagster.bench.scores import AS_OF, SPEC_TABLES, synthetic_profiles
 from audience_dagster.config import load_settings
 from audience_dagster.warehouse.connection import bootstrap, connection
@@ -119,6 +118,5 @@ def bench_activation(profiles: int = 1_000_000, seed: int = 7, keep: bool = Fals
         figures[k] for k in ("recommendations_seconds", "next_best_actions_seconds", "price_offers_seconds")
     )
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if not keep and not os.environ.get("AUDIENCE_BENCH_DATABASE_URL"):
-        _admin(url, f"DROP DATABASE IF EXISTS {BENCH_ACTIVATION_DB} WITH (FORCE)")
+    drop_bench_database(url, BENCH_ACTIVATION_DB, keep)
     return figures

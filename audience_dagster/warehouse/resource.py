@@ -17,6 +17,7 @@ import dagster as dg
 import psycopg2.extensions
 
 from audience_dagster.config import Settings
+from audience_dagster.errors import WarehouseError
 from audience_dagster.warehouse.connection import Warehouse, bootstrap, connection, export_env, locate_warehouse
 
 # Every step that writes the warehouse claims a slot of this concurrency pool; the instance
@@ -51,6 +52,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def resolve(self) -> Warehouse:
         """Where the warehouse is (starting the embedded server on first use in this process)."""
         where = (self.database_url, self.dagster_database_url, self.pgdata_dir)
+        if not self.database_url and not self.pgdata_dir:
+            # Path("") is the working directory: never initialise a server there
+            raise WarehouseError(
+                "WarehouseResource needs database_url or pgdata_dir (build it with from_settings(load_settings()))"
+            )
         if where not in _RESOLVED:
             warehouse = locate_warehouse(
                 self.database_url or None,

@@ -46,7 +46,10 @@ def materialise(defs: dg.Definitions, shop, slug: str) -> dg.ExecuteInProcessRes
     asset = next(a for a in defs.assets if destination_key(slug) in a.keys)
     return dg.materialize(
         [asset],
-        resources={"warehouse": WarehouseResource(url=shop.url), "clock": RunClock(as_of="2026-11-30T00:00:00Z")},
+        resources={
+            "warehouse": WarehouseResource(database_url=shop.url),
+            "clock": RunClock(as_of="2026-11-30T00:00:00Z"),
+        },
         raise_on_error=False,
     )
 

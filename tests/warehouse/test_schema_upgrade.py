@@ -83,8 +83,9 @@ def test_a_warehouse_of_the_previous_release_upgrades_in_place(scratch_database:
         assert [(kind, float(value)) for kind, value in cur.fetchall()] == [("churn", 0.25)]
         cur.execute("SELECT capability, bool_and(baseline) FROM meta.schema_versions GROUP BY 1 ORDER BY 1")
         adopted = dict(cur.fetchall())
-    # what 6dcfe2c held is adopted (baseline); the collector did not exist then: a fresh install
-    assert adopted == {name: name != "collector" for name in CAPABILITIES}
+    # what 6dcfe2c held is adopted (baseline); the collector and activation did not exist then:
+    # a fresh install of each
+    assert adopted == {name: name not in ("collector", "activation") for name in CAPABILITIES}
     assert bootstrap(url) == []  # and again: nothing to do
 
 
