@@ -15,6 +15,7 @@ import pickle
 import shutil
 from pathlib import Path
 
+from audience_dagster import markdown
 from audience_dagster.errors import ModelError
 from audience_dagster.predictions.features import FEATURES
 from audience_dagster.predictions.targets import PREDICTION_TYPES
@@ -85,11 +86,7 @@ def card_markdown(model: TrainedModel) -> str:
 
 
 def _table(rows: list[dict], columns: list[str]) -> list[str]:
-    def cell(value: object) -> str:
-        return f"{value:.4f}" if isinstance(value, float) else "" if value is None else str(value)
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    return lines + ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
+    return markdown.table_lines(columns, ([r.get(c) for c in columns] for r in rows))
 
 
 def _markdown(card: dict) -> str:

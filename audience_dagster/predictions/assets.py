@@ -22,6 +22,7 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
+from audience_dagster import markdown
 from audience_dagster.clock import RunClock
 from audience_dagster.predictions.resource import PredictionsResource
 from audience_dagster.predictions.targets import PREDICTION_TYPES, PROBABILITIES
@@ -37,13 +38,7 @@ CHECKS = [f"{kind}_{gate}" for kind in PREDICTION_TYPES for gate in GATES] + ["n
 
 
 def _table(frame: pd.DataFrame) -> dg.MetadataValue:
-    header = "| " + " | ".join(frame.columns) + " |\n|" + " --- |" * len(frame.columns)
-    rows = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return dg.MetadataValue.md("\n".join([header, *rows]))
-
-
-def _cell(value: object) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    return dg.MetadataValue.md(markdown.table(list(frame.columns), frame.itertuples(index=False)))
 
 
 def _comparison(model) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
+from audience_dagster import markdown
 from audience_dagster.clock import RunClock
 from audience_dagster.scoring.keys import ENGAGEMENT, HEALTH, LEAD, LIFECYCLE, PROFILE_SCORES, RFM, WTP
 from audience_dagster.scoring.warehouse import run_scores
@@ -83,9 +84,7 @@ WHERE c.score_type = 'wtp' GROUP BY 1 ORDER BY 2 DESC
 
 
 def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
-    return dg.MetadataValue.md("\n".join(lines))
+    return dg.MetadataValue.md(markdown.table(header, rows))
 
 
 def _query(cur, sql: str) -> list[tuple]:

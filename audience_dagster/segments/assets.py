@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from audience_dagster import markdown
 from audience_dagster.clock import RunClock
 from audience_dagster.predictions.assets import PREDICTIONS_KEY  # writes marts.predictions: ML segments read it
 from audience_dagster.segments.cohort_refresh import refresh_cohorts
@@ -46,9 +47,7 @@ DEFINITIONS_VERSION = definitions_version()
 
 
 def _markdown(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
-    return dg.MetadataValue.md("\n".join(lines))
+    return dg.MetadataValue.md(markdown.table(header, rows))
 
 
 class DefinitionsConfig(dg.Config):
