@@ -445,5 +445,11 @@ def test_dbt_assets_split_around_the_python_assets() -> None:
     view = graph.get(profiles).assets_def
     assert len({id(upstream), id(downstream), id(view)}) == 3
     assert marts not in upstream.keys and profiles not in downstream.keys
-    assert dg.AssetKey(["scoring", "profile_scores"]) in graph.get(profiles).parent_keys
+    # the view reads the Python-written scores and predictions through their staging views
+    scores_view = dg.AssetKey(["staging", "stg_scoring__profile_scores"])
+    predictions_view = dg.AssetKey(["staging", "stg_predictions__predictions"])
+    assert {scores_view, predictions_view} <= graph.get(profiles).parent_keys
+    assert dg.AssetKey(["scoring", "profile_scores"]) in graph.get(scores_view).parent_keys
+    assert dg.AssetKey(["predictions", "profile_predictions"]) in graph.get(predictions_view).parent_keys
+    assert graph.get(scores_view).assets_def is view  # built by the profile view's stage, after the scores
     assert graph.get(marts).automation_condition is not None
