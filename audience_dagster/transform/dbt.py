@@ -15,7 +15,7 @@ each costs a dbt start-up, so consecutive models with no Python step between the
 Asset groups follow capabilities, not dbt layers: ingest (staging), identity, profiles, reports.
 dbt tests become asset checks; models rebuild automatically (``AutomationCondition.eager``)
 when what they read is re-materialised; each built table reports the rows its statement wrote
-(dbt's own ``rows_affected``: no query, no polling — see :func:`stream_events`). dbt's own
+(dbt's own ``rows_affected``: no query, no polling — :mod:`.dbt_events`). dbt's own
 output goes to ``<run log dir>/dbt.log`` (:class:`~audience_dagster.runs.logs.RunLogs`), not to the terminal, and
 the dbt process is ended with the step (:mod:`.dbt_process`).
 """
@@ -30,9 +30,9 @@ from typing import Any
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
-from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 
 from audience_dagster.runs.logs import RunLogs
+from audience_dagster.transform.dbt_events import stream_events
 from audience_dagster.transform.dbt_process import end_process_group
 from audience_dagster.transform.groups import capability_group
 from audience_dagster.transform.project import dbt_project
@@ -91,41 +91,6 @@ STAGES: tuple[DbtStage, ...] = (
         " retention matrix), after the segments and cohorts.",
     ),
 )
-
-
-ROWS_METADATA = {"table": "dagster/row_count", "incremental": "rows_written"}
-
-
-def rows_affected(raw_event: Mapping[str, Any]) -> tuple[str, int] | None:
-    """``(metadata key, rows)`` of a finished table or incremental model, from the rows its main
-    statement reported (``adapter_response.rows_affected``: a table's CREATE TABLE AS writes all of
-    its rows; an incremental model's statement the rows of this build). None for views, tests,
-    failures and events without it."""
-    data = raw_event.get("data", {})
-    key = ROWS_METADATA.get(data.get("node_info", {}).get("materialized", ""))
-    rows = (data.get("run_result") or {}).get("adapter_response", {}).get("rows_affected")
-    if key is None or not isinstance(rows, int) or rows < 0:
-        return None
-    return key, rows
-
-
-def stream_events(invocation: DbtCliInvocation) -> Iterator[Any]:
-    """The Dagster events of a dbt invocation as dbt emits them, each table model's with its row
-    count. Replaces ``.stream().fetch_row_counts()``: that one counted every table with a
-    ``count(*)`` and its thread pool's result loop (``dagster._core.utils.imap``) spun a full core
-    for the whole build; this reads dbt's output with blocking reads only."""
-    for event in invocation.stream_raw_events():
-        rows = rows_affected(event.raw_event)
-        for dagster_event in event.to_default_asset_events(
-            manifest=invocation.manifest,
-            dagster_dbt_translator=invocation.dagster_dbt_translator,
-            context=invocation.context,
-            target_path=invocation.target_path,
-            project=invocation.project,
-        ):
-            if rows is not None and isinstance(dagster_event, dg.Output | dg.AssetMaterialization):
-                dagster_event = dagster_event.with_metadata({**dagster_event.metadata, rows[0]: rows[1]})
-            yield dagster_event
 
 
 def build_stage(
