@@ -7,8 +7,9 @@ The sample's landing files are split (:mod:`.increments`): the full build loads 
 refresh with nothing new, then ``increments`` refreshes that each find one increment's new files
 (~``share`` of the events: the latest stretch of the sample plus a few late records).
 
-Prints to stderr what each increment holds and a per-stage table (seconds per Dagster step,
-summed over the refresh's runs, from the instance's step stats), and returns the figures:
+Prints to stderr what each increment holds and, after each refresh, its figures and the
+per-stage table so far (seconds per Dagster step, summed over the refresh's runs, from the
+instance's step stats: a bench stopped half-way keeps what it measured), and returns the figures:
 ``full_seconds``, ``noop_seconds``, ``incremental_seconds`` (the median of the increments),
 ``ratio_incremental_to_full``, ``peak_rss_mb`` (the largest sum of RSS over the refresh process
 and its children — dbt — sampled every 0.5 s; PostgreSQL's backends are not in it, they are
@@ -208,14 +209,22 @@ def run_refresh_bench(
     env.pop("AUDIENCE_DATABASE_URL", None)
     env.pop("AUDIENCE_AS_OF", None)
     base_end = datetime.fromtimestamp(split.cutoff, UTC).replace(microsecond=0) if split.figures else None
-    runs: dict[str, dict] = {"full": timed_refresh(env, home / "full.log", base_end)}
-    runs["noop"] = timed_refresh(env, home / "noop.log", base_end)
+    runs: dict[str, dict] = {}
+    stages: dict[str, dict[str, float]] = {}
+
+    def measure(name: str, log: Path, as_of: datetime | None) -> None:
+        """One refresh; its figures and stages on stderr at once (a bench stopped half-way keeps them)."""
+        runs[name] = timed_refresh(env, log, as_of)
+        stages[name] = step_seconds(env, runs[name]["since"])
+        figures_now = {key: value for key, value in runs[name].items() if key != "since" and value is not None}
+        print(f"[bench] {name}: " + " ".join(f"{key}={value}" for key, value in figures_now.items()), file=sys.stderr)
+        print(stage_table(stages), file=sys.stderr)
+
+    measure("full", home / "full.log", base_end)
+    measure("noop", home / "noop.log", base_end)
     for k, (folder, f) in enumerate(zip(split.increments, split.figures, strict=True), start=1):
         deliver(folder, split.landing)
-        as_of = datetime.fromtimestamp(f.end, UTC).replace(microsecond=0)
-        runs[f"inc{k}"] = timed_refresh(env, home / f"increment-{k}.log", as_of)
-    stages = {name: step_seconds(env, run["since"]) for name, run in runs.items()}
-    print(stage_table(stages), file=sys.stderr)
+        measure(f"inc{k}", home / f"increment-{k}.log", datetime.fromtimestamp(f.end, UTC).replace(microsecond=0))
     drop_bench_database(url, BENCH_DB, keep)
     return {**_closing_figures(runs), **figures, **split_figures}
 
