@@ -44,6 +44,7 @@ def finished(materialized: str, rows: object, status: str = "success") -> dict:
 
 def test_row_counts_come_from_what_dbt_reported_for_tables_only() -> None:
     assert rows_affected(finished("table", 7)) == ("dagster/row_count", 7)
+    assert rows_affected(finished("table", 501010.0)) == ("dagster/row_count", 501010)  # dbt's JSON: a float
     assert rows_affected(finished("partitioned_table", 9)) == ("dagster/row_count", 9)
     assert rows_affected(finished("incremental", 3)) == ("rows_written", 3)
     assert rows_affected(finished("view", -1)) is None  # CREATE VIEW reports no rows

@@ -28,9 +28,10 @@ def rows_affected(raw_event: Mapping[str, Any]) -> tuple[str, int] | None:
     data = raw_event.get("data", {})
     key = ROWS_METADATA.get(data.get("node_info", {}).get("materialized", ""))
     rows = (data.get("run_result") or {}).get("adapter_response", {}).get("rows_affected")
-    if key is None or not isinstance(rows, int) or rows < 0:
+    # a protobuf Struct in dbt's JSON log: numbers arrive as floats (501010.0)
+    if key is None or isinstance(rows, bool) or not isinstance(rows, int | float) or rows < 0 or rows != int(rows):
         return None
-    return key, rows
+    return key, int(rows)
 
 
 def stream_events(invocation: DbtCliInvocation) -> Iterator[Any]:
