@@ -25,7 +25,13 @@ def cmd_bench_refresh(args: argparse.Namespace) -> int:
     from audience_dagster.bench.refresh import run_refresh_bench
 
     figures = run_refresh_bench(
-        people=args.people, seed=args.seed, workers=args.workers, reuse=args.reuse, keep=args.keep
+        people=args.people,
+        seed=args.seed,
+        workers=args.workers,
+        reuse=args.reuse,
+        keep=args.keep,
+        increments=args.increments,
+        share=args.share,
     )
     print(key_values(figures))
     return 0 if figures.get("failed") == 0 else 1
@@ -171,8 +177,14 @@ def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersA
     bench_ingest.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_ingest.set_defaults(func=cmd_bench_ingest)
 
-    bench_refresh = bench_sub.add_parser("refresh", help="a full refresh, then a refresh with nothing new")
-    bench_refresh.add_argument("--people", type=int, default=20_000)
+    bench_refresh = bench_sub.add_parser(
+        "refresh", help="a full build, a refresh with nothing new, then refreshes that each add ~1%% new events"
+    )
+    bench_refresh.add_argument("--people", type=int, default=200_000)
+    bench_refresh.add_argument("--increments", type=int, default=3, help="refreshes with new files after the no-op")
+    bench_refresh.add_argument(
+        "--share", type=float, default=0.01, help="the share of all events each increment adds (default 0.01)"
+    )
     bench_refresh.add_argument("--seed", type=int, default=7)
     bench_refresh.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     bench_refresh.add_argument("--reuse", action="store_true", help="reuse an existing generated sample")

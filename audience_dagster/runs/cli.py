@@ -9,10 +9,16 @@ from audience_dagster.runs.commands import cmd_demo, cmd_import_orders, cmd_refr
 
 
 def add_run_options(command: argparse.ArgumentParser, as_of_help: str) -> None:
-    """``--as-of``, ``--all``, ``--no-wait``, ``--wait-timeout`` of the commands that run the pipeline."""
+    """``--as-of``, ``--full`` (alias ``--all``), ``--no-wait``, ``--wait-timeout`` of the commands
+    that run the pipeline."""
     command.add_argument("--as-of", help=as_of_help)
     command.add_argument(
-        "--all", dest="rebuild_all", action="store_true", help="rebuild every asset, not only what is out of date"
+        "--full",
+        "--all",
+        dest="rebuild_all",
+        action="store_true",
+        help="full rebuild: after loading new files, rebuild every asset (job audience_full_rebuild), not only"
+        " what is out of date (--all is the same)",
     )
     command.add_argument(
         "--no-wait", action="store_true", help="stop (exit 3) instead of waiting when another run is in progress"

@@ -55,7 +55,7 @@ def _conclude(outcome: RefreshOutcome, url: str, started: float, what: str) -> i
     if outcome.nothing_new:
         print(
             f"\n{what}: nothing new — no landing file since the last run and nothing out of date, so nothing"
-            f" was rebuilt ({took}). `audience refresh --all` rebuilds everything anyway."
+            f" was rebuilt ({took}). `audience refresh --full` rebuilds everything anyway."
         )
     else:
         print(

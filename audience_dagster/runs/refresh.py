@@ -9,7 +9,8 @@
    version), whose code changed (dbt SQL, the segment YAML files), or that was never built, e.g.
    because a run was killed half-way — plus everything downstream of those, and run it as one
    run of ``audience_refresh`` with one clock (``as_of``). Nothing new and nothing stale:
-   nothing runs. ``--all`` rebuilds everything after the ingest pass.
+   nothing runs. ``--full`` (alias ``--all``) runs the job ``audience_full_rebuild`` instead:
+   everything after the ingest pass, out of date or not (the same job the UI launches).
 
 Both runs log one line per stage (:mod:`.progress`); their logs and dbt's output are in one
 folder under ``$AUDIENCE_HOME/logs/``.
@@ -252,26 +253,34 @@ def run_refresh(settings: Settings, warehouse: Warehouse, options: RefreshOption
             outcome.files_loaded = _files_loaded(instance, run_id)
             if not ok:
                 return outcome
-            graph = defs.resolve_asset_graph()
-            ingest_keys = set(ingest.keys)
-            selection = (
-                set(graph.materializable_asset_keys) - ingest_keys
-                if options.rebuild_all
-                else stale_selection(graph, instance, ingest_keys, changed_manual_inputs(warehouse.url, instance))
-            )
+            job, selection, run_config = _rebuild_plan(defs, instance, warehouse.url, options, as_of)
             outcome.rebuilt = len(selection)
             if not selection:
                 outcome.ok = True
                 return outcome
-            job = defs.resolve_job_def("audience_refresh")
-            run_config = clock_run_config(as_of)
-            if options.rebuild_all:  # the YAML definitions too, even unchanged
-                run_config["ops"] = {"segment_definitions": {"config": {"resync": True}}}
             ok, run_id = _execute(job, instance, selection, tags, run_config, log_dir)
             outcome.run_ids.append(run_id)
             outcome.stages += stage_times(instance, run_id)
             outcome.ok = ok
     return outcome
+
+
+def _rebuild_plan(
+    defs: dg.Definitions, instance: dg.DagsterInstance, url: str, options: RefreshOptions, as_of: datetime
+) -> tuple[dg.JobDefinition, set[dg.AssetKey], dict]:
+    """What runs after the ingest pass: the job, its asset selection and its run config.
+    ``--full``: every asset of ``audience_full_rebuild`` (all but the ingest pass), with its YAML
+    resync; otherwise what is stale (and downstream) in ``audience_refresh``."""
+    from audience_dagster.runs.definitions import FULL_REBUILD_JOB, FULL_REBUILD_OPS_CONFIG
+
+    run_config = clock_run_config(as_of)
+    graph = defs.resolve_asset_graph()
+    if options.rebuild_all:
+        everything = set(graph.materializable_asset_keys) - set(ingest.keys)
+        return defs.resolve_job_def(FULL_REBUILD_JOB), everything, {**run_config, "ops": FULL_REBUILD_OPS_CONFIG}
+    changed = changed_manual_inputs(url, instance)
+    selection = stale_selection(graph, instance, set(ingest.keys), changed)
+    return defs.resolve_job_def("audience_refresh"), selection, run_config
 
 
 def _files_loaded(instance: dg.DagsterInstance, run_id: str) -> int:

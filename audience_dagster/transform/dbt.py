@@ -14,7 +14,8 @@ each costs a dbt start-up, so consecutive models with no Python step between the
 
 Asset groups follow capabilities, not dbt layers: ingest (staging), identity, profiles, reports.
 dbt tests become asset checks; models rebuild automatically (``AutomationCondition.eager``)
-when what they read is re-materialised; each built table reports its row count. dbt's own
+when what they read is re-materialised; each built table reports the rows its statement wrote
+(dbt's own ``rows_affected``: no query, no polling — :mod:`.dbt_events`). dbt's own
 output goes to ``<run log dir>/dbt.log`` (:class:`~audience_dagster.runs.logs.RunLogs`), not to the terminal, and
 the dbt process is ended with the step (:mod:`.dbt_process`).
 """
@@ -31,6 +32,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from audience_dagster.runs.logs import RunLogs
+from audience_dagster.transform.dbt_events import stream_events
 from audience_dagster.transform.dbt_process import end_process_group
 from audience_dagster.transform.groups import capability_group
 from audience_dagster.transform.project import dbt_project
@@ -103,7 +105,7 @@ def build_stage(
         print(f"===== {stage} (run {context.run.run_id}) =====", flush=True)
         invocation = dbt.cli(["build"], context=context)
         try:
-            yield from invocation.stream().fetch_row_counts()
+            yield from stream_events(invocation)
         finally:
             if end_process_group(invocation.process):
                 context.log.warning(f"{stage}: the dbt process was still running and was ended")

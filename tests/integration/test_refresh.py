@@ -2,6 +2,8 @@
 
 * two refreshes started at once both complete — one waits for the other, then finds nothing new,
   so the warehouse is the one a single refresh builds;
+* ``refresh --full`` on a built warehouse rebuilds every asset (job ``audience_full_rebuild``)
+  and leaves the warehouse it found; each dbt table reports its row count;
 * a refresh killed (``kill -9``) in the middle of a dbt build leaves no dbt process and no
   PostgreSQL session behind; the next refresh marks the killed run failed, rebuilds what the
   killed one did not finish, and ends with the warehouse of a refresh that was never killed.
@@ -103,10 +105,10 @@ def new_warehouse(warehouse_url: str, sample: Path, tmp_path_factory: pytest.Tem
     admin(warehouse_url, *(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)" for database in created))
 
 
-def start_refresh(warehouse: Warehouse, tag: str) -> subprocess.Popen:
+def start_refresh(warehouse: Warehouse, tag: str, *options: str) -> subprocess.Popen:
     out = (warehouse.home / f"{tag}.out").open("w")
     err = (warehouse.home / f"{tag}.err").open("w")
-    command = [sys.executable, "-m", "audience_dagster.cli", "refresh"]
+    command = [sys.executable, "-m", "audience_dagster.cli", "refresh", *options]
     return subprocess.Popen(command, env=warehouse.env, stdout=out, stderr=err, cwd=Path(__file__).parents[2])
 
 
@@ -116,17 +118,17 @@ def finish(process: subprocess.Popen, warehouse: Warehouse, tag: str, timeout: f
 
 
 @pytest.fixture(scope="module")
-def pair(new_warehouse) -> tuple[list[tuple[int, str]], dict[str, list[tuple]]]:
-    """Two refreshes started at once in a fresh warehouse: their (exit code, output) and the
-    warehouse they leave."""
+def pair(new_warehouse) -> tuple[list[tuple[int, str]], dict[str, list[tuple]], Warehouse]:
+    """Two refreshes started at once in a fresh warehouse: their (exit code, output), what the
+    warehouse holds after them, and the warehouse."""
     warehouse = new_warehouse("two")
     first, second = start_refresh(warehouse, "a"), start_refresh(warehouse, "b")
     outcomes = [finish(first, warehouse, "a"), finish(second, warehouse, "b")]
-    return outcomes, fingerprint(warehouse.url)
+    return outcomes, fingerprint(warehouse.url), warehouse
 
 
 def test_two_refreshes_at_once_both_complete_one_after_the_other(pair) -> None:
-    outcomes, built = pair
+    outcomes, built, _ = pair
     assert [code for code, _ in outcomes] == [0, 0], outcomes
     waited = [out for _, out in outcomes if "another refresh is running" in out]
     assert len(waited) == 1, outcomes  # one queued behind the other...
@@ -135,6 +137,38 @@ def test_two_refreshes_at_once_both_complete_one_after_the_other(pair) -> None:
     [ran] = [out for _, out in outcomes if out is not waited[0]]
     assert "new file(s)" in ran and "nothing new" not in ran
     assert built["scores"][0][0] > 0 and built["segments"]
+
+
+def latest_materialization(url: str, key: str):
+    """The latest materialisation event of an asset (``["schema", "table"]`` as JSON), from the
+    instance's event log in the warehouse."""
+    from dagster._serdes import deserialize_value
+
+    with connection(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT event FROM public.event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'"
+            " AND asset_key = %s ORDER BY id DESC LIMIT 1",
+            (key,),
+        )
+        return deserialize_value(cur.fetchone()[0]).asset_materialization
+
+
+def test_a_full_rebuild_rebuilds_every_asset_and_leaves_the_same_warehouse(pair) -> None:
+    _, built, warehouse = pair
+    code, output = finish(start_refresh(warehouse, "full", "--full"), warehouse, "full")
+    assert code == 0, output
+    assert "nothing new" not in output and "asset(s) rebuilt" in output
+    with connection(warehouse.url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pipeline_name FROM public.runs ORDER BY id DESC LIMIT 1")
+        assert cur.fetchone()[0] == "audience_full_rebuild"
+        cur.execute("SELECT count(*) FROM marts.audience_events")
+        events = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM marts.audience_profile_base")
+        profiles = cur.fetchone()[0]
+    assert fingerprint(warehouse.url) == built  # the same data, the same warehouse
+    # row counts from dbt's own results (no count(*) thread pool): exact, for tables and partitions
+    for key, rows in (('["marts", "audience_events"]', events), ('["marts", "audience_profile_base"]', profiles)):
+        assert latest_materialization(warehouse.url, key).metadata["dagster/row_count"].value == rows > 0
 
 
 def dbt_processes(process: psutil.Process) -> list[psutil.Process]:
