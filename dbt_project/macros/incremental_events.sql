@@ -32,16 +32,26 @@
 {%- endmacro %}
 
 {#- An incremental build of a partitioned_table model (config incremental=true): the table
-    exists and no full refresh was asked for. The model and the materialization both ask. -#}
+    exists, no full refresh was asked for, and so do the relations the macro named by config
+    `incremental_checkpoint` returns (what the last build recorded; without it the table's
+    content is unknown, so the build is a full one). The model and the materialization ask. -#}
 {% macro partitioned_is_incremental() -%}
-    {%- if not execute -%}
+    {%- if not execute or not config.get('incremental', false) or should_full_refresh() -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set relation = adapter.get_relation(this.database, this.schema, this.identifier) -%}
-    {{ return(
-        relation is not none and relation.type == 'table'
-        and config.get('incremental', false) and not should_full_refresh()
-    ) }}
+    {%- if relation is none or relation.type != 'table' -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set checkpoint = config.get('incremental_checkpoint') -%}
+    {%- if checkpoint -%}
+        {%- for required in context[checkpoint]().values() -%}
+            {%- if adapter.get_relation(required.database, required.schema, required.identifier) is none -%}
+                {{ return(false) }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(true) }}
 {%- endmacro %}
 
 {#- What audience_events was last built from (docs/incremental.md): the largest load_seq of the

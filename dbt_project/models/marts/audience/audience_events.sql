@@ -2,6 +2,7 @@
     materialized='partitioned_table',
     partition_by='occurred_at',
     incremental=true,
+    incremental_checkpoint='events_checkpoint_relations',
     named_indexes=[
         {'name': 'idx_audience_events_id', 'columns': ['id', 'occurred_at'], 'unique': true},
         {'name': 'idx_audience_events_profile', 'columns': ['profile_id']},
