@@ -86,6 +86,18 @@ class PersonalTable:
             raise ValueError(f"{self.table}: mark_erased needs the condition of rows already erased")
 
 
+# the identifier columns of the typed events (int_events_from_<source>), as the identity map
+# stores them
+EVENT_IDENTIFIER_COLUMNS = (
+    "user_id",
+    "email",
+    "shopify_customer_id",
+    "email_provider_id",
+    "social_handle",
+    "shopify_order_id",
+    "anonymous_id",
+    "device_id",
+)
 SEGMENT_EMAILS = (("traits", "email"), ("context", "traits", "email"), ("properties", "email"))
 
 # Order matters for erasure: tables referencing a profile come before the profile tables.
@@ -180,6 +192,15 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
     ),
     PersonalTable("intermediate.int_profile_attributes_latest", "profile_attributes", profile_columns=("profile_id",)),
     PersonalTable("intermediate.int_profile_interests_ranked", "profile_interests", profile_columns=("profile_id",)),
+    # the typed events (incremental tables: kept between builds, docs/incremental.md)
+    *(
+        PersonalTable(
+            f"intermediate.int_events_from_{source}",
+            "records",
+            locators=tuple(column(kind, kind) for kind in EVENT_IDENTIFIER_COLUMNS),
+        )
+        for source in ("segment", "sendgrid", "shopify", "store", "social")
+    ),
     # raw
     PersonalTable(
         "raw.segment_messages",

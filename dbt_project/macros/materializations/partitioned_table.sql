@@ -27,6 +27,14 @@
          (`audience_events_2025_01`, `idx_audience_events_profile`, …).
     Readers see the old table until COMMIT, then the new one. Like dbt's table
     materialization, dropping the old relation drops views that depend on it.
+
+    Incremental (config incremental=true, the table exists, no --full-refresh; the model asks
+    `partitioned_is_incremental()` too): the model returns `_scope_id`, `_scope_occurred_at`
+    (every row to replace) and the table's columns (the row's new values; all null when the
+    row is gone). In one transaction: the rows go into a temporary table; a partition is
+    created for each new month (named and indexed as a full build would, then attached); the
+    rows named are deleted (partition-pruned on the partition column) and the new ones
+    inserted. Months are never dropped: a month left empty keeps its empty partition.
 -#}
 
 {% materialization partitioned_table, adapter='postgres' %}
@@ -66,6 +74,16 @@
   -- `BEGIN` happens here:
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+  {%- if partitioned_is_incremental() -%}
+    {{ postgres__partitioned_table_replace_rows(target_relation, rows_relation, partition_column, named_indexes, sql) }}
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do apply_grants(target_relation, grant_config, should_revoke=false) %}
+    {% do persist_docs(target_relation, model) %}
+    {{ adapter.commit() }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [target_relation]}) }}
+  {%- endif -%}
+
   {%- if contract_config.enforced -%}
     {{ get_assert_columns_equivalent(sql) }}
   {%- endif -%}
@@ -86,18 +104,7 @@
   {%- endset -%}
   {%- set months = run_query(months_sql).columns[0].values() -%}
 
-  {%- set partitions = [] -%}
-  {%- for month in months -%}
-    {%- set year, month_number = month.split('_') -%}
-    {%- set lower = year ~ '-' ~ month_number ~ '-01 00:00:00+00' -%}
-    {%- set next_year = (year | int) + (1 if month_number == '12' else 0) -%}
-    {%- set next_month = 1 if month_number == '12' else (month_number | int) + 1 -%}
-    {%- set upper = next_year ~ '-' ~ '%02d' | format(next_month) ~ '-01 00:00:00+00' -%}
-    {%- do partitions.append({
-        'name': target_relation.identifier ~ '_' ~ month,
-        'bound': "for values from ('" ~ lower ~ "') to ('" ~ upper ~ "')",
-    }) -%}
-  {%- endfor -%}
+  {%- set partitions = month_partitions(target_relation.identifier, months) -%}
   {%- do partitions.append({'name': target_relation.identifier ~ '_default', 'bound': 'default'}) -%}
 
   {% call statement('create_partitioned_parent') -%}
@@ -192,3 +199,73 @@
       ~ "' beside the PostgreSQL one in dbt_project/macros/materializations/partitioned_table.sql"
   ) }}
 {% endmaterialization %}
+
+{#- The monthly partitions of `identifier` for months 'YYYY_MM': [{name, bound}]. -#}
+{% macro month_partitions(identifier, months) -%}
+  {%- set partitions = [] -%}
+  {%- for month in months -%}
+    {%- set year, month_number = month.split('_') -%}
+    {%- set lower = year ~ '-' ~ month_number ~ '-01 00:00:00+00' -%}
+    {%- set next_year = (year | int) + (1 if month_number == '12' else 0) -%}
+    {%- set next_month = 1 if month_number == '12' else (month_number | int) + 1 -%}
+    {%- set upper = next_year ~ '-' ~ '%02d' | format(next_month) ~ '-01 00:00:00+00' -%}
+    {%- do partitions.append({
+        'name': identifier ~ '_' ~ month,
+        'bound': "for values from ('" ~ lower ~ "') to ('" ~ upper ~ "')",
+    }) -%}
+  {%- endfor -%}
+  {{ return(partitions) }}
+{%- endmacro %}
+
+{#- The incremental build of a partitioned_table (inside the materialization's transaction). -#}
+{% macro postgres__partitioned_table_replace_rows(target_relation, rows_relation, partition_column, named_indexes, sql) -%}
+  {%- set key = config.get('unique_key') or 'id' -%}
+  {% call statement('stage_rows') -%}
+    create temporary table {{ rows_relation }} on commit drop as (
+      {{ sql }}
+    );
+    analyze {{ rows_relation }}
+  {%- endcall %}
+
+  {#-- new months: a partition each, indexed like a full build's, then attached --#}
+  {%- set months_sql -%}
+    select distinct to_char(date_trunc('month', {{ partition_column }}, 'UTC'), 'YYYY_MM') as month
+    from {{ rows_relation }}
+    where {{ partition_column }} is not null
+    order by 1
+  {%- endset -%}
+  {%- set months = run_query(months_sql).columns[0].values() -%}
+  {%- set existing_sql -%}
+    select child.relname from pg_inherits
+    join pg_class as child on child.oid = pg_inherits.inhrelid
+    where pg_inherits.inhparent = '{{ target_relation }}'::regclass
+  {%- endset -%}
+  {%- set existing = run_query(existing_sql).columns[0].values() -%}
+  {%- set index_prefix = 'idx_' ~ target_relation.identifier ~ '_' -%}
+  {%- for partition in month_partitions(target_relation.identifier, months) if partition.name not in existing %}
+    {%- set partition_relation = target_relation.incorporate(path={'identifier': partition.name}) -%}
+    {% call statement('add_partition_' ~ loop.index) -%}
+      create table {{ partition_relation }} (like {{ target_relation }} including defaults);
+      {% for index in named_indexes -%}
+      {%- set index_suffix = index.name[index_prefix | length:] if index.name.startswith(index_prefix) else index.name -%}
+      create {{ 'unique' if index.get('unique') }} index {{ partition.name ~ '_' ~ index_suffix }}
+        on {{ partition_relation }} {{ 'using ' ~ index.type if index.get('type') }} ({{ index.columns | join(', ') }});
+      {% endfor -%}
+      alter table {{ target_relation }} attach partition {{ partition_relation }} {{ partition.bound }}
+    {%- endcall %}
+  {%- endfor %}
+
+  {%- set column_names = [] -%}
+  {%- for column in adapter.get_columns_in_relation(target_relation) -%}
+    {%- do column_names.append(adapter.quote(column.name)) -%}
+  {%- endfor -%}
+  {% call statement('main') -%}
+    delete from {{ target_relation }} as target
+    using (select distinct _scope_id, _scope_occurred_at from {{ rows_relation }}) as scope
+    where target.{{ key }} = scope._scope_id
+      and target.{{ partition_column }} = scope._scope_occurred_at;
+    insert into {{ target_relation }} ({{ column_names | join(', ') }})
+    select {{ column_names | join(', ') }} from {{ rows_relation }}
+    where {{ key }} is not null
+  {%- endcall %}
+{%- endmacro %}

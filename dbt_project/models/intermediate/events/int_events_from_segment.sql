@@ -1,3 +1,5 @@
+{{ config(**incremental_events_config()) }}
+
 -- Segment calls (pages, screens, tracks, identifies, aliases, groups) in the one event shape of
 -- int_events_unioned: source website or app (by library), event_type page_view / screen_view /
 -- identify / alias / group / the snake_case track name. Identifiers normalised the way
@@ -8,32 +10,38 @@ with
 
 pages as (
     select * from {{ ref('stg_segment__pages') }}
+    where {{ past_load_watermark() }}
 ),
 
 screens as (
     select * from {{ ref('stg_segment__screens') }}
+    where {{ past_load_watermark() }}
 ),
 
 tracks as (
     select * from {{ ref('stg_segment__tracks') }}
+    where {{ past_load_watermark() }}
 ),
 
 identifies as (
     select * from {{ ref('stg_segment__identifies') }}
+    where {{ past_load_watermark() }}
 ),
 
 aliases as (
     select * from {{ ref('stg_segment__aliases') }}
+    where {{ past_load_watermark() }}
 ),
 
 groups as (
     select * from {{ ref('stg_segment__groups') }}
+    where {{ past_load_watermark() }}
 ),
 
 {%- set segment_columns -%}
     message_id, anonymous_id, user_id, page_url, page_title, referrer, utm_campaign, utm_medium,
     ip, locale, timezone, user_agent, device_id, os_name, device_model, app_name, library_name,
-    consent_preferences, occurred_at, loaded_at
+    consent_preferences, occurred_at, loaded_at, load_seq
 {%- endset %}
 
 -- read twice (user agents, events): inlined, so the planner keeps the tables' statistics and
@@ -127,7 +135,8 @@ segment_events as (
         end as refuses_all_tracking,
         call_type <> 'track' or call_name is distinct from 'Segment Consent Preference Updated' as is_behavioural,
         occurred_at,
-        loaded_at
+        loaded_at,
+        load_seq
     from segment_calls
     left join user_agents on user_agents.user_agent = segment_calls.user_agent
 )

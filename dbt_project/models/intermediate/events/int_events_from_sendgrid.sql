@@ -1,3 +1,5 @@
+{{ config(**incremental_events_config()) }}
+
 -- SendGrid events in the one event shape of int_events_unioned: source email, event_type
 -- email_<event> (email_delivered, email_open, email_click, ...). Identifiers normalised the way
 -- identity.identity_map stores them. One row per SendGrid event (sg_event_id), so an incremental
@@ -8,6 +10,7 @@ with
 -- read twice (user agents, events): inlined
 email_events as {{ cte_inlined() }} (
     select * from {{ ref('stg_sendgrid__events') }}
+    where {{ past_load_watermark() }}
 ),
 
 {{ user_agents_ctes('email_events') }},
@@ -62,7 +65,8 @@ email as (
         -- opens and clicks are tracked (pixel, redirect); deliveries and opt-outs are records
         event_type in ('open', 'click') as is_behavioural,
         occurred_at,
-        loaded_at
+        loaded_at,
+        load_seq
     from email_events
     left join user_agents on user_agents.user_agent = email_events.user_agent
 )

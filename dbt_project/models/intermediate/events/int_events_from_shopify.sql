@@ -1,3 +1,5 @@
+{{ config(**incremental_events_config()) }}
+
 -- Shopify orders in the one event shape of int_events_unioned: source shopify, event_type
 -- purchase, or order_cancelled / order_refunded (a cancelled, voided or refunded order is not a
 -- purchase and has no revenue); properties hold the order, its products and its customer. One
@@ -8,10 +10,13 @@ with
 
 orders as (
     select * from {{ ref('stg_shopify__orders') }}
+    where {{ past_load_watermark() }}
 ),
 
 line_items as (
+    -- a line item carries its order's load_seq
     select * from {{ ref('stg_shopify__order_line_items') }}
+    where {{ past_load_watermark() }}
 ),
 
 order_products as (
@@ -102,7 +107,8 @@ shopify as (
         cast(null as boolean) as refuses_all_tracking,
         false as is_behavioural,
         orders.created_at as occurred_at,
-        orders.loaded_at
+        orders.loaded_at,
+        orders.load_seq
     from orders
     left join order_products on order_products.order_id = orders.order_id
 )

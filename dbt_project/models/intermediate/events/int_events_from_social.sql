@@ -1,3 +1,5 @@
+{{ config(**incremental_events_config()) }}
+
 -- Social engagements in the one event shape of int_events_unioned: source social, event_type
 -- social_<action>; the handle as identity.identity_map stores it ('platform:handle'). One row per
 -- engagement (event_id), so an incremental version can append the ones loaded after the last
@@ -7,6 +9,7 @@ with
 
 social as (
     select * from {{ ref('stg_social__engagements') }}
+    where {{ past_load_watermark() }}
 ),
 
 social_events as (
@@ -48,7 +51,8 @@ social_events as (
         cast(null as boolean) as refuses_all_tracking,
         true as is_behavioural,
         occurred_at,
-        loaded_at
+        loaded_at,
+        load_seq
     from social
 )
 

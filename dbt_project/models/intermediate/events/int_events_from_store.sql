@@ -1,16 +1,16 @@
+{{ config(**incremental_events_config()) }}
+
 -- Historical store orders (the old till's CSV exports) in the one event shape of
--- int_events_unioned: source store, event_type purchase. An order Shopify also has is
--- Shopify's (int_events_from_shopify): left out here, so it counts once. One row per order
--- (order_key), so an incremental version can append the orders loaded after the last build.
+-- int_events_unioned: source store, event_type purchase. One row per order (order_key), every
+-- order loaded: an order Shopify also has, now or later, is Shopify's, and int_events_unioned
+-- leaves it out there (an anti-join on the order id), so it counts once and a Shopify order
+-- arriving after the store's needs no rewrite of this table.
 
 with
 
 historical_orders as (
     select * from {{ ref('stg_store__historical_orders') }}
-),
-
-shopify_orders as (
-    select * from {{ ref('stg_shopify__orders') }}
+    where {{ past_load_watermark() }}
 ),
 
 store as (
@@ -53,11 +53,9 @@ store as (
         cast(null as boolean) as refuses_all_tracking,
         false as is_behavioural,
         historical_orders.ordered_at as occurred_at,
-        historical_orders.loaded_at
+        historical_orders.loaded_at,
+        historical_orders.load_seq
     from historical_orders
-    left join shopify_orders
-        on {{ cast_as('shopify_orders.order_id', 'text') }} = {{ identifier_key('historical_orders.order_id') }}
-    where shopify_orders.order_id is null
 )
 
 select * from store

@@ -1,10 +1,20 @@
 -- Every record of every touchpoint as one event shape, before identity resolution: the union of
--- the per-source models (int_events_from_<source>), which share their columns in one order.
--- Segment calls (website / app), SendGrid events (email), Shopify orders, historical store
--- orders (not already in Shopify) and social engagements. Identifier columns are normalised
--- the way identity.identity_map stores them, ready to be looked up there.
+-- the per-source tables (int_events_from_<source>, incremental: each appends the raw rows loaded
+-- after its last build), which share their columns in one order. Segment calls (website / app),
+-- SendGrid events (email), Shopify orders, historical store orders not in Shopify, and social
+-- engagements. Identifier columns are normalised the way identity.identity_map stores them,
+-- ready to be looked up there. A view: a filter on load_seq reaches each table's index.
 
 with
+
+store_orders as (
+    -- a store order Shopify also has is Shopify's (it counts once)
+    select store.*
+    from {{ ref('int_events_from_store') }} as store
+    left join {{ ref('int_events_from_shopify') }} as shopify
+        on shopify.source_record_id = store.shopify_order_id
+    where shopify.source_record_id is null
+),
 
 unioned as (
     select * from {{ ref('int_events_from_segment') }}
@@ -13,7 +23,7 @@ unioned as (
     union all
     select * from {{ ref('int_events_from_shopify') }}
     union all
-    select * from {{ ref('int_events_from_store') }}
+    select * from store_orders
     union all
     select * from {{ ref('int_events_from_social') }}
 )

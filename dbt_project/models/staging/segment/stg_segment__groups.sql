@@ -22,7 +22,8 @@ renamed as (
         received_at,
         occurred_at,
         timestamp_clamped,
-        loaded_at
+        loaded_at,
+        load_seq
 
     from source
 

@@ -28,7 +28,8 @@ renamed as (
         {{ json_text('payload', 'type') }} as bounce_type,
         {{ json_text('payload', 'bounce_classification') }} as bounce_classification,
         occurred_at,
-        loaded_at
+        loaded_at,
+        load_seq
 
     from source
 

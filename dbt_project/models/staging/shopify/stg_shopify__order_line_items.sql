@@ -11,6 +11,7 @@ line_items as (
     select
         source.order_id,
         source.created_at,
+        source.load_seq,
         line_item.value as line_item,
         line_item.position as line_number
 
@@ -36,7 +37,8 @@ renamed as (
         {{ try_cast(json_text('line_item', 'price'), 'numeric(14,2)') }} as price,
         nullif({{ json_text('line_item', 'product_type') }}, '') as product_type,
         nullif({{ json_text('line_item', 'vendor') }}, '') as vendor,
-        created_at
+        created_at,
+        load_seq
 
     from line_items
 

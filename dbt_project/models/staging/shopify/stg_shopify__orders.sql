@@ -45,7 +45,8 @@ renamed as (
         {{ try_cast_timestamp(json_text('payload', 'processed_at')) }} as processed_at,
         {{ try_cast_timestamp(json_text('payload', 'updated_at')) }} as updated_at,
         {{ try_cast_timestamp(json_text('payload', 'cancelled_at')) }} as cancelled_at,
-        loaded_at
+        loaded_at,
+        load_seq
 
     from source
 

@@ -17,7 +17,8 @@ renamed as (
         {{ json_text('payload', 'post_id') }} as post_id,
         {{ json_text('payload', 'comment_text') }} as comment_text,
         occurred_at,
-        loaded_at
+        loaded_at,
+        load_seq
 
     from source
 

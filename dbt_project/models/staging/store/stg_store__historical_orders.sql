@@ -16,7 +16,8 @@ renamed as (
         ordered_at,
         amount,
         currency,
-        loaded_at
+        loaded_at,
+        load_seq
 
     from source
 
