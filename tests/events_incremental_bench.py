@@ -84,7 +84,7 @@ def run_up_to(key: dg.AssetKey) -> float:
 
 def dbt(*args: str) -> float:
     from audience_dagster.config import DBT_PROJECT_DIR, load_settings
-    from audience_dagster.transform.dbt import STAGES
+    from audience_dagster.transform.stages import STAGES
     from audience_dagster.warehouse.connection import child_env, resolve_warehouse
 
     select = next(s.select for s in STAGES if s.name == "dbt_profiles")

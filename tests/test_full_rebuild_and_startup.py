@@ -58,7 +58,7 @@ def test_the_full_rebuild_job_is_every_asset_after_the_ingest_pass(warehouse_url
     runtime.prepare_runtime()
     from audience_dagster.definitions import defs
     from audience_dagster.ingest.assets import ingest
-    from audience_dagster.runs.definitions import FULL_REBUILD_JOB
+    from audience_dagster.runs.definitions import FULL_REBUILD_JOB, FULL_REBUILD_OPS_CONFIG
     from audience_dagster.runs.refresh import _rebuild_plan
 
     graph = defs.resolve_asset_graph()
@@ -69,13 +69,16 @@ def test_the_full_rebuild_job_is_every_asset_after_the_ingest_pass(warehouse_url
         )
     assert chosen.name == FULL_REBUILD_JOB
     assert selection == set(graph.materializable_asset_keys) - set(ingest.keys)
-    assert run_config["ops"] == {"segment_definitions": {"config": {"resync": True}}}
+    assert run_config["ops"]["segment_definitions"] == {"config": {"resync": True}}
+    stages = {name for name in run_config["ops"] if name.startswith("dbt_")}
+    assert stages == {"dbt_staging", "dbt_profiles", "dbt_profile_view", "dbt_reports"}
+    assert all(run_config["ops"][name] == {"config": {"full_refresh": True}} for name in stages)
     assert "clock" in run_config["resources"]
     steps = {node.name for node in job.graph.nodes}
     assert "segment_definitions" in steps and "dbt_profiles" in steps
     assert not steps & {node.name for node in defs.resolve_job_def("audience_ingest").graph.nodes}
     # what the UI launches without any config: the same resync
-    assert job.run_config == {"ops": {"segment_definitions": {"config": {"resync": True}}}}
+    assert job.run_config == {"ops": FULL_REBUILD_OPS_CONFIG}
 
 
 def _as_of():

@@ -8,6 +8,7 @@ import dagster as dg
 from audience_dagster.config import Settings
 from audience_dagster.ingest.assets import ingest
 from audience_dagster.runs.progress import progress_logger
+from audience_dagster.transform.stages import STAGES
 
 refresh_everything = dg.define_asset_job(
     "audience_refresh",
@@ -21,8 +22,12 @@ refresh_everything = dg.define_asset_job(
 )
 
 FULL_REBUILD_JOB = "audience_full_rebuild"
-# The YAML definitions are synced again even when their files did not change.
-FULL_REBUILD_OPS_CONFIG = {"segment_definitions": {"config": {"resync": True}}}
+# The YAML definitions are synced again even when their files did not change, and every dbt
+# stage runs `dbt build --full-refresh` (the incremental models rebuilt from the raw tables).
+FULL_REBUILD_OPS_CONFIG = {
+    "segment_definitions": {"config": {"resync": True}},
+    **{stage.name: {"config": {"full_refresh": True}} for stage in STAGES},
+}
 
 full_rebuild = dg.define_asset_job(
     FULL_REBUILD_JOB,

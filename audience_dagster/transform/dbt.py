@@ -24,7 +24,6 @@ the dbt process is ended with the step (:mod:`.dbt_process`).
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
@@ -36,6 +35,7 @@ from audience_dagster.transform.dbt_events import stream_events
 from audience_dagster.transform.dbt_process import end_process_group
 from audience_dagster.transform.groups import capability_group
 from audience_dagster.transform.project import dbt_project
+from audience_dagster.transform.stages import STAGES, DbtStage
 from audience_dagster.warehouse.resource import WAREHOUSE_POOL, WarehouseResource
 
 
@@ -53,48 +53,21 @@ class AudienceDbtTranslator(DagsterDbtTranslator):
         return dg.AutomationCondition.eager()
 
 
-@dataclass(frozen=True)
-class DbtStage:
-    """One ``dbt build`` step: a dbt selection of models (and their tests)."""
+class DbtStageConfig(dg.Config):
+    """``full_refresh``: ``dbt build --full-refresh`` — the incremental models (the typed events,
+    audience_events) rebuilt from the raw tables instead of from their watermark. The full
+    rebuild job (``audience refresh --full``) sets it for every stage."""
 
-    name: str
-    select: str
-    description: str
-
-
-STAGES: tuple[DbtStage, ...] = (
-    DbtStage(
-        "dbt_staging",
-        "path:models/staging/segment path:models/staging/sendgrid path:models/staging/shopify"
-        " path:models/staging/social path:models/staging/store path:models/staging/ingest"
-        " path:models/intermediate/identity",
-        "`dbt build` of the staging views over the raw tables (renames and casts) and of the identity"
-        " graph they feed (every identifier, every proven link), with their tests.",
-    ),
-    DbtStage(
-        "dbt_profiles",
-        "path:models/staging/identity path:models/intermediate/profiles path:models/intermediate/events"
-        " audience_events audience_profile_base",
-        "`dbt build` of what reads the identity map: the event pipeline, audience_events (partitioned"
-        " by month) and audience_profile_base, with their tests.",
-    ),
-    DbtStage(
-        "dbt_profile_view",
-        "path:models/staging/scoring path:models/staging/predictions audience_profiles",
-        "`dbt build` of the spec's audience_profiles view (profile base + scores + predictions), the"
-        " staging views of the scores and predictions, and their tests, after the scores and predictions.",
-    ),
-    DbtStage(
-        "dbt_reports",
-        "path:models/staging/segments path:models/marts/reports",
-        "`dbt build` of the analyst reports (the spec's four queries, segment performance, the cohort"
-        " retention matrix), after the segments and cohorts.",
-    ),
-)
+    full_refresh: bool = False
 
 
 def build_stage(
-    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, logs: RunLogs, stage: str
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    logs: RunLogs,
+    stage: str,
+    full_refresh: bool = False,
 ) -> Iterator[Any]:
     """``dbt build`` of the selected models against the warehouse: dbt's output to the run's
     ``dbt.log``, the dbt process ended with the step whatever happens (failure, interrupt)."""
@@ -103,7 +76,7 @@ def build_stage(
     context.log.info(f"dbt output of {stage}: {log}")
     with log.open("a", encoding="utf-8") as out, contextlib.redirect_stdout(out):
         print(f"===== {stage} (run {context.run.run_id}) =====", flush=True)
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(["build", *(["--full-refresh"] if full_refresh else [])], context=context)
         try:
             yield from stream_events(invocation)
         finally:
@@ -113,9 +86,13 @@ def build_stage(
 
 def _stage_assets(stage: DbtStage) -> dg.AssetsDefinition:
     def _assets(
-        context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, logs: RunLogs
+        context: AssetExecutionContext,
+        config: DbtStageConfig,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+        logs: RunLogs,
     ) -> Iterator[Any]:
-        yield from build_stage(context, dbt, warehouse, logs, stage.name)
+        yield from build_stage(context, dbt, warehouse, logs, stage.name, config.full_refresh)
 
     _assets.__doc__ = stage.description  # the step's description in the UI
     decorate = dbt_assets(
