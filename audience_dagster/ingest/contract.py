@@ -16,7 +16,8 @@ it holds:
 * ``ledger`` — the loader's own bookkeeping (``raw.loaded_files``, ``raw.quarantine``).
 
 A new error-severity test on such a model without an entry here fails
-tests/ingest/test_contract.py. docs/ingestion.md is this table in prose.
+tests/ingest/test_contract.py; a guarantee whose dbt test was dropped because the raw table's
+constraint enforces it is listed in :mod:`.contract_constraints`. docs/ingestion.md is this table in prose.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audience_dagster.ingest.contract_constraints import CONSTRAINT_ENFORCED
 from audience_dagster.ingest.contract_entries import Guarantee, segment_guarantees
 from audience_dagster.ingest.contract_sources import other_guarantees, shopify_guarantees
 
-__all__ = ["CONTRACT", "Guarantee", "dbt_test_key", "render_contract"]
+__all__ = ["CONSTRAINT_ENFORCED", "CONTRACT", "Guarantee", "dbt_test_key", "render_contract"]
 
 
 def dbt_test_key(node: Mapping[str, Any]) -> str:
@@ -78,5 +80,8 @@ def render_contract() -> str:
     """The contract as a Markdown table (docs/ingestion.md holds this, kept equal by a test)."""
     rows = ["| dbt test | guaranteed by | how | quarantine reason of a violating record |", "| --- | --- | --- | --- |"]
     for g in CONTRACT:
-        rows.append(f"| `{g.test}` | {g.by} | {g.how.replace('|', '/')} | {f'`{g.reason}`' if g.reason else ''} |")
+        how = g.how.replace("|", "/") + (
+            " (no dbt test: the raw constraint enforces it)" if g.test in CONSTRAINT_ENFORCED else ""
+        )
+        rows.append(f"| `{g.test}` | {g.by} | {how} | {f'`{g.reason}`' if g.reason else ''} |")
     return "\n".join(rows) + "\n"

@@ -38,9 +38,22 @@ def stream_events(invocation: DbtCliInvocation) -> Iterator[Any]:
     """The Dagster events of a dbt invocation as dbt emits them, each table model's with its row
     count. Replaces ``.stream().fetch_row_counts()``: that one counted every table with a
     ``count(*)`` and its thread pool's result loop (``dagster._core.utils.imap``) spun a full core
-    for the whole build; this reads dbt's output with blocking reads only."""
+    for the whole build; this reads dbt's output with blocking reads only.
+
+    dagster-dbt turns dbt Core's ``LogModelResult`` into the model's output, while the rows come
+    with the ``NodeFinished`` event dbt writes right after it: a model's output waits for that
+    event (or the end of the build) and leaves with the rows attached."""
+    pending: dict[str, list[Any]] = {}
     for event in invocation.stream_raw_events():
-        rows = rows_affected(event.raw_event)
+        data = event.raw_event.get("data", {})
+        unique_id = data.get("node_info", {}).get("unique_id")
+        if event.raw_event.get("info", {}).get("name") == "NodeFinished" and unique_id in pending:
+            rows = rows_affected(event.raw_event)
+            for dagster_event in pending.pop(unique_id):
+                if rows is not None and isinstance(dagster_event, dg.Output | dg.AssetMaterialization):
+                    dagster_event = dagster_event.with_metadata({**dagster_event.metadata, rows[0]: rows[1]})
+                yield dagster_event
+            continue
         for dagster_event in event.to_default_asset_events(
             manifest=invocation.manifest,
             dagster_dbt_translator=invocation.dagster_dbt_translator,
@@ -48,6 +61,9 @@ def stream_events(invocation: DbtCliInvocation) -> Iterator[Any]:
             target_path=invocation.target_path,
             project=invocation.project,
         ):
-            if rows is not None and isinstance(dagster_event, dg.Output | dg.AssetMaterialization):
-                dagster_event = dagster_event.with_metadata({**dagster_event.metadata, rows[0]: rows[1]})
-            yield dagster_event
+            if unique_id and isinstance(dagster_event, dg.Output | dg.AssetMaterialization):
+                pending.setdefault(unique_id, []).append(dagster_event)
+            else:
+                yield dagster_event
+    for held in pending.values():  # a model without its NodeFinished (dbt stopped): without rows
+        yield from held

@@ -264,7 +264,18 @@ def test_quarantine_is_exactly_the_faults_the_generator_injected(empty_raw: str,
         injected = {(row["file"], int(row["line"])): row["kind"] for row in csv.DictReader(handle)}
     assert len({kind for kind in injected.values()}) >= 8
     quarantined = set(rows(empty_raw, "SELECT file_path, line_no FROM raw.quarantine"))
-    assert quarantined == set(injected)
+    # a broken line whose exact text an earlier line of the same source already put in the
+    # quarantine (the generator redelivers records, broken copies too) is counted as already
+    # quarantined, not stored twice
+    texts: dict[tuple[str, str], tuple[str, int]] = {}
+    expected, repeats = set(), 0
+    for file, line in sorted(injected):
+        text = (landing / file).read_text().splitlines()[line - 1] if not file.endswith(".gz") else None
+        first = texts.setdefault((file.split("/")[0], text), (file, line)) if text is not None else (file, line)
+        expected.add(first)
+        repeats += first != (file, line)
+    assert quarantined == expected
+    assert rows(empty_raw, "SELECT sum(already_quarantined) FROM raw.loaded_files") == [(repeats,)]
     assert rows(empty_raw, "SELECT count(*) FROM raw.historical_orders") == [(report.counts["historical_order_rows"],)]
 
 
