@@ -51,6 +51,19 @@ def test_row_counts_come_from_what_dbt_reported_for_tables_only() -> None:
     assert rows_affected(finished("table", -1)) is None
     assert rows_affected(finished("table", None, status="error")) is None
     assert rows_affected({"info": {"name": "MainReportVersion"}, "data": {}}) is None
+    # what dbt Core writes at the default log level: LogModelResult with the command tag
+    for materialized, status, expected in (
+        ("table", "SELECT 12943", ("dagster/row_count", 12943)),
+        ("partitioned_table", "INSERT 0 521262", ("dagster/row_count", 521262)),
+        ("incremental", "INSERT 0 17", ("rows_written", 17)),
+        ("view", "CREATE VIEW", None),
+        ("table", "ERROR", None),
+    ):
+        event = {
+            "info": {"name": "LogModelResult"},
+            "data": {"node_info": {"materialized": materialized}, "status": status},
+        }
+        assert rows_affected(event) == expected
 
 
 @pytest.mark.integration
