@@ -15,7 +15,7 @@ each costs a dbt start-up, so consecutive models with no Python step between the
 Asset groups follow capabilities, not dbt layers: ingest (staging), identity, profiles, reports.
 dbt tests become asset checks; models rebuild automatically (``AutomationCondition.eager``)
 when what they read is re-materialised; each built table reports the rows its statement wrote
-(dbt's own ``rows_affected``: no query, no polling — :mod:`.dbt_events`). dbt's own
+(the command tag dbt reports: no query, no polling — :mod:`.dbt_events`). dbt's own
 output goes to ``<run log dir>/dbt.log`` (:class:`~audience_dagster.runs.logs.RunLogs`), not to the terminal, and
 the dbt process is ended with the step (:mod:`.dbt_process`).
 """
