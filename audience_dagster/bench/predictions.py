@@ -27,15 +27,22 @@ from audience_dagster.config import DEFAULT_HORIZONS_DAYS
 from audience_dagster.identity.profile_ids import new_uuids
 from audience_dagster.predictions.pipeline import score_all, train_all
 from audience_dagster.predictions.warehouse import write_predictions
-from audience_dagster.transform.contracts import create_table_sql
 from audience_dagster.warehouse.connection import bootstrap, connection
 from audience_dagster.warehouse.frames import copy_in
 
 BENCH_DB = "audience_bench_predictions"
 AS_OF = pd.Timestamp("2026-11-01T00:00:00Z")
 DAY = pd.Timedelta(days=1)
-# the marts typed as their dbt contracts declare them (the features read a few columns)
-TABLES = create_table_sql("audience_profile_base") + create_table_sql("audience_events")
+TABLES = """
+CREATE SCHEMA IF NOT EXISTS marts;
+DROP TABLE IF EXISTS marts.audience_events;
+DROP TABLE IF EXISTS marts.audience_profile_base CASCADE;
+CREATE TABLE marts.audience_profile_base (id uuid PRIMARY KEY, first_seen_at timestamptz NOT NULL);
+CREATE TABLE marts.audience_events (
+    profile_id uuid, event_type text NOT NULL, occurred_at timestamptz NOT NULL,
+    session_sequence integer, revenue numeric(10,2), properties jsonb
+);
+"""
 ACTIVITY_TYPES = np.array(
     ["page_view", "page_view", "product_viewed", "product_added", "checkout_started", "article_read"]
     + ["email_delivered", "email_open", "email_click", "social_like"]

@@ -28,17 +28,38 @@ from audience_dagster.bench.database import bench_database_url, drop_bench_datab
 from audience_dagster.identity.profile_ids import new_uuids
 from audience_dagster.scoring.parameters import DEPTH_POINTS
 from audience_dagster.scoring.warehouse import ensure_rules_table, run_scores
-from audience_dagster.transform.contracts import create_table_sql
 from audience_dagster.warehouse.connection import bootstrap, connection
 from audience_dagster.warehouse.frames import copy_in
 
 BENCH_SCORES_DB = "audience_bench_scores"
 AS_OF = pd.Timestamp("2026-11-01T00:00:00Z")
-# the marts typed as their dbt contracts declare them, plus the two scores the spec's
-# row-at-a-time path writes onto the profile row (the project keeps them in profile_scores)
-SPEC_TABLES = create_table_sql(
-    "audience_profile_base", extra=("engagement_score integer DEFAULT 0", "wtp_score integer DEFAULT 50")
-) + create_table_sql("audience_events")
+SPEC_TABLES = """
+CREATE SCHEMA IF NOT EXISTS marts;
+CREATE TABLE marts.audience_profile_base (
+    id uuid PRIMARY KEY, email text UNIQUE, phone text, external_ids jsonb DEFAULT '{}',
+    first_name text, last_name text, display_name text, avatar_url text,
+    city text, state text, country text, timezone text,
+    first_seen_at timestamptz, last_seen_at timestamptz,
+    total_sessions integer DEFAULT 0, total_pageviews integer DEFAULT 0, total_events integer DEFAULT 0,
+    articles_read integer DEFAULT 0, videos_watched integer DEFAULT 0, downloads integer DEFAULT 0,
+    email_subscribed boolean DEFAULT false, email_subscription_date timestamptz,
+    emails_received integer DEFAULT 0, emails_opened integer DEFAULT 0, emails_clicked integer DEFAULT 0,
+    total_orders integer DEFAULT 0, total_revenue numeric(10,2) DEFAULT 0, average_order_value numeric(10,2),
+    last_order_at timestamptz,
+    interests text[], preferred_verticals text[], preferred_content_types text[], preferred_channels text[],
+    engagement_score integer DEFAULT 0, wtp_score integer DEFAULT 50, lead_score integer DEFAULT 0,
+    health_score integer DEFAULT 50, lifecycle_stage text DEFAULT 'anonymous',
+    acquisition_source text, acquisition_campaign text, acquisition_date timestamptz,
+    rfm_recency integer, rfm_frequency integer, rfm_monetary integer, rfm_segment text,
+    predicted_ltv numeric(10,2), churn_risk numeric, next_purchase_probability numeric,
+    gdpr_consent boolean DEFAULT false, gdpr_consent_date timestamptz, do_not_track boolean DEFAULT false,
+    created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now()
+);
+CREATE INDEX idx_audience_profiles_last_seen ON marts.audience_profile_base(last_seen_at DESC);
+CREATE TABLE marts.audience_events (
+    profile_id uuid, event_type text NOT NULL, occurred_at timestamptz NOT NULL
+);
+"""
 EVENT_TYPES = ("page_view", "product_viewed", "product_added", "checkout_started", *DEPTH_POINTS, "email_open")
 
 
@@ -162,8 +183,6 @@ def run_scores_bench(profiles: int, sample: int, keep: bool, seed: int = 7) -> d
         cur.execute(SPEC_TABLES)
         copy_in(cur, "marts.audience_profile_base", frame)
         copy_in(cur, "marts.audience_events", events)
-        cur.execute("CREATE UNIQUE INDEX ON marts.audience_profile_base (id)")  # as dbt indexes the mart
-        cur.execute("CREATE INDEX idx_audience_profiles_last_seen ON marts.audience_profile_base (last_seen_at DESC)")
         cur.execute("CREATE INDEX ON marts.audience_events (profile_id, occurred_at)")
         cur.execute("ANALYZE marts.audience_profile_base; ANALYZE marts.audience_events")
         conn.commit()
