@@ -15,13 +15,12 @@ every table; a table whose version did not change leaves what reads only it fres
 # No `from __future__ import annotations` here: Dagster inspects the `context` type hint.
 
 from functools import partial
-from pathlib import Path
 
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster._core.definitions.data_version import DATA_VERSION_TAG
 
-from audience_dagster.errors import IngestError
+from audience_dagster.ingest.folders import missing_landing_dir
 from audience_dagster.ingest.historical_orders import load_orders_csv
 from audience_dagster.ingest.keys import (
     HISTORICAL_ORDERS_KEY,
@@ -36,12 +35,11 @@ from audience_dagster.ingest.sources import JSON_SOURCES
 from audience_dagster.warehouse.resource import WAREHOUSE_POOL, LandingZone, WarehouseResource
 
 QUARANTINE_WARN_SHARE = 0.01
-LANDING_FOLDERS = (*(s.landing_subdir for s in JSON_SOURCES), "historical_orders")
 
 
 def describe_file_load(load: FileLoad) -> str:
     if load.skipped:
-        return f"{load.path}: already loaded (same content hash), skipped"
+        return f"{load.path}: already loaded (same path, size and time, or same content hash), skipped"
     if load.rejected:
         return f"{load.path}: REJECTED — {load.rejected}"
     privacy = "".join(
@@ -53,13 +51,6 @@ def describe_file_load(load: FileLoad) -> str:
     return (
         f"{load.path}: {load.inserted} new rows, {load.duplicates} duplicates, "
         f"{load.quarantined} quarantined{again}{privacy} in {load.seconds:.1f}s"
-    )
-
-
-def missing_landing_dir(root: Path) -> IngestError:
-    return IngestError(
-        f"the landing folder {root} does not exist: set AUDIENCE_LANDING_DIR to the folder holding "
-        f"{', '.join(f'{d}/' for d in LANDING_FOLDERS)} (or run `audience demo` for a sample)"
     )
 
 

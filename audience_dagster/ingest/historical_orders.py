@@ -36,8 +36,8 @@ import psycopg2.extensions
 from audience_dagster.errors import IngestError
 from audience_dagster.ingest.csv_reader import CsvRows, read_rows
 from audience_dagster.ingest.fields import MAX_IDENTIFIER_BYTES, MAX_MONEY
-from audience_dagster.ingest.landing import file_sha256, open_landing
-from audience_dagster.ingest.ledger import claim_file, record_ledger
+from audience_dagster.ingest.landing import file_identity, open_landing
+from audience_dagster.ingest.ledger import claim_file, record_ledger, remember_unchanged
 from audience_dagster.ingest.loader import FileLoad, contained, suppression_active
 from audience_dagster.ingest.statements import compile_reader_quarantine, land_checked, suppression_key_columns
 
@@ -213,11 +213,13 @@ def load_orders_csv(
 
 def _load_orders(conn: psycopg2.extensions.connection, path: Path, shown: str, future_tolerance: timedelta) -> FileLoad:
     started = time.perf_counter()
-    sha = file_sha256(path)
+    identity = file_identity(path)
+    sha = identity.sha256
     loaded_at = datetime.now(UTC)
     with conn.cursor() as cur:
         if not claim_file(cur, SOURCE, sha):
-            conn.rollback()
+            remember_unchanged(cur, SOURCE, shown, identity)
+            conn.commit()
             return FileLoad(path=shown, sha256=sha, skipped=True)
         suppression = suppression_active(cur)
         with open_landing(path) as handle:
@@ -250,7 +252,7 @@ def _load_orders(conn: psycopg2.extensions.connection, path: Path, shown: str, f
             do_not_track=do_not_track,
             blank=report.blank + report.continued + 1,  # nor is the header
         )
-        record_ledger(cur, SOURCE, path, shown, sha, result, loaded_at)
+        record_ledger(cur, SOURCE, shown, identity, result, loaded_at)
     conn.commit()
     return replace(result, seconds=time.perf_counter() - started)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,27 @@ def find_landing_files(directory: Path, file_format: str) -> list[Path]:
         return []
     suffixes = _SUFFIXES[file_format]
     return sorted(p for p in directory.rglob("*") if p.is_file() and p.name.endswith(suffixes))
+
+
+RACY_SECONDS = 2.0  # a file modified this recently may still change within its mtime's granularity
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """A landing file's content hash with the size and modification time it had *before* it was
+    read: if the file changes while it loads, the next pass sees a new time and reads it again.
+    ``mtime_ns`` is None for a file modified less than :data:`RACY_SECONDS` before (git's "racy
+    clean" rule: a write in the same clock tick would keep the time), so it is hashed again."""
+
+    sha256: str
+    size: int
+    mtime_ns: int | None
+
+
+def file_identity(path: Path) -> FileIdentity:
+    stat = path.stat()
+    racy = time.time_ns() - stat.st_mtime_ns < RACY_SECONDS * 1e9
+    return FileIdentity(file_sha256(path), stat.st_size, None if racy else stat.st_mtime_ns)
 
 
 def file_sha256(path: Path) -> str:

@@ -16,6 +16,7 @@ import psycopg2.errors
 import psycopg2.extensions
 
 if TYPE_CHECKING:
+    from audience_dagster.ingest.landing import FileIdentity
     from audience_dagster.ingest.loader import FileLoad
 
 
@@ -32,30 +33,53 @@ def claim_file(cur, source: str, sha: str) -> bool:
     return cur.fetchone() is None
 
 
+def unchanged_files(cur, source: str) -> dict[tuple[str, int, int], str]:
+    """The source's loaded files by (path as shown, size, mtime in ns) → content hash: a landing
+    file with the same three is the one loaded (as make, rsync and git's index assume), skipped
+    without reading it. One query per source, not one per file."""
+    cur.execute(
+        "SELECT file_path, file_bytes, file_mtime_ns, file_sha256 FROM raw.loaded_files"
+        " WHERE source = %s AND status = 'loaded' AND file_mtime_ns IS NOT NULL",
+        (source,),
+    )
+    return {(path, size, mtime): sha for path, size, mtime, sha in cur.fetchall()}
+
+
+def remember_unchanged(cur, source: str, shown: str, identity: FileIdentity) -> None:
+    """A file found loaded by its content hash: note its modification time on its ledger row
+    (same path and size), so the next pass skips it by stat alone (rows from before 004)."""
+    cur.execute(
+        "UPDATE raw.loaded_files SET file_mtime_ns = %s WHERE source = %s AND file_sha256 = %s"
+        " AND file_path = %s AND file_bytes = %s AND file_mtime_ns IS DISTINCT FROM %s",
+        (identity.mtime_ns, source, identity.sha256, shown, identity.size, identity.mtime_ns),
+    )
+
+
 _LEDGER_COLUMNS = (
     "source, file_sha256, file_path, file_bytes, lines, inserted, duplicates, quarantined, already_quarantined,"
-    " suppressed, do_not_track, blank_lines, loaded_at, status, reason"
+    " suppressed, do_not_track, blank_lines, loaded_at, file_mtime_ns, status, reason"
 )
 
 
-def record_ledger(cur, source: str, path: Path, shown: str, sha: str, result: FileLoad, loaded_at: datetime) -> None:
+def record_ledger(cur, source: str, shown: str, identity: FileIdentity, result: FileLoad, loaded_at: datetime) -> None:
     """Remember a loaded file by (source, content hash) so the same bytes are never loaded twice
-    (a row of an earlier rejection of the same bytes becomes this load)."""
+    (a row of an earlier rejection of the same bytes becomes this load), with the size and
+    modification time it had before it was read."""
     cur.execute(
         f"INSERT INTO raw.loaded_files ({_LEDGER_COLUMNS})"
-        " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'loaded',NULL)"
+        " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'loaded',NULL)"
         " ON CONFLICT (source, file_sha256) DO UPDATE SET"
         " file_path = EXCLUDED.file_path, file_bytes = EXCLUDED.file_bytes, lines = EXCLUDED.lines,"
         " inserted = EXCLUDED.inserted, duplicates = EXCLUDED.duplicates, quarantined = EXCLUDED.quarantined,"
         " already_quarantined = EXCLUDED.already_quarantined, suppressed = EXCLUDED.suppressed,"
         " do_not_track = EXCLUDED.do_not_track, blank_lines = EXCLUDED.blank_lines,"
-        " loaded_at = EXCLUDED.loaded_at, status = 'loaded', reason = NULL,"
+        " loaded_at = EXCLUDED.loaded_at, file_mtime_ns = EXCLUDED.file_mtime_ns, status = 'loaded', reason = NULL,"
         " attempts = raw.loaded_files.attempts + 1",
         (
             source,
-            sha,
+            identity.sha256,
             shown,
-            path.stat().st_size,
+            identity.size,
             result.lines,
             result.inserted,
             result.duplicates,
@@ -65,6 +89,7 @@ def record_ledger(cur, source: str, path: Path, shown: str, sha: str, result: Fi
             result.do_not_track,
             result.blank,
             loaded_at,
+            identity.mtime_ns,
         ),
     )
 
@@ -76,7 +101,8 @@ def record_rejection(cur, source: str, path: Path, shown: str, sha: str, reason:
     except OSError:
         size = 0
     cur.execute(
-        f"INSERT INTO raw.loaded_files ({_LEDGER_COLUMNS}) VALUES (%s,%s,%s,%s,0,0,0,0,0,0,0,0,now(),'rejected',%s)"
+        f"INSERT INTO raw.loaded_files ({_LEDGER_COLUMNS})"
+        " VALUES (%s,%s,%s,%s,0,0,0,0,0,0,0,0,now(),NULL,'rejected',%s)"
         " ON CONFLICT (source, file_sha256) DO UPDATE SET file_path = EXCLUDED.file_path, reason = EXCLUDED.reason,"
         " loaded_at = EXCLUDED.loaded_at, attempts = raw.loaded_files.attempts + 1"
         " WHERE raw.loaded_files.status = 'rejected'",

@@ -33,6 +33,7 @@ import psycopg2.extensions
 
 from audience_dagster.ingest.landing import (
     LineStream,
+    file_identity,
     file_sha256,
     find_landing_files,
     open_landing,
@@ -43,6 +44,8 @@ from audience_dagster.ingest.ledger import (
     quarantine_reasons,
     record_ledger,
     record_rejection,
+    remember_unchanged,
+    unchanged_files,
 )
 from audience_dagster.ingest.sources import Source
 from audience_dagster.ingest.statements import compile_load_statement, compile_reader_quarantine
@@ -135,10 +138,12 @@ def _load_json_file(
     conn: psycopg2.extensions.connection, source: Source, path: Path, shown: str, future_tolerance: timedelta
 ) -> FileLoad:
     started = time.perf_counter()
-    sha = file_sha256(path)
+    identity = file_identity(path)
+    sha = identity.sha256
     with conn.cursor() as cur:
         if not claim_file(cur, source.name, sha):
-            conn.rollback()
+            remember_unchanged(cur, source.name, shown, identity)
+            conn.commit()
             return FileLoad(path=shown, sha256=sha, skipped=True)
         suppression = suppression_active(cur)
         # Memoize would hash whole jsonb values per row to cache the LATERAL steps (+50%)
@@ -174,7 +179,7 @@ def _load_json_file(
             blank=stream.lines - records - len(stream.unreadable),
             strict=strict,
         )
-        record_ledger(cur, source.name, path, shown, sha, result, loaded_at)
+        record_ledger(cur, source.name, shown, identity, result, loaded_at)
     conn.commit()
     return replace(result, seconds=time.perf_counter() - started)
 
@@ -266,7 +271,8 @@ def load_directory(
     workers: int = 2,
     progress: Callable[[FileLoad], None] | None = None,
 ) -> SourceLoad:
-    """Load every file of ``directory`` with ``load_one``; files already loaded are skipped.
+    """Load every file of ``directory`` with ``load_one``; files already loaded are skipped: by
+    their (path, size, mtime) in the ledger without reading them, else by their content hash.
 
     Files load concurrently on ``workers`` connections (each file is its own transaction, so
     this is safe; PostgreSQL does the work and psycopg2 releases the GIL meanwhile).
@@ -274,6 +280,8 @@ def load_directory(
     started = time.perf_counter()
     report = SourceLoad(source=source_name)
     paths = find_landing_files(directory, file_format)
+    with connection(url) as conn, conn.cursor() as cur:
+        unchanged = unchanged_files(cur, source_name)
     local = threading.local()
     opened: list[psycopg2.extensions.connection] = []
     lock = threading.Lock()
@@ -287,6 +295,8 @@ def load_directory(
             shown = str(path.relative_to(directory.parent))
         except ValueError:
             shown = str(path)
+        if (sha := _unchanged(unchanged, path, shown)) is not None:
+            return FileLoad(path=shown, sha256=sha, skipped=True)
         try:
             loaded = load_one(local.conn, path, shown)
         except psycopg2.Error as exc:  # the connection broke: record the rejection on a fresh one
@@ -317,6 +327,15 @@ def load_directory(
                 conn.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _unchanged(unchanged: dict[tuple[str, int, int], str], path: Path, shown: str) -> str | None:
+    """The content hash of the loaded file ``path`` still is, by its stat; None: read it."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None  # the load reports why it cannot be read
+    return unchanged.get((shown, stat.st_size, stat.st_mtime_ns))
 
 
 def load_source(

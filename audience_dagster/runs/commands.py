@@ -21,6 +21,8 @@ from audience_dagster.config import PROJECT_ROOT, Settings, export_environment, 
 
 if TYPE_CHECKING:  # the run machinery imports Dagster: loaded when a command needs it
     from audience_dagster.runs.refresh import RefreshOptions, RefreshOutcome
+    from audience_dagster.runs.stamp import Stamp
+    from audience_dagster.warehouse.connection import Warehouse
 
 
 def stderr(message: str) -> None:
@@ -65,14 +67,41 @@ def _conclude(outcome: RefreshOutcome, url: str, started: float, what: str) -> i
     return 0
 
 
+def _up_to_date(args: argparse.Namespace, settings: Settings, warehouse: Warehouse) -> Stamp | None:
+    """The last refresh's stamp when nothing changed since (``runs/stamp.py``); never for ``--full``."""
+    from audience_dagster.runs.stamp import up_to_date
+
+    return None if getattr(args, "rebuild_all", False) else up_to_date(settings, warehouse)
+
+
+def _conclude_up_to_date(stamp: Stamp, url: str, started: float, what: str) -> int:
+    from audience_dagster.runs.progress import elapsed
+    from audience_dagster.summary import print_results
+
+    print_results(url)
+    runs = f" (runs {', '.join(r[:8] for r in stamp.run_ids)})" if stamp.run_ids else ""
+    print(
+        f"\n{what}: nothing new — no landing file, raw table, identity decision, run, code or setting changed"
+        f" since the refresh of {stamp.written_at}{runs}, so nothing was loaded or rebuilt"
+        f" ({elapsed(time.perf_counter() - started)}, Dagster not started). `audience refresh --full` rebuilds"
+        " everything anyway."
+    )
+    return 0
+
+
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from audience_dagster.runs.refresh import NothingToLoad, landing_file_count, run_refresh
-    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.ingest.folders import landing_file_count
+    from audience_dagster.runtime import prepare_dbt_manifest, prepare_runtime
 
     started = time.perf_counter()
     settings = load_settings()
     landing_file_count(settings.landing_dir)  # a missing folder fails here, before any start-up work
-    warehouse = prepare_runtime(settings)
+    warehouse = prepare_runtime(settings, parse_dbt=False)
+    if stamp := _up_to_date(args, settings, warehouse):
+        return _conclude_up_to_date(stamp, warehouse.url, started, "refresh")
+    prepare_dbt_manifest(warehouse.url)
+    from audience_dagster.runs.refresh import NothingToLoad, run_refresh
+
     try:
         outcome = run_refresh(settings, warehouse, _options(args, "refresh"))
     except NothingToLoad as exc:
@@ -108,16 +137,23 @@ def ensure_sample(out: Path, people: int, seed: int, workers: int, fresh: bool) 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate (or reuse) the sample and refresh as of the sample's end: the same result any day."""
-    from audience_dagster.runs.refresh import run_refresh
-    from audience_dagster.runtime import prepare_runtime
+    from audience_dagster.runtime import prepare_dbt_manifest, prepare_runtime
 
     started = time.perf_counter()
     sample = load_settings().sample_dir
     export_environment({"AUDIENCE_LANDING_DIR": str(sample / "landing")})
     ensure_sample(sample, args.people, args.seed, args.workers, args.fresh)
-    stderr("[demo] starting the warehouse and parsing the dbt project")
+    stderr("[demo] starting the warehouse")
     settings = load_settings()
-    warehouse = prepare_runtime(settings)
+    warehouse = prepare_runtime(settings, parse_dbt=False)
+    if stamp := _up_to_date(args, settings, warehouse):
+        code = _conclude_up_to_date(stamp, warehouse.url, started, "demo")
+        print("Open the Dagster UI on the same instance: `make ui`, then http://127.0.0.1:3000")
+        return code
+    stderr("[demo] parsing the dbt project (when it changed) and loading the definitions")
+    prepare_dbt_manifest(warehouse.url)
+    from audience_dagster.runs.refresh import run_refresh
+
     outcome = run_refresh(settings, warehouse, _options(args, "demo", as_of=sample_end(sample)))
     code = _conclude(outcome, warehouse.url, started, "demo")
     print("Open the Dagster UI on the same instance: `make ui`, then http://127.0.0.1:3000")

@@ -12,6 +12,10 @@
    nothing runs. ``--full`` (alias ``--all``) runs the job ``audience_full_rebuild`` instead:
    everything after the ingest pass, out of date or not (the same job the UI launches).
 
+Before any of this, ``audience refresh`` / ``demo`` compare the stamp the last successful refresh
+left (:mod:`.stamp`): nothing it covers changed → "nothing new" without starting Dagster. Every
+refresh that ends well here writes that stamp.
+
 Both runs log one line per stage (:mod:`.progress`); their logs and dbt's output are in one
 folder under ``$AUDIENCE_HOME/logs/``.
 """
@@ -34,12 +38,13 @@ from audience_dagster.clock import clock_run_config
 from audience_dagster.config import Settings
 from audience_dagster.errors import IngestError, RunInProgressError
 from audience_dagster.identity.keys import IDENTITY_MAP_KEY
-from audience_dagster.ingest.assets import LANDING_FOLDERS, ingest, missing_landing_dir
+from audience_dagster.ingest.assets import ingest
+from audience_dagster.ingest.folders import LANDING_FOLDERS, landing_file_count
 from audience_dagster.ingest.keys import LOADED_FILES_KEY
-from audience_dagster.ingest.landing import find_landing_files
 from audience_dagster.runs.lock import RefreshLock
 from audience_dagster.runs.orphans import fail_orphaned_runs, process_tags
 from audience_dagster.runs.progress import StageTime, stage_times
+from audience_dagster.runs.stamp import note_before, stamp_after
 from audience_dagster.runs.tags import AS_OF_TAG, LOG_DIR_TAG, REFRESH_TAG
 from audience_dagster.warehouse.connection import Warehouse, connection
 
@@ -74,16 +79,6 @@ class RefreshOutcome:
     @property
     def nothing_new(self) -> bool:
         return self.ok and self.files_loaded == 0 and self.rebuilt == 0
-
-
-def landing_file_count(root: Path) -> int:
-    """Landing files under ``root`` (IngestError when the folder itself is missing)."""
-    if not root.is_dir():
-        raise missing_landing_dir(root)
-    json_folders, csv_folder = LANDING_FOLDERS[:-1], LANDING_FOLDERS[-1]
-    return sum(len(find_landing_files(root / d, "jsonl")) for d in json_folders) + len(
-        find_landing_files(root / csv_folder, "csv")
-    )
 
 
 def ledger_files(url: str) -> int:
@@ -245,6 +240,7 @@ def run_refresh(settings: Settings, warehouse: Warehouse, options: RefreshOption
         outcome = RefreshOutcome(ok=False, as_of=as_of, log_dir=log_dir, orphans_failed=orphans)
         report(f"[{options.label}] as of {as_of.isoformat()}; logs and dbt output in {log_dir}/")
         tags = {**process_tags(), LOG_DIR_TAG: str(log_dir), REFRESH_TAG: stamp, AS_OF_TAG: as_of.isoformat()}
+        before = note_before(settings, warehouse)
         with sigterm_as_interrupt():
             ingest_job = defs.resolve_job_def("audience_ingest")
             ok, run_id = _execute(ingest_job, instance, None, tags, {}, log_dir, label="load")
@@ -255,13 +251,13 @@ def run_refresh(settings: Settings, warehouse: Warehouse, options: RefreshOption
                 return outcome
             job, selection, run_config = _rebuild_plan(defs, instance, warehouse.url, options, as_of)
             outcome.rebuilt = len(selection)
-            if not selection:
-                outcome.ok = True
-                return outcome
-            ok, run_id = _execute(job, instance, selection, tags, run_config, log_dir)
-            outcome.run_ids.append(run_id)
-            outcome.stages += stage_times(instance, run_id)
+            if selection:
+                ok, run_id = _execute(job, instance, selection, tags, run_config, log_dir)
+                outcome.run_ids.append(run_id)
+                outcome.stages += stage_times(instance, run_id)
             outcome.ok = ok
+            if ok:  # what the next refresh compares with, to say "nothing new" without starting Dagster
+                stamp_after(settings, warehouse, before, outcome.run_ids)
     return outcome
 
 

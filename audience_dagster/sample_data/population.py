@@ -1,8 +1,10 @@
 """The simulated people of one chunk: latent traits, drawn column-wise with numpy.
 
-Traits drive everything downstream: engagement sets how often someone visits, opens email
-and posts; spend level and price sensitivity shape orders, discount use and browsing; the
-buy-till-you-die parameters (purchase rate, dropout probability) drive the purchase process.
+Traits drive everything downstream: engagement sets how often someone visits, opens and
+clicks email and posts; spend level and price sensitivity shape orders, discount use and
+browsing; the buy-till-you-die parameters (purchase rate, dropout probability) drive the
+purchase process. A small share of researchers — very engaged, subscribed, browsing the
+premium collection, never buying — stands for the window shoppers of real audiences.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ PURCHASE_SHAPE, PURCHASE_SCALE_PER_DAY = 1.0, 1.0 / 26.0
 DROPOUT_A, DROPOUT_B = 1.2, 5.0
 SPEND_SHAPE, SPEND_SCALE = 4.0, 16.0  # spend level (mean order value) ~ Gamma, mean $64
 WEB_LIFETIME_DAYS = 260.0
+# researchers: people who read, click and browse the premium collection for months without buying
+# (yet): subscribed, very engaged, still active at the window's end — the spec's "high-WTP
+# non-buyers" exist in real audiences; without them that segment would be empty by construction
+RESEARCHER_SHARE = 0.002
+RESEARCHER_DAYS = (270, 330)  # how long before the window's end they arrived
+RESEARCHER_ENGAGEMENT = (np.log(60.0), 0.3)  # log-normal: 4-5 browsing sessions a week (sessions.py)
+RESEARCHER_PREMIUM = 0.7
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -66,6 +75,7 @@ class Population:
     subscribe_delay: np.ndarray  # ms after identification (0 = at sign-up)
     contact_id: np.ndarray  # object: email provider's contact uuid
     ids: PersonIdentifiers
+    researcher: np.ndarray  # very engaged, subscribed to every campaign, never buys (module docstring)
 
     @property
     def size(self) -> int:
@@ -83,23 +93,30 @@ class Population:
 def simulate_population(rng: np.random.Generator, index: np.ndarray, people: int, window: Window) -> Population:
     n = index.size
     span = window.end - window.start
+    researcher = rng.random(n) < RESEARCHER_SHARE
     before = rng.random(n) < PRE_WINDOW_SHARE
     acquired = np.where(
         before,
         window.start - (rng.random(n) * 730 * DAY_MS).astype(np.int64),
         window.start + (rng.random(n) * span).astype(np.int64),
     )
+    # researchers arrived 9-11 months before the window's end and have been reading since
+    researching = ((RESEARCHER_DAYS[0] + rng.random(n) * (RESEARCHER_DAYS[1] - RESEARCHER_DAYS[0])) * DAY_MS).astype(
+        np.int64
+    )
+    acquired = np.where(researcher, np.maximum(window.start, window.end - researching), acquired)
     active_from = np.maximum(acquired, window.start)
     lifetime = (rng.exponential(WEB_LIFETIME_DAYS, n) * DAY_MS).astype(np.int64)
     # memoryless: people acquired earlier have the same remaining interest from the start
     active_until = np.minimum(window.end - 1, active_from + np.maximum(lifetime, DAY_MS))
 
-    log_eng = rng.normal(-0.5, 1.0, n)
+    active_until = np.where(researcher, window.end - 1, active_until)
+    log_eng = np.where(researcher, rng.normal(*RESEARCHER_ENGAGEMENT, n), rng.normal(-0.5, 1.0, n))
     engagement = np.exp(log_eng)
-    known = rng.random(n) < sigmoid(KNOWN_INTERCEPT + 0.9 * (log_eng + 0.5))
+    known = researcher | (rng.random(n) < sigmoid(KNOWN_INTERCEPT + 0.9 * (log_eng + 0.5)))
     has_user_id = known & (rng.random(n) < USER_ID_SHARE)
     has_phone = known & (rng.random(n) < PHONE_SHARE)
-    customer = known & (rng.random(n) < sigmoid(CUSTOMER_INTERCEPT + 0.8 * (log_eng + 0.5)))
+    customer = known & ~researcher & (rng.random(n) < sigmoid(CUSTOMER_INTERCEPT + 0.8 * (log_eng + 0.5)))
 
     purchase_rate = np.minimum(
         rng.gamma(PURCHASE_SHAPE, PURCHASE_SCALE_PER_DAY, n) * np.exp(0.25 * (log_eng + 0.5)),
@@ -111,8 +128,9 @@ def simulate_population(rng: np.random.Generator, index: np.ndarray, people: int
 
     order = np.argsort(rng.random((n, len(CATEGORIES))), axis=1)[:, :3].astype(np.int8)
     order[rng.random(n) < 0.5, 2] = -1
-    premium = rng.random(n) < np.clip((spend_mean - 70.0) / 120.0, 0.02, 0.8)
-    discount = rng.random(n) < np.clip(price_sensitivity**1.5 * 1.2, 0.02, 0.85)
+    premium_share = np.where(researcher, RESEARCHER_PREMIUM, np.clip((spend_mean - 70.0) / 120.0, 0.02, 0.8))
+    premium = rng.random(n) < premium_share
+    discount = ~researcher & (rng.random(n) < np.clip(price_sensitivity**1.5 * 1.2, 0.02, 0.85))
 
     city = rng.choice(len(CITIES), n, p=weights(tuple(c[6] for c in CITIES)))
     has_handle = known & (rng.random(n) < HANDLE_SHARE)
@@ -122,8 +140,10 @@ def simulate_population(rng: np.random.Generator, index: np.ndarray, people: int
     platforms[np.arange(n), first] = has_handle
     platforms[np.arange(n), second] |= has_handle & (rng.random(n) < 0.3)
 
-    will_subscribe = known & (rng.random(n) < SUBSCRIBE_SHARE)
-    subscribe_delay = np.where(rng.random(n) < 0.3, (rng.exponential(90.0, n) * DAY_MS).astype(np.int64), 0)
+    will_subscribe = researcher | (known & (rng.random(n) < SUBSCRIBE_SHARE))
+    subscribe_delay = np.where(
+        ~researcher & (rng.random(n) < 0.3), (rng.exponential(90.0, n) * DAY_MS).astype(np.int64), 0
+    )
     contact_id = np.asarray(uuid4(rng, n), dtype=object)
     ids = person_identifiers(rng, index, people, city)
     return Population(
@@ -149,6 +169,7 @@ def simulate_population(rng: np.random.Generator, index: np.ndarray, people: int
         subscribe_delay=subscribe_delay,
         contact_id=contact_id,
         ids=ids,
+        researcher=researcher,
     )
 
 

@@ -3,7 +3,7 @@
 Subscribers receive a share of the weekly campaigns from the day they subscribe: each send is
 ``processed``, then ``delivered`` (or a ``bounce`` of type "bounce" — hard, the address is
 suppressed from then on — or "blocked"), may be opened (chance rising with engagement),
-clicked (a share of opens, with the product ``url``) and rarely leads to an ``unsubscribe``
+clicked (a share of opens rising with engagement, with the product ``url``) and rarely leads to an ``unsubscribe``
 after which that person gets nothing more. Events carry the provider's ``contact_id`` (the
 "email provider id") as a custom argument. The campaign seed list address receives every
 campaign too (junk: it belongs to nobody).
@@ -34,7 +34,7 @@ from audience_dagster.sample_data.sessions import NEVER, Identification
 SEND_SHARE = 0.18  # share of weekly campaigns a subscriber is targeted with
 BOUNCE_SHARE = 0.015
 HARD_BOUNCE_SHARE = 0.6
-CLICK_SHARE = 0.18  # of opens
+CLICK_SHARE = 0.18  # of opens, scaled by 0.6 + 0.4 ln(1 + engagement): the engaged click more of what they open
 REOPEN_SHARE = 0.25
 UNSUBSCRIBE_SHARE = 0.015  # of opens
 SEED_LIST_EMAIL = "test@example.com"
@@ -126,7 +126,8 @@ def _sends(
     count = campaigns.send_at.size - first
     person = np.repeat(subscribers, count)
     campaign = np.repeat(first - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
-    targeted = rng.random(person.size) < SEND_SHARE * np.clip(0.7 + 0.3 * np.log1p(pop.engagement[person]), 0.5, 1.6)
+    share = SEND_SHARE * np.clip(0.7 + 0.3 * np.log1p(pop.engagement[person]), 0.5, 1.6)
+    targeted = rng.random(person.size) < np.where(pop.researcher[person], 1.0, share)  # they asked for every one
     return person[targeted], campaign[targeted]
 
 
@@ -222,7 +223,8 @@ def simulate_sendgrid(
     bounced = rng.random(k) < BOUNCE_SHARE
     hard = bounced & (rng.random(k) < HARD_BOUNCE_SHARE)
     opened = ~bounced & (rng.random(k) < np.clip(0.1 + 0.18 * np.sqrt(pop.engagement[person]), 0.02, 0.85))
-    clicked = opened & (rng.random(k) < CLICK_SHARE)
+    click_share = np.clip(CLICK_SHARE * (0.6 + 0.4 * np.log1p(pop.engagement[person])), 0.05, 0.6)
+    clicked = opened & (rng.random(k) < click_share)
     unsubscribed = opened & (rng.random(k) < UNSUBSCRIBE_SHARE)
     # nothing is sent after an unsubscribe or a hard bounce
     stop = np.full(pop.size, NEVER)

@@ -102,6 +102,55 @@ def test_loading_twice_or_redelivered_messages_add_nothing(empty_raw: str, tmp_p
     ]
 
 
+def test_a_loaded_file_is_skipped_by_its_stat_and_read_again_when_it_changes(
+    empty_raw: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import time
+
+    from audience_dagster.ingest import loader
+
+    path = tmp_path / "segment" / "1.jsonl"
+    hour_ago = time.time_ns() - 3600 * 10**9
+
+    def write(lines: list[str], mtime_ns: int) -> None:
+        write_lines(path, lines)
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+
+    write_lines(path, [seg("m0")])  # just written: its mtime is not trusted yet (git's racy-clean rule)
+    assert load_source(empty_raw, SEGMENT, tmp_path, future_tolerance=DAY, workers=1).files_loaded == 1
+    assert rows(empty_raw, "SELECT file_mtime_ns FROM raw.loaded_files") == [(None,)]
+    write([seg("m1"), seg("m2")], hour_ago)
+    assert load_source(empty_raw, SEGMENT, tmp_path, future_tolerance=DAY, workers=1).files_loaded == 1
+    stat = path.stat()
+    assert rows(empty_raw, "SELECT file_path, file_bytes, file_mtime_ns FROM raw.loaded_files WHERE lines = 2") == [
+        ("segment/1.jsonl", stat.st_size, stat.st_mtime_ns)
+    ]
+
+    def unread(_path):
+        raise AssertionError("an unchanged loaded file was read again")
+
+    with monkeypatch.context() as patch:  # same path, size and mtime: skipped without reading it
+        patch.setattr(loader, "file_identity", unread)
+        again = load_source(empty_raw, SEGMENT, tmp_path, future_tolerance=DAY, workers=1)
+    assert (again.files_skipped, again.files_loaded) == (1, 0)
+
+    # new content of the same size, written later: read, hashed and loaded
+    write([seg("m3"), seg("m4")], hour_ago + 10**9)
+    assert path.stat().st_size == stat.st_size
+    changed = load_source(empty_raw, SEGMENT, tmp_path, future_tolerance=DAY, workers=1)
+    assert (changed.files_loaded, changed.total("inserted")) == (1, 2)
+
+    # touched only (same bytes, new mtime): hashed once, found loaded, its new mtime noted
+    os.utime(path, ns=(hour_ago, hour_ago + 2 * 10**9))
+    touched = load_source(empty_raw, SEGMENT, tmp_path, future_tolerance=DAY, workers=1)
+    assert (touched.files_skipped, touched.total("inserted")) == (1, 0)
+    with monkeypatch.context() as patch:
+        patch.setattr(loader, "file_identity", unread)
+        assert load_source(empty_raw, SEGMENT, tmp_path, future_tolerance=DAY, workers=1).files_skipped == 1
+    assert rows(empty_raw, "SELECT count(*) FROM raw.segment_messages") == [(5,)]
+
+
 def test_segment_timestamp_rules(empty_raw: str, tmp_path: Path) -> None:
     write_lines(
         tmp_path / "segment" / "t.jsonl",

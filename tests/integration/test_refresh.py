@@ -4,6 +4,9 @@
   so the warehouse is the one a single refresh builds;
 * ``refresh --full`` on a built warehouse rebuilds every asset (job ``audience_full_rebuild``)
   and leaves the warehouse it found; each dbt table reports its row count;
+* a refresh with nothing new is answered from the last refresh's stamp without starting Dagster,
+  and anything the stamp covers (a setting, a file loaded another way, a refresh in progress, a
+  touched landing file) sends it down the normal path, which finds nothing to rebuild;
 * a refresh killed (``kill -9``) in the middle of a dbt build leaves no dbt process and no
   PostgreSQL session behind; the next refresh marks the killed run failed, rebuilds what the
   killed one did not finish, and ends with the warehouse of a refresh that was never killed.
@@ -169,6 +172,52 @@ def test_a_full_rebuild_rebuilds_every_asset_and_leaves_the_same_warehouse(pair)
     # row counts from dbt's own results (no count(*) thread pool): exact, for tables and partitions
     for key, rows in (('["marts", "audience_events"]', events), ('["marts", "audience_profile_base"]', profiles)):
         assert latest_materialization(warehouse.url, key).metadata["dagster/row_count"].value == rows > 0
+
+
+def test_a_refresh_with_nothing_new_is_decided_without_starting_dagster(pair, sample: Path) -> None:
+    from audience_dagster.config import load_settings
+    from audience_dagster.runs.lock import RefreshLock
+    from audience_dagster.runs.stamp import up_to_date
+    from audience_dagster.warehouse.connection import resolve_warehouse
+
+    _, built, warehouse = pair
+    code, output = finish(start_refresh(warehouse, "noop"), warehouse, "noop")
+    assert code == 0 and "refresh: nothing new" in output and "Dagster not started" in output, output
+    assert "INFO:dagster" not in output
+
+    settings = load_settings(warehouse.env)
+    located = resolve_warehouse(settings)
+    assert up_to_date(settings, located) is not None
+    assert up_to_date(load_settings({**warehouse.env, "AUDIENCE_AS_OF": "2027-01-01T00:00:00Z"}), located)
+    assert up_to_date(load_settings({**warehouse.env, "AUDIENCE_IDENTITY_SHARED_VALUE_PEOPLE": "3"}), located) is None
+    with RefreshLock(warehouse.url).acquire(wait=False):  # a refresh in progress: not known, queue behind it
+        assert up_to_date(settings, located) is None
+    with connection(warehouse.url) as conn, conn.cursor() as cur:  # a file imported outside the landing folder
+        cur.execute(
+            "INSERT INTO raw.loaded_files (source, file_sha256, file_path, file_bytes, lines, inserted, duplicates,"
+            " quarantined) VALUES ('historical_orders', 'f00d', '/elsewhere/orders.csv', 1, 0, 0, 0, 0)"
+        )
+    assert up_to_date(settings, located) is None
+    with connection(warehouse.url) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM raw.loaded_files WHERE file_sha256 = 'f00d'")
+    assert up_to_date(settings, located) is not None
+
+    # a landing file touched (same bytes, new mtime): the normal path runs, hashes it, finds it
+    # loaded and notes its new mtime; nothing is rebuilt and the next refresh is quick again
+    landing_file = next((sample / "segment").glob("*.jsonl*"))
+    earlier = landing_file.stat().st_mtime_ns - 60 * 10**9
+    os.utime(landing_file, ns=(earlier, earlier))
+    assert up_to_date(settings, located) is None
+    code, output = finish(start_refresh(warehouse, "touched"), warehouse, "touched")
+    assert code == 0 and "refresh: nothing new" in output and "Dagster not started" not in output, output
+    with connection(warehouse.url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT file_mtime_ns FROM raw.loaded_files WHERE source = 'segment' AND file_path = %s",
+            (str(landing_file.relative_to(sample)),),
+        )
+        assert cur.fetchone()[0] == landing_file.stat().st_mtime_ns
+    assert up_to_date(settings, located) is not None
+    assert fingerprint(warehouse.url) == built
 
 
 def dbt_processes(process: psutil.Process) -> list[psutil.Process]:
