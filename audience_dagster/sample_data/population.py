@@ -90,27 +90,32 @@ class Population:
         ]
 
 
-def simulate_population(rng: np.random.Generator, index: np.ndarray, people: int, window: Window) -> Population:
-    n = index.size
+def _arrivals(
+    rng: np.random.Generator, n: int, window: Window, researcher: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(acquired, start and end of web activity), ms: before or inside the window; researchers
+    arrived 9-11 months before the window's end and are still reading at its end."""
     span = window.end - window.start
-    researcher = rng.random(n) < RESEARCHER_SHARE
     before = rng.random(n) < PRE_WINDOW_SHARE
     acquired = np.where(
         before,
         window.start - (rng.random(n) * 730 * DAY_MS).astype(np.int64),
         window.start + (rng.random(n) * span).astype(np.int64),
     )
-    # researchers arrived 9-11 months before the window's end and have been reading since
-    researching = ((RESEARCHER_DAYS[0] + rng.random(n) * (RESEARCHER_DAYS[1] - RESEARCHER_DAYS[0])) * DAY_MS).astype(
-        np.int64
-    )
+    low, high = RESEARCHER_DAYS
+    researching = ((low + rng.random(n) * (high - low)) * DAY_MS).astype(np.int64)
     acquired = np.where(researcher, np.maximum(window.start, window.end - researching), acquired)
     active_from = np.maximum(acquired, window.start)
     lifetime = (rng.exponential(WEB_LIFETIME_DAYS, n) * DAY_MS).astype(np.int64)
     # memoryless: people acquired earlier have the same remaining interest from the start
     active_until = np.minimum(window.end - 1, active_from + np.maximum(lifetime, DAY_MS))
+    return acquired, active_from, np.where(researcher, window.end - 1, active_until)
 
-    active_until = np.where(researcher, window.end - 1, active_until)
+
+def simulate_population(rng: np.random.Generator, index: np.ndarray, people: int, window: Window) -> Population:
+    n = index.size
+    researcher = rng.random(n) < RESEARCHER_SHARE
+    acquired, active_from, active_until = _arrivals(rng, n, window, researcher)
     log_eng = np.where(researcher, rng.normal(*RESEARCHER_ENGAGEMENT, n), rng.normal(-0.5, 1.0, n))
     engagement = np.exp(log_eng)
     known = researcher | (rng.random(n) < sigmoid(KNOWN_INTERCEPT + 0.9 * (log_eng + 0.5)))
