@@ -30,6 +30,7 @@ from audience_dagster.ingest.keys import (
     RAW_TABLES,
     SOURCE_KEYS,
 )
+from audience_dagster.ingest.ledger import LEDGER_VERSIONS_SQL
 from audience_dagster.ingest.loader import FileLoad, SourceLoad, load_directory, load_source
 from audience_dagster.ingest.sources import JSON_SOURCES
 from audience_dagster.warehouse.resource import WAREHOUSE_POOL, LandingZone, WarehouseResource
@@ -58,23 +59,6 @@ def _table_rows(warehouse: WarehouseResource, table: str) -> int:
     with warehouse.connection() as conn, conn.cursor() as cur:
         cur.execute(f"SELECT count(*) FROM {table}")  # table names come from static Source defs
         return int(cur.fetchone()[0])
-
-
-# A version changes with a new loaded file or a newly rejected one, not with the retry of a file
-# already rejected (that only bumps its attempts): a rejected file left in the folder does not
-# rebuild everything downstream on every pass.
-_LEDGER_VERSION = (
-    "count(*) FILTER (WHERE status = 'loaded') || ':'"
-    " || coalesce(max(loaded_at) FILTER (WHERE status = 'loaded')::text, '')"
-    " || ':' || count(*) FILTER (WHERE status = 'rejected')"
-)
-LEDGER_VERSIONS_SQL = f"""
-SELECT source, {_LEDGER_VERSION} FROM raw.loaded_files GROUP BY source
-UNION ALL
-SELECT 'raw.loaded_files', {_LEDGER_VERSION} FROM raw.loaded_files
-UNION ALL
-SELECT 'raw.quarantine', count(*) || ':' || coalesce(max(quarantine_id)::text, '') FROM raw.quarantine
-"""
 
 
 def ledger_versions(warehouse: WarehouseResource) -> dict[dg.AssetKey, dg.DataVersion]:

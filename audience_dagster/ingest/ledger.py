@@ -20,6 +20,24 @@ if TYPE_CHECKING:
     from audience_dagster.ingest.loader import FileLoad
 
 
+# A version changes with a new loaded file or a newly rejected one, not with the retry of a file
+# already rejected (that only bumps its attempts): a rejected file left in the folder does not
+# rebuild everything downstream on every pass.
+_LEDGER_VERSION = (
+    "count(*) FILTER (WHERE status = 'loaded') || ':'"
+    " || coalesce(max(loaded_at) FILTER (WHERE status = 'loaded')::text, '')"
+    " || ':' || count(*) FILTER (WHERE status = 'rejected')"
+)
+# Each raw table's version (the ingest assets' data versions, and part of the refresh stamp).
+LEDGER_VERSIONS_SQL = f"""
+SELECT source, {_LEDGER_VERSION} FROM raw.loaded_files GROUP BY source
+UNION ALL
+SELECT 'raw.loaded_files', {_LEDGER_VERSION} FROM raw.loaded_files
+UNION ALL
+SELECT 'raw.quarantine', count(*) || ':' || coalesce(max(quarantine_id)::text, '') FROM raw.quarantine
+"""
+
+
 def claim_file(cur, source: str, sha: str) -> bool:
     """Lock this file's (source, content hash) for the transaction; False if it was loaded.
 

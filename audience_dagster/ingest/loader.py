@@ -287,16 +287,16 @@ def load_directory(
     lock = threading.Lock()
 
     def run(path: Path) -> FileLoad:
-        if getattr(local, "conn", None) is None or local.conn.closed:
-            local.conn = connect(url)
-            with lock:
-                opened.append(local.conn)
         try:
             shown = str(path.relative_to(directory.parent))
         except ValueError:
             shown = str(path)
-        if (sha := _unchanged(unchanged, path, shown)) is not None:
+        if (sha := _unchanged(unchanged, path, shown)) is not None:  # no connection, no read
             return FileLoad(path=shown, sha256=sha, skipped=True)
+        if getattr(local, "conn", None) is None or local.conn.closed:
+            local.conn = connect(url)
+            with lock:
+                opened.append(local.conn)
         try:
             loaded = load_one(local.conn, path, shown)
         except psycopg2.Error as exc:  # the connection broke: record the rejection on a fresh one

@@ -47,6 +47,7 @@ from audience_dagster.config import PROJECT_ROOT, Settings
 from audience_dagster.errors import RunInProgressError
 from audience_dagster.ingest.folders import landing_paths
 from audience_dagster.ingest.landing import RACY_SECONDS
+from audience_dagster.ingest.ledger import LEDGER_VERSIONS_SQL
 from audience_dagster.runs.lock import RefreshLock
 from audience_dagster.runtime import manifest_fingerprint
 from audience_dagster.warehouse.connection import Warehouse, connection
@@ -161,15 +162,8 @@ def _stat(path: Path) -> os.stat_result | None:
         return None
 
 
-_WAREHOUSE_STATE_SQL = """
+_WAREHOUSE_SQL = """
 SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::text,
-       coalesce((SELECT string_agg(source || '=' || loaded || ':' || latest || ':' || rejected, ',' ORDER BY source)
-                 FROM (SELECT source,
-                              count(*) FILTER (WHERE status = 'loaded') AS loaded,
-                              coalesce(max(loaded_at) FILTER (WHERE status = 'loaded')::text, '') AS latest,
-                              count(*) FILTER (WHERE status = 'rejected') AS rejected
-                       FROM raw.loaded_files GROUP BY source) AS ledger), ''),
-       (SELECT count(*) || ':' || coalesce(max(quarantine_id)::text, '') FROM raw.quarantine),
        CASE WHEN to_regclass('identity.manual_operations') IS NULL THEN ''
             ELSE (SELECT count(*) || ':' || coalesce(max(requested_at)::text, '')
                   FROM identity.manual_operations) END
@@ -187,8 +181,10 @@ def state_digest(warehouse: Warehouse) -> str | None:
     """The warehouse's ingest ledger, quarantine and manual identity decisions, and the Dagster
     instance's event log; None when a run is in progress or the instance has no storage yet."""
     with connection(warehouse.url) as conn, conn.cursor() as cur:
-        cur.execute(_WAREHOUSE_STATE_SQL)
+        cur.execute(_WAREHOUSE_SQL)
         warehouse_row = cur.fetchone()
+        cur.execute(LEDGER_VERSIONS_SQL)  # the raw tables' versions, as the ingest assets report them
+        ledger = sorted(cur.fetchall())
     with connection(warehouse.dagster_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT to_regclass('event_logs') IS NOT NULL AND to_regclass('runs') IS NOT NULL")
         if not cur.fetchone()[0]:
@@ -197,7 +193,7 @@ def state_digest(warehouse: Warehouse) -> str | None:
         *instance_row, active = cur.fetchone()
     if active:
         return None
-    return _digest([*map(str, warehouse_row), *instance_row])
+    return _digest([*map(str, warehouse_row), *(f"{name}={version}" for name, version in ledger), *instance_row])
 
 
 def rejected_since(warehouse: Warehouse, since: datetime) -> int:
