@@ -58,7 +58,8 @@
     typed events, and every identifier's resolution then. Two tables beside the event tables,
     written by audience_events' post-hook in the same transaction as its rows. -#}
 {% macro events_checkpoint_relations() -%}
-    {%- set schema = ref('int_events_unioned').schema -%}
+    {#-- the intermediate schema, without a ref(): data tests read it too (macros/changed_rows_tests.sql) --#}
+    {%- set schema = generate_schema_name('intermediate', none) -%}
     {{ return({
         'load_seq': api.Relation.create(database=this.database, schema=schema, identifier='int_events_checkpoint_load_seq'),
         'identifiers': api.Relation.create(database=this.database, schema=schema, identifier='int_events_checkpoint_identifiers'),

@@ -7,10 +7,14 @@ arrives later), plus a hand-written visitor: anonymous pages in the base, a page
 after the last one in the first increment (the session continues across the boundary), an
 identify in the second that links the anonymous history, and an erasure before the third.
 
-Each step loads the new files and runs the refresh job's assets up to audience_events (ingest,
-dbt staging, identity, the events stage) on the embedded PostgreSQL; then audience_events is
-copied aside, rebuilt with `dbt run --full-refresh` from the same data, and the two compared
-with EXCEPT ALL both ways. After the last step the typed event tables are rebuilt in full too.
+Each step loads the new files and runs the refresh job's assets up to audience_profile_base
+(ingest, dbt staging, identity, the events stage with the per-profile tables) on the embedded
+PostgreSQL; then audience_events, the per-profile tables over it (int_profile_*, which
+recompute only the profiles whose events changed: macros/profile_changes.sql) and the profile
+base are copied aside, rebuilt with `dbt run --full-refresh` from the same data, and each pair
+compared with EXCEPT ALL both ways. The change log's state is put back afterwards, so the next
+step builds incrementally again. After the last step the typed event tables are rebuilt in
+full too.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from audience_dagster.privacy.erasure import erase_person
 from audience_dagster.privacy.identifiers import Lookup
 from audience_dagster.runtime import prepare_runtime
 from audience_dagster.sample_data.generator import generate
-from audience_dagster.transform.keys import EVENTS_KEY
+from audience_dagster.transform.keys import PROFILE_BASE_KEY
 from audience_dagster.warehouse.connection import bootstrap, child_env, connection, resolve_warehouse
 from tests.conftest import clear_landing, write_lines
 from tests.integration.test_marts import HISTORICAL_CSV, ORDER_ID, SHOPIFY, page, segment
@@ -45,6 +49,22 @@ VISITOR = "anon-incremental-visitor"
 VISITOR_EMAIL = "late.linker@example.dev"
 SOURCES = ("segment", "sendgrid", "shopify", "social", "historical_orders")
 EVENT_TABLES = [f"intermediate.int_events_from_{s}" for s in ("segment", "sendgrid", "shopify", "store", "social")]
+PROFILE_TABLES = [
+    f"intermediate.int_profile_{name}"
+    for name in (
+        "attributes_latest",
+        "consent_latest",
+        "engagement_summarized",
+        "first_touch",
+        "interests_ranked",
+        "orders_summarized",
+        "subscription_latest",
+    )
+]
+# relation -> the columns compared (audience_profile_base's updated_at is the build's now())
+COMPARED = {"marts.audience_events": "*", **dict.fromkeys(PROFILE_TABLES, "*")}
+BASE_COLUMNS = "marts.audience_profile_base"
+CHANGE_STATE = ("intermediate.audience_events_profile_changes", "intermediate.audience_events_profile_consumers")
 
 
 def split_sample(folder: Path) -> list[dict[str, list[str]]]:
@@ -108,14 +128,14 @@ def rows(url: str, sql: str, params: tuple = ()) -> list[tuple]:
 
 
 def run_events_assets() -> None:
-    """The refresh job's assets up to audience_events, as a refresh runs them."""
+    """The refresh job's assets up to audience_profile_base, as a refresh runs them."""
     from audience_dagster.definitions import defs
 
     job = defs.resolve_job_def("audience_refresh")
     graph = defs.resolve_asset_graph()
     keys = [
         key
-        for key in dg.AssetSelection.assets(EVENTS_KEY).upstream().resolve(graph)
+        for key in dg.AssetSelection.assets(PROFILE_BASE_KEY).upstream().resolve(graph)
         if graph.get(key).is_materializable
     ]
     with dg.DagsterInstance.get() as instance:
@@ -135,26 +155,48 @@ def dbt_full_refresh(select: str) -> None:
     assert done.returncode == 0, done.stdout[-3000:]
 
 
-def differing_rows(url: str, relation: str) -> tuple[int, int, int]:
+def differing_rows(url: str, relation: str, columns: str = "*") -> tuple[int, int, int]:
     """(rows only in the incremental copy, rows only in the full build, rows of the full build)."""
+    copy = copy_name(relation)
     (counts,) = rows(
         url,
         f"""
         SELECT
-            (SELECT count(*) FROM (SELECT * FROM incremental_copy EXCEPT ALL SELECT * FROM {relation}) AS a),
-            (SELECT count(*) FROM (SELECT * FROM {relation} EXCEPT ALL SELECT * FROM incremental_copy) AS b),
+            (SELECT count(*) FROM (SELECT {columns} FROM {copy} EXCEPT ALL SELECT {columns} FROM {relation}) AS a),
+            (SELECT count(*) FROM (SELECT {columns} FROM {relation} EXCEPT ALL SELECT {columns} FROM {copy}) AS b),
             (SELECT count(*) FROM {relation})
         """,
     )
     return counts
 
 
-def copy_aside(url: str, relation: str) -> None:
+def copy_name(relation: str) -> str:
+    return "public.copy_of_" + relation.replace(".", "__")
+
+
+def copy_aside(url: str, relations: list[str]) -> None:
     with connection(url) as conn, conn.cursor() as cur:
-        cur.execute(
-            f"DROP TABLE IF EXISTS public.incremental_copy; CREATE TABLE public.incremental_copy AS TABLE {relation}"
-        )
+        for relation in relations:
+            copy = copy_name(relation)
+            cur.execute(f"DROP TABLE IF EXISTS {copy}; CREATE TABLE {copy} AS TABLE {relation}")
         conn.commit()
+
+
+def restore(url: str, relations: tuple[str, ...]) -> None:
+    """Put the copies of ``relations`` back (their contents, in place)."""
+    with connection(url) as conn, conn.cursor() as cur:
+        for relation in relations:
+            cur.execute(f"DELETE FROM {relation}; INSERT INTO {relation} SELECT * FROM {copy_name(relation)}")
+        conn.commit()
+
+
+def base_columns(url: str) -> str:
+    names = rows(
+        url,
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts'"
+        " AND table_name = 'audience_profile_base' AND column_name <> 'updated_at' ORDER BY ordinal_position",
+    )
+    return ", ".join(name for (name,) in names)
 
 
 @pytest.fixture(scope="module")
@@ -181,20 +223,45 @@ def steps(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             " WHERE anonymous_id = %s ORDER BY occurred_at",
             (VISITOR,),
         )
-        copy_aside(warehouse_url, "marts.audience_events")
+        compared = {**COMPARED, BASE_COLUMNS: base_columns(warehouse_url)}
+        copy_aside(warehouse_url, [*compared, *CHANGE_STATE])
+        logged = rows(
+            warehouse_url,
+            f"SELECT count(*) FILTER (WHERE profile_id IS NOT NULL), count(*) FILTER (WHERE profile_id IS NULL),"
+            f" (SELECT min(generation) FROM {CHANGE_STATE[1]}), max(generation) FROM {CHANGE_STATE[0]}",
+        )[0]
         last = step == INCREMENTS
-        dbt_full_refresh("path:models/intermediate/events audience_events" if last else "audience_events")
+        models = "audience_events " + " ".join(t.split(".")[1] for t in PROFILE_TABLES) + " audience_profile_base"
+        dbt_full_refresh(("path:models/intermediate/events " if last else "") + models)
         found.append(
-            {"step": step, "visitor": visitor, "compared": differing_rows(warehouse_url, "marts.audience_events")}
+            {
+                "step": step,
+                "visitor": visitor,
+                "logged": logged,
+                "compared": {
+                    relation: differing_rows(warehouse_url, relation, columns) for relation, columns in compared.items()
+                },
+            }
         )
+        restore(warehouse_url, CHANGE_STATE)
     yield found
 
 
 def test_every_step_equals_a_full_build_of_the_same_data(steps: list[dict]) -> None:
     for step in steps:
-        only_incremental, only_full, total = step["compared"]
-        assert total > 0
-        assert (step["step"], only_incremental, only_full) == (step["step"], 0, 0)
+        for relation, (only_incremental, only_full, total) in step["compared"].items():
+            assert total > 0, relation
+            assert (step["step"], relation, only_incremental, only_full) == (step["step"], relation, 0, 0)
+
+
+def test_the_profile_tables_read_only_the_changed_profiles(steps: list[dict]) -> None:
+    """Step 0 is a full build (the marker); each increment logged the profiles it changed under
+    a newer generation, which every per-profile table then read up to."""
+    (changed, markers, consumed, latest) = steps[0]["logged"]
+    assert (changed, markers, consumed) == (0, 1, latest)
+    for step in steps[1:]:
+        (changed, markers, consumed, latest) = step["logged"]
+        assert changed > 0 and consumed == latest > steps[0]["logged"][3], step
 
 
 def test_the_increments_touch_history(steps: list[dict], warehouse_url: str) -> None:

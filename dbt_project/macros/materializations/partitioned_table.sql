@@ -35,6 +35,9 @@
     created for each new month (named and indexed as a full build would, then attached); the
     rows named are deleted (partition-pruned on the partition column) and the new ones
     inserted. Months are never dropped: a month left empty keeps its empty partition.
+
+    `profile_change_log=true`: both builds log the profiles they change for the per-profile
+    tables downstream (macros/profile_changes.sql).
 -#}
 
 {% materialization partitioned_table, adapter='postgres' %}
@@ -175,6 +178,13 @@
     alter table {{ intermediate_relation }} rename to {{ adapter.quote(target_relation.identifier) }};
   {%- endcall %}
 
+  {#-- a full build: every profile changed (macros/profile_changes.sql) --#}
+  {%- if config.get('profile_change_log', false) %}
+  {% call statement('profile_changes') -%}
+    {{ record_profile_changes(target_relation, none, none, partition_column, []) }}
+  {%- endcall %}
+  {%- endif %}
+
   {{ run_hooks(post_hooks, inside_transaction=True) }}
 
   {% set should_revoke = should_revoke(existing_relation, full_refresh_mode=True) %}
@@ -259,6 +269,12 @@
   {%- for column in adapter.get_columns_in_relation(target_relation) -%}
     {%- do column_names.append(adapter.quote(column.name)) -%}
   {%- endfor -%}
+  {#-- the profiles whose rows change, logged before the old rows go (macros/profile_changes.sql) --#}
+  {%- if config.get('profile_change_log', false) %}
+  {% call statement('profile_changes') -%}
+    {{ record_profile_changes(target_relation, rows_relation, key, partition_column, column_names) }}
+  {%- endcall %}
+  {%- endif %}
   {% call statement('main') -%}
     delete from {{ target_relation }} as target
     using (select distinct _scope_id, _scope_occurred_at from {{ rows_relation }}) as scope

@@ -1,6 +1,6 @@
--- A table, one row per profile: cheap to keep, and unlike a view it survives the rebuild of
--- audience_events (which drops the views that depend on it).
-{{ config(materialized='table') }}
+-- An incremental table, one row per profile: an increment recomputes only the profiles whose
+-- events changed (macros/profile_changes.sql, docs/incremental.md §4).
+{{ config(**profile_table_config()) }}
 
 -- Basic info and location per profile, "latest known value wins": every value a source
 -- states about a person is an observation (profile, attribute, value, when, source); per
@@ -22,7 +22,7 @@ identify_calls as (
         nullif(btrim({{ json_text('properties', ['address', 'city']) }}), '') as city,
         nullif(btrim({{ json_text('properties', ['address', 'state']) }}), '') as state,
         nullif(btrim({{ json_text('properties', ['address', 'country']) }}), '') as country
-    from {{ ref('audience_events') }}
+    from {{ profile_events() }}
     where event_type = 'identify'
       and profile_id is not null
 ),
@@ -36,7 +36,7 @@ shopify_customers as (
         nullif(btrim({{ json_text('properties', ['customer', 'city']) }}), '') as city,
         nullif(btrim({{ json_text('properties', ['customer', 'province']) }}), '') as state,
         nullif(btrim({{ json_text('properties', ['customer', 'country_code']) }}), '') as country
-    from {{ ref('audience_events') }}
+    from {{ profile_events() }}
     where source_system = 'shopify'
       and profile_id is not null
       and {{ json_has_key('properties', 'customer') }}
@@ -47,7 +47,7 @@ social_handles as (
         profile_id,
         max(occurred_at) as occurred_at,
         {{ json_text('properties', 'handle') }} as handle
-    from {{ ref('audience_events') }}
+    from {{ profile_events() }}
     where source = 'social'
       and profile_id is not null
     group by profile_id, {{ json_text('properties', 'handle') }}
@@ -58,7 +58,7 @@ time_zones as (
         profile_id,
         max(occurred_at) as occurred_at,
         timezone
-    from {{ ref('audience_events') }}
+    from {{ profile_events() }}
     where timezone is not null
       and profile_id is not null
     group by profile_id, timezone

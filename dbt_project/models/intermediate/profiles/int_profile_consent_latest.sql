@@ -1,8 +1,8 @@
--- A table, one row per profile with a consent update (it survives the rebuild of
--- audience_events, which drops the views that depend on it): the latest
+-- An incremental table, one row per profile with a consent update (an increment recomputes
+-- the profiles whose events changed: macros/profile_changes.sql): the latest
 -- `Segment Consent Preference Updated` decides. grants_any: some category is granted (GDPR
 -- consent); refuses_all: every category is refused (do not track).
-{{ config(materialized='table') }}
+{{ config(**profile_table_config()) }}
 
 with
 
@@ -10,7 +10,7 @@ latest_update as (
     {{ first_row_per_group(
         'profile_id', 'occurred_at desc, id',
         "profile_id, occurred_at, " ~ json_get('properties', 'categoryPreferences') ~ " as preferences",
-        ref('audience_events'),
+        profile_events(),
         "event_type = 'segment_consent_preference_updated' and "
         ~ json_type(json_get('properties', 'categoryPreferences')) ~ " = 'object' and profile_id is not null"
     ) }}

@@ -1,18 +1,18 @@
--- A table, one row per profile with events (it survives the rebuild of audience_events, which
--- drops the views that depend on it): engagement, content and email counts from
+-- An incremental table, one row per profile with events (an increment recomputes the profiles
+-- whose events changed: macros/profile_changes.sql): engagement, content and email counts from
 -- audience_events. One grouped pass for the event counts; sessions the profile took part in
 -- (a shared device's session can hold events of the device's own profile and, once someone
 -- logs in, of that person) counted as distinct (profile, session) pairs; emails opened and
 -- clicked as distinct messages (a send's events share properties.message_key), without the
 -- opens SendGrid flags as machine-generated (mail privacy proxies).
-{{ config(materialized='table') }}
+{{ config(**profile_table_config()) }}
 
 with
 
 -- read three times, each inlined (a shared copy of every event would cost more than three reads)
 
 events as {{ cte_inlined() }} (
-    select * from {{ ref('audience_events') }}
+    select * from {{ profile_events() }}
     where profile_id is not null
 ),
 

@@ -1,7 +1,7 @@
--- A table, one row per profile with events (it survives the rebuild of audience_events, which
--- drops the views that depend on it): acquisition, the profile's first event (source, campaign,
+-- An incremental table, one row per profile with events (an increment recomputes the profiles
+-- whose events changed: macros/profile_changes.sql): acquisition, the profile's first event (source, campaign,
 -- when).
-{{ config(materialized='table') }}
+{{ config(**profile_table_config()) }}
 
 with
 
@@ -9,7 +9,7 @@ first_touch as (
     {{ first_row_per_group(
         'profile_id', 'occurred_at, id',
         'profile_id, source, campaign, occurred_at',
-        ref('audience_events'),
+        profile_events(),
         'profile_id is not null'
     ) }}
 )

@@ -1,6 +1,6 @@
--- A table, one row per profile: cheap to keep, and unlike a view it survives the rebuild of
--- audience_events (which drops the views that depend on it).
-{{ config(materialized='table') }}
+-- An incremental table, one row per profile: an increment recomputes only the profiles whose
+-- events changed (macros/profile_changes.sql, docs/incremental.md §4).
+{{ config(**profile_table_config()) }}
 
 -- What a profile is into, inferred from behaviour in one pass over audience_events. Every
 -- event gives weighted signals of three kinds; per profile the signals are summed and ranked
@@ -30,7 +30,7 @@ events as (
         source,
         page_url,
         properties
-    from {{ ref('audience_events') }}
+    from {{ profile_events() }}
     where profile_id is not null
 ),
 
@@ -88,7 +88,7 @@ event_signals as (
 
 purchases as (
     select profile_id, properties
-    from {{ ref('audience_events') }}
+    from {{ profile_events() }}
     where event_type = 'purchase'
       and profile_id is not null
 ),

@@ -1,13 +1,14 @@
--- A table, one row per profile with a purchase (it survives the rebuild of audience_events,
--- which drops the views that depend on it): orders, revenue and the last order time. Purchases
+-- An incremental table, one row per profile with a purchase (an increment recomputes the
+-- profiles whose events changed: macros/profile_changes.sql): orders, revenue and the last
+-- order time. Purchases
 -- only: cancelled, voided and refunded orders are other event types, and a Segment
 -- `Order Completed` has no revenue (the order counts once, as Shopify's).
-{{ config(materialized='table') }}
+{{ config(**profile_table_config()) }}
 
 with
 
 purchases as (
-    select * from {{ ref('audience_events') }}
+    select * from {{ profile_events() }}
     where event_type = 'purchase'
       and profile_id is not null
 ),

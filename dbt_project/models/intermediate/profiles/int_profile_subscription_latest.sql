@@ -1,9 +1,10 @@
--- A table, one row per profile with an explicit email subscription signal (it survives the
--- rebuild of audience_events, which drops the views that depend on it): the latest signal wins.
+-- An incremental table, one row per profile with an explicit email subscription signal (an
+-- increment recomputes the profiles whose events changed: macros/profile_changes.sql): the
+-- latest signal wins.
 -- Subscribes: Segment 'Email Subscribed', SendGrid group_resubscribe; unsubscribes: SendGrid
 -- unsubscribe, group_unsubscribe, spamreport, Segment 'Email Unsubscribed'. (Without any, the
 -- profile mart counts a delivered marketing campaign as subscribed since then.)
-{{ config(materialized='table') }}
+{{ config(**profile_table_config()) }}
 
 with
 
@@ -11,7 +12,7 @@ latest_signal as (
     {{ first_row_per_group(
         'profile_id', 'occurred_at desc, id',
         "profile_id, occurred_at, event_type in ('email_subscribed', 'email_group_resubscribe') as subscribes",
-        ref('audience_events'),
+        profile_events(),
         "event_type in ('email_subscribed', 'email_group_resubscribe', 'email_unsubscribe',"
         ~ " 'email_group_unsubscribe', 'email_spamreport', 'email_unsubscribed') and profile_id is not null"
     ) }}

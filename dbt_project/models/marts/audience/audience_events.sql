@@ -3,6 +3,7 @@
     partition_by='occurred_at',
     incremental=true,
     incremental_checkpoint='events_checkpoint_relations',
+    profile_change_log=true,
     named_indexes=[
         {'name': 'idx_audience_events_id', 'columns': ['id', 'occurred_at'], 'unique': true},
         {'name': 'idx_audience_events_profile', 'columns': ['profile_id']},
@@ -31,7 +32,7 @@
 -- the other columns are its new row, null when it is gone (docs/incremental.md).
 -- depends_on: {{ ref('int_events_from_segment') }} {{ ref('int_events_from_sendgrid') }}
 -- depends_on: {{ ref('int_events_from_shopify') }} {{ ref('int_events_from_store') }}
--- depends_on: {{ ref('int_events_from_social') }} {{ ref('int_identifiers_resolved') }}
+-- depends_on: {{ ref('int_events_from_social') }} {{ ref('int_identifiers_resolved') }} {{ ref('int_events_unioned') }}
 
 {%- set final_columns %}
         {{ deterministic_uuid("source_system || ':' || source_record_id") }} as id,

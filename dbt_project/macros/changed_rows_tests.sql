@@ -1,0 +1,72 @@
+{#-
+    Data tests that check what changed (docs/incremental.md §5). Every data test of the
+    project has `where: audience_changed_rows` (dbt_project.yml); this override of dbt's
+    `get_where_subquery` turns it into a filter for the tests that judge each row alone
+    (not_null, accepted_values, accepted_range, expression_is_true) in an incremental build:
+
+      audience_events                      rows of the profiles its last build changed (the
+                                           newest generation of the profile change log) and
+                                           rows without a profile; every row after a full build
+      a relation with a load_seq column    rows loaded after the last events checkpoint: the
+      (staging views over the raw tables,  rows this refresh brought (a staging view's filter
+      the typed events)                    reaches the raw table's load_seq index, so only the
+                                           new records' JSON is parsed)
+
+    Every other test (unique, relationships, aggregates) and every test of a --full-refresh
+    build reads the whole relation. Rows outside the filter were checked when they changed.
+-#}
+
+{% macro postgres__get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where == 'audience_changed_rows' -%}
+        {%- set where = changed_rows_predicate(relation) -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro row_local_tests() -%}
+    {{ return(['not_null', 'accepted_values', 'accepted_range', 'expression_is_true']) }}
+{%- endmacro %}
+
+{#- The filter of `relation` for this test, or none (every row). -#}
+{% macro changed_rows_predicate(relation) -%}
+    {%- if not execute or flags.FULL_REFRESH or relation is none or relation.identifier is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
+    {%- if test_name not in row_local_tests() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if relation.identifier == 'audience_events' -%}
+        {%- set log = profile_change_relations().log -%}
+        {%- if adapter.get_relation(log.database, log.schema, log.identifier) is none -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {%- set newest_sql -%}
+            select max(generation), bool_or(profile_id is null) from {{ log }}
+            where generation = (select max(generation) from {{ log }})
+        {%- endset -%}
+        {%- set newest = run_query(newest_sql).rows | first -%}
+        {%- if (newest | first) is none or (newest | last) -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {#-- on PostgreSQL both arms use the profile_id index of every partition (a bitmap OR) --#}
+        {{ return("(profile_id is null or " ~ profile_logged_in("generation = " ~ newest | first) ~ ")") }}
+    {%- endif -%}
+    {%- set checkpoint = events_checkpoint_relations()['load_seq'] -%}
+    {%- if adapter.get_relation(checkpoint.database, checkpoint.schema, checkpoint.identifier) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+    {%- if 'load_seq' not in columns -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("load_seq > (select coalesce(max(load_seq), -1) from " ~ checkpoint ~ ")") }}
+{%- endmacro %}
