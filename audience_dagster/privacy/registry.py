@@ -190,13 +190,13 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
         "identifiers_seen",
         typed_pairs=(TypedPair("identifier_type", "identifier_value"),),
     ),
-    PersonalTable("intermediate.int_profile_attributes_latest", "profile_attributes", profile_columns=("profile_id",)),
-    PersonalTable("intermediate.int_profile_interests_ranked", "profile_interests", profile_columns=("profile_id",)),
-    # the other per-profile tables over audience_events: kept between builds, each recomputing
-    # only the profiles whose events changed (docs/incremental.md §4), so erased here too
+    # the per-profile tables over audience_events: kept between builds, each recomputing only
+    # the profiles whose events changed (docs/incremental.md §4), so erased here
     *(
         PersonalTable(f"intermediate.int_profile_{name}", f"profile_{topic}", profile_columns=("profile_id",))
         for name, topic in (
+            ("attributes_latest", "attributes"),
+            ("interests_ranked", "interests"),
             ("consent_latest", "consent"),
             ("engagement_summarized", "engagement"),
             ("first_touch", "first_touch"),

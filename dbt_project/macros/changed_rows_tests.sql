@@ -16,7 +16,9 @@
     build reads the whole relation. Rows outside the filter were checked when they changed.
 -#}
 
-{% macro postgres__get_where_subquery(relation) -%}
+{#- default__: the root project's implementation comes before dbt's own for every adapter, so
+    `where: audience_changed_rows` means the same on every engine (nothing in it is PostgreSQL's). -#}
+{% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where == 'audience_changed_rows' -%}
         {%- set where = changed_rows_predicate(relation) -%}

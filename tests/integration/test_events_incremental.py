@@ -63,7 +63,7 @@ PROFILE_TABLES = [
 ]
 # relation -> the columns compared (audience_profile_base's updated_at is the build's now())
 COMPARED = {"marts.audience_events": "*", **dict.fromkeys(PROFILE_TABLES, "*")}
-BASE_COLUMNS = "marts.audience_profile_base"
+BASE = "marts.audience_profile_base"
 CHANGE_STATE = ("intermediate.audience_events_profile_changes", "intermediate.audience_events_profile_consumers")
 
 
@@ -223,7 +223,7 @@ def steps(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             " WHERE anonymous_id = %s ORDER BY occurred_at",
             (VISITOR,),
         )
-        compared = {**COMPARED, BASE_COLUMNS: base_columns(warehouse_url)}
+        compared = {**COMPARED, BASE: base_columns(warehouse_url)}
         copy_aside(warehouse_url, [*compared, *CHANGE_STATE])
         logged = rows(
             warehouse_url,
