@@ -38,14 +38,15 @@
 {%- endmacro %}
 
 {#- Called by the partitioned_table materialization of a model configured
-    `profile_change_log=true`, inside its transaction: before the incremental build's delete
-    (`rows_relation` holds `_scope_id`, `_scope_occurred_at` and the new rows), or after a
-    full build's swap (`rows_relation` none: the marker). -#}
-{% macro record_profile_changes(target_relation, rows_relation, key, partition_column, column_names) -%}
-    {{ return(adapter.dispatch('record_profile_changes', 'audience')(target_relation, rows_relation, key, partition_column, column_names)) }}
+    `profile_change_log=true`, inside its transaction: after an incremental build has written
+    its rows (`diff_relation` holds the rows that differed: `_old_profile_id` of the row
+    replaced, `profile_id` of the row written; either null when there is none), or after a
+    full build's swap (`diff_relation` none: the marker). -#}
+{% macro record_profile_changes(diff_relation) -%}
+    {{ return(adapter.dispatch('record_profile_changes', 'audience')(diff_relation)) }}
 {%- endmacro %}
-{% macro default__record_profile_changes(target_relation, rows_relation, key, partition_column, column_names) %}{{ engine_not_supported('record_profile_changes') }}{% endmacro %}
-{% macro postgres__record_profile_changes(target_relation, rows_relation, key, partition_column, column_names) -%}
+{% macro default__record_profile_changes(diff_relation) %}{{ engine_not_supported('record_profile_changes') }}{% endmacro %}
+{% macro postgres__record_profile_changes(diff_relation) -%}
     {%- set relations = profile_change_relations() -%}
     {%- set next_generation -%}
         (select greatest(
@@ -54,36 +55,15 @@
         ) + 1)
     {%- endset -%}
     {{ ensure_profile_change_tables() }};
-    {%- if rows_relation is none %}
+    {%- if diff_relation is none %}
     insert into {{ relations.log }} (generation, profile_id) select {{ next_generation }}, null;
     delete from {{ relations.log }} where generation < (select max(generation) from {{ relations.log }})
     {%- else %}
     insert into {{ relations.log }} (generation, profile_id)
-    with
-    scope as (
-        select distinct _scope_id, _scope_occurred_at from {{ rows_relation }}
-    ),
-    old_rows as (
-        select {% for name in column_names %}target.{{ name }}{{ ', ' if not loop.last }}{% endfor %}
-        from {{ target_relation }} as target
-        inner join scope
-            on target.{{ key }} = scope._scope_id
-            and target.{{ partition_column }} = scope._scope_occurred_at
-    ),
-    new_rows as (
-        select {{ column_names | join(', ') }} from {{ rows_relation }} where {{ key }} is not null
-    ),
-    changed as (
-        select old_rows.profile_id as old_profile_id, new_rows.profile_id as new_profile_id
-        from old_rows
-        full join new_rows on new_rows.{{ key }} = old_rows.{{ key }}
-        where row({% for name in column_names %}old_rows.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
-            is distinct from row({% for name in column_names %}new_rows.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
-    ),
-    profiles as (
-        select old_profile_id as profile_id from changed where old_profile_id is not null
+    with profiles as (
+        select _old_profile_id as profile_id from {{ diff_relation }} where _old_profile_id is not null
         union
-        select new_profile_id from changed where new_profile_id is not null
+        select profile_id from {{ diff_relation }} where profile_id is not null
     )
     select {{ next_generation }}, profile_id from profiles;
     analyze {{ relations.log }};

@@ -32,9 +32,11 @@
     `partitioned_is_incremental()` too): the model returns `_scope_id`, `_scope_occurred_at`
     (every row to replace) and the table's columns (the row's new values; all null when the
     row is gone). In one transaction: the rows go into a temporary table; a partition is
-    created for each new month (named and indexed as a full build would, then attached); the
-    rows named are deleted (partition-pruned on the partition column) and the new ones
-    inserted. Months are never dropped: a month left empty keeps its empty partition.
+    created for each new month (named and indexed as a full build would, then attached); each
+    row named is compared with its new row, column by column, and only the rows that differ
+    are written: the old one deleted (partition-pruned on the partition column), the new one
+    inserted. Re-deriving rows that come out the same costs reads, not writes (no dead tuples,
+    no index churn). Months are never dropped: a month left empty keeps its empty partition.
 
     `profile_change_log=true`: both builds log the profiles they change for the per-profile
     tables downstream (macros/profile_changes.sql).
@@ -181,7 +183,7 @@
   {#-- a full build: every profile changed (macros/profile_changes.sql) --#}
   {%- if config.get('profile_change_log', false) %}
   {% call statement('profile_changes') -%}
-    {{ record_profile_changes(target_relation, none, none, partition_column, []) }}
+    {{ record_profile_changes(none) }}
   {%- endcall %}
   {%- endif %}
 
@@ -269,19 +271,50 @@
   {%- for column in adapter.get_columns_in_relation(target_relation) -%}
     {%- do column_names.append(adapter.quote(column.name)) -%}
   {%- endfor -%}
-  {#-- the profiles whose rows change, logged before the old rows go (macros/profile_changes.sql) --#}
-  {%- if config.get('profile_change_log', false) %}
-  {% call statement('profile_changes') -%}
-    {{ record_profile_changes(target_relation, rows_relation, key, partition_column, column_names) }}
+  {#-- only the rows that differ are written: each row in scope is compared with its new row,
+       column by column (a full join on the key); `_old_*` name the row to delete, the
+       columns the row to insert (null key: none) --#}
+  {%- set diff_relation = make_temp_relation(target_relation, '__dbt_diff') -%}
+  {% call statement('diff_rows') -%}
+    create temporary table {{ diff_relation }} on commit drop as
+    with
+    scope as (
+        select distinct _scope_id, _scope_occurred_at from {{ rows_relation }}
+    ),
+    old_rows as (
+        select {% for name in column_names %}target.{{ name }}{{ ', ' if not loop.last }}{% endfor %}
+        from {{ target_relation }} as target
+        inner join scope
+            on target.{{ key }} = scope._scope_id
+            and target.{{ partition_column }} = scope._scope_occurred_at
+    ),
+    new_rows as (
+        select {{ column_names | join(', ') }} from {{ rows_relation }} where {{ key }} is not null
+    )
+    select
+        old_rows.{{ key }} as _old_key,
+        old_rows.{{ partition_column }} as _old_partition_value,
+        {{ 'old_rows.profile_id as _old_profile_id,' if config.get('profile_change_log', false) }}
+        {% for name in column_names %}new_rows.{{ name }}{{ ', ' if not loop.last }}{% endfor %}
+    from old_rows
+    full join new_rows on new_rows.{{ key }} = old_rows.{{ key }}
+    where row({% for name in column_names %}old_rows.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
+        is distinct from row({% for name in column_names %}new_rows.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
   {%- endcall %}
-  {%- endif %}
   {% call statement('main') -%}
     delete from {{ target_relation }} as target
-    using (select distinct _scope_id, _scope_occurred_at from {{ rows_relation }}) as scope
-    where target.{{ key }} = scope._scope_id
-      and target.{{ partition_column }} = scope._scope_occurred_at;
+    using {{ diff_relation }} as diff
+    where diff._old_key is not null
+      and target.{{ key }} = diff._old_key
+      and target.{{ partition_column }} = diff._old_partition_value;
     insert into {{ target_relation }} ({{ column_names | join(', ') }})
-    select {{ column_names | join(', ') }} from {{ rows_relation }}
+    select {{ column_names | join(', ') }} from {{ diff_relation }}
     where {{ key }} is not null
   {%- endcall %}
+  {#-- the profiles whose rows changed, for the per-profile tables (macros/profile_changes.sql) --#}
+  {%- if config.get('profile_change_log', false) %}
+  {% call statement('profile_changes') -%}
+    {{ record_profile_changes(diff_relation) }}
+  {%- endcall %}
+  {%- endif %}
 {%- endmacro %}
