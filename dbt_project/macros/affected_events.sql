@@ -4,16 +4,16 @@
     final select) ending in `sessionized` (their new rows) and `scope_keys` (every event to
     replace: source_system, source_record_id, occurred_at). docs/incremental.md has the why.
 
-      new_events           typed events past the checkpoint's load_seq (late ones included)
       changed_identifiers  identifiers whose profile, status or blocked flag differ from the
                            checkpoint's (merges, splits, new links, erasures, new junk)
-      touched_profiles     profiles of new events, old and new profiles of changed identifiers
-      touched_identifiers  changed ones, every identifier (then or now) of a touched profile,
-                           and those new events carry
-      seeds                every event carrying a touched identifier, and the new events
-      actor_candidates     Segment events sharing an anonymous id, device or user id with a
-                           seed; kept when their session actor is one a seed could have
-                           (so every actor in the scope has all its events)
+      consent_persons      persons (then and now) of consent updates new or carrying a changed
+                           identifier: their opt-out windows can change
+      seeds                new events (late ones included), events carrying a changed
+                           identifier, every event of a consent person
+      actor_bounds         per actor value of a seed: the latest time at or before its first
+                           change more than 30 minutes after every earlier event carrying it
+                           (a session boundary in the old build and the new one)
+      actor_candidates     Segment events of a seed's actor from the actor's bound on
       consent_rows         every consent update, resolved (consent windows need all of a
                            person's, not only the affected ones)
       superseded           store orders a new Shopify order now stands for
@@ -30,15 +30,11 @@
     ('device_id', 'events.device_id'),
     ('user_id', "nullif(btrim(events.user_id), '')"),
 ] %}
+{%- set checkpoint_identifiers = events_checkpoint_relations()['identifiers'] %}
 with
 
 watermark as (
     {{ events_checkpoint_load_seq() }}
-),
-
-new_events as (
-    select * from {{ unioned }}
-    where load_seq > (select load_seq from watermark)
 ),
 
 current_identifiers as (
@@ -53,9 +49,7 @@ previous_identifiers as (
 changed_identifiers as (
     select
         coalesce(current_identifiers.identifier_type, previous_identifiers.identifier_type) as identifier_type,
-        coalesce(current_identifiers.identifier_value, previous_identifiers.identifier_value) as identifier_value,
-        previous_identifiers.profile_id as previous_profile_id,
-        current_identifiers.profile_id as current_profile_id
+        coalesce(current_identifiers.identifier_value, previous_identifiers.identifier_value) as identifier_value
     from current_identifiers
     full join previous_identifiers
         on previous_identifiers.identifier_type = current_identifiers.identifier_type
@@ -65,30 +59,50 @@ changed_identifiers as (
        or current_identifiers.blocked is distinct from previous_identifiers.blocked
 ),
 
-new_resolved as (
-    {{ resolve_events('new_events', identifiers) }}
+consent_sources as (
+    select * from {{ unioned }}
+    where refuses_all_tracking is not null
 ),
 
-touched_profiles as (
-    select profile_id from new_resolved where profile_id is not null
-    union
-    select previous_profile_id from changed_identifiers where previous_profile_id is not null
-    union
-    select current_profile_id from changed_identifiers where current_profile_id is not null
+consent_rows as (
+    {{ resolve_events('consent_sources', identifiers) }}
 ),
 
-touched_identifiers as (
-    select identifier_type, identifier_value from changed_identifiers
+changed_consent_updates as (
+    select events.* from consent_sources as events
+    where events.load_seq > (select load_seq from watermark)
+    {%- for identifier_type, expression in carried %}
+       or {{ expression }} in (
+           select identifier_value from changed_identifiers where identifier_type = '{{ identifier_type }}'
+       )
+    {%- endfor %}
+),
+
+old_consent_updates as (
+    select * from changed_consent_updates
+    where load_seq <= (select load_seq from watermark)
+),
+
+consent_updates_now as (
+    {{ resolve_events('changed_consent_updates', identifiers) }}
+),
+
+consent_updates_then as (
+    {{ resolve_events('old_consent_updates', checkpoint_identifiers) }}
+),
+
+consent_persons as (
+    select {{ event_person_key() }} as person_key from consent_updates_now
     union
+    select {{ event_person_key() }} from consent_updates_then
+),
+
+consent_person_identifiers as (
     select identifier_type, identifier_value from current_identifiers
-    where profile_id in (select profile_id from touched_profiles)
+    where {{ cast_as('profile_id', 'text') }} in (select person_key from consent_persons)
     union
     select identifier_type, identifier_value from previous_identifiers
-    where profile_id in (select profile_id from touched_profiles)
-    {%- for identifier_type, expression in carried %}
-    union
-    select '{{ identifier_type }}', {{ expression }} from new_events as events where {{ expression }} is not null
-    {%- endfor %}
+    where {{ cast_as('profile_id', 'text') }} in (select person_key from consent_persons)
 ),
 
 seeds as (
@@ -97,18 +111,90 @@ seeds as (
     where events.load_seq > (select load_seq from watermark)
     {%- for identifier_type, expression in carried %}
        or {{ expression }} in (
-           select identifier_value from touched_identifiers where identifier_type = '{{ identifier_type }}'
+           select identifier_value from changed_identifiers where identifier_type = '{{ identifier_type }}'
        )
+       or {{ expression }} in (
+           select identifier_value from consent_person_identifiers where identifier_type = '{{ identifier_type }}'
+       )
+    {%- endfor %}
+       or 'anonymous_id:' || events.anonymous_id in (select person_key from consent_persons)
+),
+
+seed_actor_times as (
+    {%- for kind, expression in actor_values %}
+    select '{{ kind }}' as actor_kind, {{ expression }} as actor_value, occurred_at
+    from seeds as events
+    where events.source_system = 'segment' and {{ expression }} is not null
+    {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),
 
 seed_actor_values as (
-    {%- for kind, expression in actor_values %}
-    select '{{ kind }}' as actor_kind, {{ expression }} as actor_value
-    from seeds as events
-    where events.source_system = 'segment' and {{ expression }} is not null
-    {{ 'union' if not loop.last }}
+    -- a value blocked now and at the checkpoint is no event's actor
+    select seed_actor_times.actor_kind, seed_actor_times.actor_value, min(seed_actor_times.occurred_at) as changed_from
+    from seed_actor_times
+    left join current_identifiers as now_known
+        on now_known.identifier_type = seed_actor_times.actor_kind
+        and now_known.identifier_value = seed_actor_times.actor_value
+    left join previous_identifiers as then_known
+        on then_known.identifier_type = seed_actor_times.actor_kind
+        and then_known.identifier_value = seed_actor_times.actor_value
+    where not (coalesce(now_known.blocked, false) and coalesce(then_known.blocked, false))
+    group by seed_actor_times.actor_kind, seed_actor_times.actor_value
+),
+
+actor_rows as (
+    -- every Segment event carrying a seed's actor value, in any role: its key and time
+    select
+        events.source_record_id,
+        events.occurred_at,
+        {%- for kind, expression in actor_values %}
+        {{ expression }} as {{ kind }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ unioned }} as events
+    where events.source_system = 'segment'
+      and (
+        {%- for kind, expression in actor_values %}
+        {{ expression }} in (select actor_value from seed_actor_values where actor_kind = '{{ kind }}')
+        {{ 'or' if not loop.last }}
+        {%- endfor %}
+      )
+),
+
+actor_history as (
+    {%- for kind, _ in actor_values %}
+    select actor_rows.source_record_id, actor_rows.occurred_at, values.actor_kind, values.actor_value, values.changed_from
+    from actor_rows
+    inner join seed_actor_values as values
+        on values.actor_kind = '{{ kind }}' and values.actor_value = actor_rows.{{ kind }}
+    {{ 'union all' if not loop.last }}
     {%- endfor %}
+),
+
+actor_gaps as (
+    select
+        *,
+        lag(occurred_at) over (partition by actor_kind, actor_value order by occurred_at) as previous_at
+    from actor_history
+),
+
+actor_bounds as (
+    -- per actor value, the latest time at or before its first change that comes more than the
+    -- session gap after every earlier event carrying the value: a session starts there in the
+    -- old build and the new one, so sessions are recomputed from there on
+    select actor_kind || ':' || actor_value as session_actor, max(occurred_at) as recompute_from
+    from actor_gaps
+    where occurred_at <= changed_from
+      and (previous_at is null or occurred_at - previous_at > {{ interval_minutes(30) }})
+    group by actor_kind, actor_value
+),
+
+actor_scope as (
+    select distinct actor_history.source_record_id
+    from actor_history
+    inner join actor_bounds
+        on actor_bounds.session_actor = actor_history.actor_kind || ':' || actor_history.actor_value
+    where actor_history.occurred_at >= actor_bounds.recompute_from
 ),
 
 actor_candidates as (
@@ -119,12 +205,7 @@ actor_candidates as (
         and seeds.source_record_id = events.source_record_id
     where events.source_system = 'segment'
       and seeds.source_record_id is null
-      and (
-        {%- for kind, expression in actor_values %}
-        {{ expression }} in (select actor_value from seed_actor_values where actor_kind = '{{ kind }}')
-        {{ 'or' if not loop.last }}
-        {%- endfor %}
-      )
+      and events.source_record_id in (select source_record_id from actor_scope)
 ),
 
 scope_events as (
@@ -134,25 +215,16 @@ scope_events as (
 ),
 
 scope_resolved as (
-    {{ resolve_events('scope_events', identifiers) }}
-),
-
-scope_actors as (
-    select actor_kind || ':' || actor_value as session_actor from seed_actor_values
+    select *, {{ event_session_actor() }} as scope_actor
+    from ({{ resolve_events('scope_events', identifiers) }}) as resolved
 ),
 
 scope_kept as (
-    select * from scope_resolved
-    where is_seed or {{ event_session_actor() }} in (select session_actor from scope_actors)
-),
-
-consent_sources as (
-    select * from {{ unioned }}
-    where refuses_all_tracking is not null
-),
-
-consent_rows as (
-    {{ resolve_events('consent_sources', identifiers) }}
+    -- seeds, and every event of their actors from the actor's bound on
+    select scope_resolved.*
+    from scope_resolved
+    left join actor_bounds on actor_bounds.session_actor = scope_resolved.scope_actor
+    where scope_resolved.is_seed or scope_resolved.occurred_at >= actor_bounds.recompute_from
 ),
 
 consented as (
@@ -166,9 +238,10 @@ sessionized as (
 superseded as (
     select store.source_system, store.source_record_id, store.occurred_at
     from {{ store_orders }} as store
-    inner join new_events
+    inner join {{ unioned }} as new_events
         on new_events.source_system = 'shopify'
         and new_events.source_record_id = store.shopify_order_id
+    where new_events.load_seq > (select load_seq from watermark)
 ),
 
 scope_keys as (

@@ -137,7 +137,8 @@
 {%- endmacro %}
 
 {#- Sessions of `events` (consented): per actor, ordered by time, a new session after 30
-    minutes without an event. Every event of an actor must be in `events`. -#}
+    minutes without an event. Every event of an actor must be in `events`, or every one from a
+    session start on (the incremental build's actor bounds, macros/affected_events.sql). -#}
 {% macro sessionize_events(events) -%}
 {%- set inactivity = interval_minutes(30) %}
     with

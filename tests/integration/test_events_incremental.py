@@ -5,7 +5,9 @@ increments hold new people, returning people's new events, events of earlier mon
 late, identifies and orders linking history loaded before (a store order whose Shopify order
 arrives later), plus a hand-written visitor: anonymous pages in the base, a page 10 minutes
 after the last one in the first increment (the session continues across the boundary), an
-identify in the second that links the anonymous history, and an erasure before the third.
+identify in the second that links the anonymous history, and an erasure before the third; and
+a second visitor whose late calls reach far back: a page bridging two sessions, one at the same
+moment as an earlier page, a late opt-out, an opt-in and an identify (bridger_lines()).
 
 Each step loads the new files and runs the refresh job's assets up to audience_profile_base
 (ingest, dbt staging, identity, the events stage with the per-profile tables) on the embedded
@@ -47,6 +49,8 @@ PEOPLE = 150
 INCREMENTS = 3
 VISITOR = "anon-incremental-visitor"
 VISITOR_EMAIL = "late.linker@example.dev"
+BRIDGER = "anon-incremental-bridger"
+CONSENT = "Segment Consent Preference Updated"
 SOURCES = ("segment", "sendgrid", "shopify", "social", "historical_orders")
 EVENT_TABLES = [f"intermediate.int_events_from_{s}" for s in ("segment", "sendgrid", "shopify", "store", "social")]
 PROFILE_TABLES = [
@@ -87,7 +91,8 @@ def split_sample(folder: Path) -> list[dict[str, list[str]]]:
 
 
 def visitor_lines() -> list[list[str]]:
-    """The hand-written visitor's Segment calls, per step."""
+    """The hand-written visitors' Segment calls, per step."""
+    bridger = bridger_lines()
     base = [
         page("vis-1", "2026-06-02 09:00:00", VISITOR, path="/c/maps"),
         page("vis-2", "2026-06-02 09:20:00", VISITOR, path="/p/globe"),
@@ -101,7 +106,47 @@ def visitor_lines() -> list[list[str]]:
         # a late page of last month, inside the first session: it joins it
         page("vis-6", "2026-06-02 09:40:00", VISITOR, path="/p/compass"),
     ]
-    return [base, continues_session, identifies, []]
+    return [base + bridger[0], continues_session + bridger[1], identifies + bridger[2], bridger[3]]
+
+
+def consent(message_id: str, when: str, anonymous_id: str, analytics: bool) -> str:
+    preferences = {"Advertising": False, "Analytics": analytics}
+    return segment(
+        message_id,
+        "track",
+        when,
+        anonymous_id,
+        event=CONSENT,
+        properties={},
+        context={"consent": {"categoryPreferences": preferences}},
+    )
+
+
+def bridger_lines() -> list[list[str]]:
+    """A second visitor, anonymous until the last step, whose late calls change sessions and
+    consent far back in history: a page bridging two sessions, a page at the same moment as an
+    earlier one, an opt-out arriving late (dropping behaviour already built), an opt-in, then an
+    identify that moves the consent windows from the anonymous id to a profile."""
+    day = "2026-05-11"
+    return [
+        [
+            page("br-1", f"{day} 08:00:00", BRIDGER),
+            page("br-2", f"{day} 08:25:00", BRIDGER),
+            page("br-3", f"{day} 08:50:00", BRIDGER),  # 08:00-08:50, one session
+            page("br-4", f"{day} 10:00:00", BRIDGER),
+            page("br-5", f"{day} 10:40:00", BRIDGER),  # 40 minutes later: another session
+            page("br-9", "2026-05-20 12:00:00", BRIDGER),
+        ],
+        [
+            page("br-6", f"{day} 10:20:00", BRIDGER),  # late: br-4 and br-5 become one session
+            page("br-7", f"{day} 08:50:00", BRIDGER),  # the same moment as br-3
+        ],
+        [consent("br-8", f"{day} 08:30:00", BRIDGER, analytics=False)],  # late opt-out
+        [
+            consent("br-10", f"{day} 10:10:00", BRIDGER, analytics=True),  # opt back in
+            segment("br-11", "identify", "2026-05-21 08:00:00", BRIDGER, "user-bridger", traits={"email": "br@example.dev"}),
+        ],
+    ]
 
 
 def write_step(landing: Path, step: int, part: dict[str, list[str]], extra_segment: list[str]) -> None:
@@ -220,8 +265,8 @@ def steps(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         visitor = rows(
             warehouse_url,
             "SELECT source_record_id, profile_id, session_id FROM marts.audience_events"
-            " WHERE anonymous_id = %s ORDER BY occurred_at",
-            (VISITOR,),
+            " WHERE anonymous_id IN (%s, %s) ORDER BY occurred_at",
+            (VISITOR, BRIDGER),
         )
         compared = {**COMPARED, BASE: base_columns(warehouse_url)}
         copy_aside(warehouse_url, [*compared, *CHANGE_STATE])
@@ -274,7 +319,15 @@ def test_the_increments_touch_history(steps: list[dict], warehouse_url: str) -> 
     assert by_step[1]["vis-4"][1] == by_step[1]["vis-3"][1]  # 10 minutes later: same session
     assert by_step[2]["vis-6"][1] == by_step[2]["vis-1"][1]  # late, 20 minutes after vis-2
     assert by_step[2]["vis-1"][0] is not None and by_step[2]["vis-1"][0] == by_step[2]["vis-5"][0]
-    assert by_step[INCREMENTS] == {}
+    assert not any(record.startswith("vis-") for record in by_step[INCREMENTS])
+    # the bridger: a late page joins two sessions; an opt-out arriving late drops the behaviour
+    # after it; an opt-in brings back what follows it; an identify gives it all a profile
+    first = by_step[1]
+    assert first["br-4"][1] == first["br-6"][1] == first["br-5"][1] != first["br-3"][1] == first["br-7"][1]
+    assert {"br-3", "br-4", "br-5", "br-6", "br-7", "br-9"}.isdisjoint(by_step[2]) and {"br-2", "br-8"} <= set(by_step[2])
+    last = by_step[INCREMENTS]
+    assert {"br-5", "br-6", "br-9", "br-10", "br-11"} <= set(last) and {"br-3", "br-4"}.isdisjoint(last)
+    assert last["br-1"][0] is not None and last["br-1"][0] == last["br-11"][0]
     (superseded, counted) = rows(
         warehouse_url,
         """
