@@ -144,7 +144,9 @@ def bridger_lines() -> list[list[str]]:
         [consent("br-8", f"{day} 08:30:00", BRIDGER, analytics=False)],  # late opt-out
         [
             consent("br-10", f"{day} 10:10:00", BRIDGER, analytics=True),  # opt back in
-            segment("br-11", "identify", "2026-05-21 08:00:00", BRIDGER, "user-bridger", traits={"email": "br@example.dev"}),
+            segment(
+                "br-11", "identify", "2026-05-21 08:00:00", BRIDGER, "user-bridger", traits={"email": "br@example.dev"}
+            ),
         ],
     ]
 
@@ -324,7 +326,9 @@ def test_the_increments_touch_history(steps: list[dict], warehouse_url: str) -> 
     # after it; an opt-in brings back what follows it; an identify gives it all a profile
     first = by_step[1]
     assert first["br-4"][1] == first["br-6"][1] == first["br-5"][1] != first["br-3"][1] == first["br-7"][1]
-    assert {"br-3", "br-4", "br-5", "br-6", "br-7", "br-9"}.isdisjoint(by_step[2]) and {"br-2", "br-8"} <= set(by_step[2])
+    assert {"br-3", "br-4", "br-5", "br-6", "br-7", "br-9"}.isdisjoint(by_step[2]) and {"br-2", "br-8"} <= set(
+        by_step[2]
+    )
     last = by_step[INCREMENTS]
     assert {"br-5", "br-6", "br-9", "br-10", "br-11"} <= set(last) and {"br-3", "br-4"}.isdisjoint(last)
     assert last["br-1"][0] is not None and last["br-1"][0] == last["br-11"][0]
