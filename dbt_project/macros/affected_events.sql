@@ -23,8 +23,19 @@
     {{ deterministic_uuid(relation ~ ".source_system || ':' || " ~ relation ~ ".source_record_id") }}
 {%- endmacro %}
 
+{#- An event (`events`) carries one of the identifiers in `identifiers` (a CTE with
+    identifier_type, identifier_value). -#}
+{% macro carries_identifier_in(identifiers) -%}
+    (
+    {%- for identifier_type, expression in event_identifier_expressions('events') %}
+        {{ 'or ' if not loop.first }}{{ expression }} in (
+            select identifier_value from {{ identifiers }} where identifier_type = '{{ identifier_type }}'
+        )
+    {%- endfor %}
+    )
+{%- endmacro %}
+
 {% macro affected_events_sql(unioned, identifiers, store_orders) -%}
-{%- set carried = event_identifier_expressions('events') %}
 {%- set actor_values = [
     ('anonymous_id', "nullif(btrim(events.anonymous_id), '')"),
     ('device_id', 'events.device_id'),
@@ -71,11 +82,7 @@ consent_rows as (
 changed_consent_updates as (
     select events.* from consent_sources as events
     where events.load_seq > (select load_seq from watermark)
-    {%- for identifier_type, expression in carried %}
-       or {{ expression }} in (
-           select identifier_value from changed_identifiers where identifier_type = '{{ identifier_type }}'
-       )
-    {%- endfor %}
+       or {{ carries_identifier_in('changed_identifiers') }}
 ),
 
 old_consent_updates as (
@@ -109,14 +116,8 @@ seeds as (
     select events.*
     from {{ unioned }} as events
     where events.load_seq > (select load_seq from watermark)
-    {%- for identifier_type, expression in carried %}
-       or {{ expression }} in (
-           select identifier_value from changed_identifiers where identifier_type = '{{ identifier_type }}'
-       )
-       or {{ expression }} in (
-           select identifier_value from consent_person_identifiers where identifier_type = '{{ identifier_type }}'
-       )
-    {%- endfor %}
+       or {{ carries_identifier_in('changed_identifiers') }}
+       or {{ carries_identifier_in('consent_person_identifiers') }}
        or 'anonymous_id:' || events.anonymous_id in (select person_key from consent_persons)
 ),
 

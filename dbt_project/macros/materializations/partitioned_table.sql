@@ -282,7 +282,7 @@
         select distinct _scope_id, _scope_occurred_at from {{ rows_relation }}
     ),
     old_rows as (
-        select {% for name in column_names %}target.{{ name }}{{ ', ' if not loop.last }}{% endfor %}
+        select target.{{ column_names | join(', target.') }}
         from {{ target_relation }} as target
         inner join scope
             on target.{{ key }} = scope._scope_id
@@ -295,11 +295,11 @@
         old_rows.{{ key }} as _old_key,
         old_rows.{{ partition_column }} as _old_partition_value,
         {{ 'old_rows.profile_id as _old_profile_id,' if config.get('profile_change_log', false) }}
-        {% for name in column_names %}new_rows.{{ name }}{{ ', ' if not loop.last }}{% endfor %}
+        new_rows.{{ column_names | join(', new_rows.') }}
     from old_rows
     full join new_rows on new_rows.{{ key }} = old_rows.{{ key }}
-    where row({% for name in column_names %}old_rows.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
-        is distinct from row({% for name in column_names %}new_rows.{{ name }}{{ ', ' if not loop.last }}{% endfor %})
+    where row(old_rows.{{ column_names | join(', old_rows.') }})
+        is distinct from row(new_rows.{{ column_names | join(', new_rows.') }})
   {%- endcall %}
   {% call statement('main') -%}
     delete from {{ target_relation }} as target
