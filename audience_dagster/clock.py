@@ -59,3 +59,23 @@ def clock_run_config(as_of: datetime | None) -> dict[str, object]:
     if as_of is None:
         return {}
     return {"resources": {"clock": {"config": {"as_of": as_of.astimezone(UTC).isoformat()}}}}
+
+
+def last_tick(cron: str, as_of: datetime) -> datetime:
+    """A cron's latest tick at or before ``as_of`` (UTC)."""
+    # Dagster's own cron arithmetic (its schedules use it): the same ticks as a schedule's
+    from dagster._utils.schedules import get_latest_completed_cron_tick
+
+    return get_latest_completed_cron_tick(cron, as_of, "UTC")
+
+
+def cadence_due(fitted_as_of: datetime, cron: str, as_of: datetime) -> tuple[bool, str]:
+    """Whether something fitted as of ``fitted_as_of`` is refitted by a run as of ``as_of`` on the
+    cadence ``cron``, and why: a tick fell between the two clocks, or it was fitted as of a later
+    clock than the run's (a backfill must not use what saw its future)."""
+    if fitted_as_of > as_of:
+        return True, f"fitted as of {fitted_as_of.isoformat()}, later than this run's clock"
+    tick = last_tick(cron, as_of)
+    if fitted_as_of < tick:
+        return True, f"fitted as of {fitted_as_of.isoformat()}, before the tick {tick.isoformat()}"
+    return False, f"fitted as of {fitted_as_of.isoformat()}; refitted after the next tick of {cron!r}"

@@ -103,6 +103,7 @@ def _destination_asset(settings: Settings, slug: str, definition: DestinationDef
     return destination
 
 
+# the rows this build wrote (an update between fits writes the changed profiles' lists only)
 BOUGHT_RECOMMENDED = """
 SELECT count(*) FROM marts.recommendations AS r
 JOIN marts.audience_events AS e ON e.profile_id = r.profile_id AND e.event_type = 'purchase'
@@ -110,6 +111,7 @@ CROSS JOIN LATERAL jsonb_array_elements(
     CASE WHEN jsonb_typeof(e.properties -> 'products') = 'array' THEN e.properties -> 'products' ELSE '[]' END
 ) AS item
 WHERE r.item_type = 'product' AND item ->> 'product_id' = r.item_id AND e.occurred_at < r.computed_at
+  AND r.computed_at = %(as_of)s
 """
 
 
@@ -139,13 +141,17 @@ def _profile_assets(settings: Settings) -> list:
     )
     def recommendations(warehouse: WarehouseResource, clock: RunClock):
         """`marts.recommendations`: top products (and half as many content items) per profile,
-        item-to-item co-occurrence with a popularity fallback; never a product they bought."""
+        item-to-item co-occurrence with a popularity fallback; never a product they bought. The
+        model is fitted on the training cadence; in between, only the changed profiles' lists."""
         with warehouse.connection() as conn:
-            figures = build_recommendations(conn, clock.now, n)
+            figures = build_recommendations(conn, clock.now, n, settings.training_cron)
             with conn.cursor() as cur:
-                cur.execute(BOUGHT_RECOMMENDED)
+                cur.execute(BOUGHT_RECOMMENDED, {"as_of": clock.now})
                 bought = cur.fetchone()[0]
-        yield dg.MaterializeResult(metadata={"dagster/row_count": figures.pop("rows"), **figures})
+                cur.execute("SELECT count(*) FROM marts.recommendations")
+                total = cur.fetchone()[0]
+        figures["rows_written"] = figures.pop("rows")
+        yield dg.MaterializeResult(metadata={"dagster/row_count": total, **figures})
         yield dg.AssetCheckResult(
             check_name="no_bought_product_recommended",
             passed=bought == 0,

@@ -66,6 +66,14 @@ class ItemCooccurrence:
         self.popularity_ = people
         return self
 
+    @classmethod
+    def from_state(cls, similarity: sp.csr_matrix, popularity: np.ndarray) -> ItemCooccurrence:
+        """A model with the fitted state of an earlier :meth:`fit` (``similarity_``, ``popularity_``)."""
+        model = cls()
+        model.similarity_ = similarity.tocsr()
+        model.popularity_ = np.asarray(popularity, dtype=np.float32)
+        return model
+
     def recommend(self, history: sp.csr_matrix, exclude: sp.csr_matrix, n: int) -> Recommendations:
         """Top ``n`` items per row of ``history`` (profiles × items), never an item in ``exclude``.
 
@@ -94,12 +102,13 @@ class ItemCooccurrence:
 def _top_n_sparse(scores: sp.csr_matrix, n: int, out: Recommendations, offset: int) -> np.ndarray:
     """Write each row's ``n`` best (positive) entries into ``out``; how many each row got.
 
-    CSR entries are grouped by row already, so one float sort (the row, minus the value scaled
-    into (0, 1)) orders each row best first and leaves the row sequence as it was."""
+    One stable sort by (row, score descending) over sorted column indices: exact, and equal
+    scores rank by item index whichever chunk of profiles a row is scored in (an update of a few
+    profiles ranks exactly as a pass over all of them)."""
+    scores.sort_indices()
     counts = np.diff(scores.indptr)
     row = np.repeat(np.arange(scores.shape[0]), counts)
-    scale = float(scores.data.max(initial=0.0)) * 1.0001 + 1e-12
-    order = np.argsort(row - scores.data.astype(np.float64) / scale)
+    order = np.lexsort((-scores.data, row))
     pos = np.arange(row.size) - scores.indptr[row]
     top = pos < n
     picked = order[top]

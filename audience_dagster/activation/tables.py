@@ -16,6 +16,8 @@ PRIMARY_KEYS = {
     "marts.recommendations": "profile_id, item_type, rank",
     "marts.next_best_actions": "profile_id",
     "marts.price_offers": "profile_id",
+    "marts.recommendation_items": "item_type, position",
+    "marts.recommendation_neighbours": "item_type, item, neighbour",
 }
 
 

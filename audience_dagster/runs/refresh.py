@@ -11,6 +11,9 @@
    run of ``audience_refresh`` with one clock (``as_of``). Nothing new and nothing stale:
    nothing runs. ``--full`` (alias ``--all``) runs the job ``audience_full_rebuild`` instead:
    everything after the ingest pass, out of date or not (the same job the UI launches).
+   The prediction models are the exception to "stale → rebuilt": they retrain on the training
+   cadence (:mod:`audience_dagster.predictions.cadence`), and the refreshes in between score
+   with the promoted models.
 
 Before any of this, ``audience refresh`` / ``demo`` compare the stamp the last successful refresh
 left (:mod:`.stamp`): nothing it covers changed → "nothing new" without starting Dagster. Every
@@ -41,6 +44,8 @@ from audience_dagster.identity.keys import IDENTITY_MAP_KEY
 from audience_dagster.ingest.assets import ingest
 from audience_dagster.ingest.folders import LANDING_FOLDERS, landing_file_count
 from audience_dagster.ingest.keys import LOADED_FILES_KEY
+from audience_dagster.predictions.assets import MODELS_KEY
+from audience_dagster.predictions.cadence import training_due
 from audience_dagster.runs.lock import RefreshLock
 from audience_dagster.runs.orphans import fail_orphaned_runs, process_tags
 from audience_dagster.runs.progress import StageTime, stage_times
@@ -250,6 +255,8 @@ def run_refresh(settings: Settings, warehouse: Warehouse, options: RefreshOption
             if not ok:
                 return outcome
             job, selection, run_config = _rebuild_plan(defs, instance, warehouse.url, options, as_of)
+            if not options.rebuild_all:
+                selection = _on_cadence(selection, instance, settings, as_of, report)
             outcome.rebuilt = len(selection)
             if selection:
                 ok, run_id = _execute(job, instance, selection, tags, run_config, log_dir)
@@ -259,6 +266,18 @@ def run_refresh(settings: Settings, warehouse: Warehouse, options: RefreshOption
             if ok:  # what the next refresh compares with, to say "nothing new" without starting Dagster
                 stamp_after(settings, warehouse, before, outcome.run_ids)
     return outcome
+
+
+def _on_cadence(
+    selection: set[dg.AssetKey], instance: dg.DagsterInstance, settings: Settings, as_of: datetime, report: Report
+) -> set[dg.AssetKey]:
+    """The selection without the prediction models unless their training is due
+    (:func:`~audience_dagster.predictions.cadence.training_due`); the decision is reported."""
+    if MODELS_KEY not in selection:
+        return selection
+    due, why = training_due(instance, MODELS_KEY, settings.models_dir, settings.training_cron, as_of)
+    report(f"prediction models: {'retrain' if due else 'not retrained'} ({why})")
+    return selection if due else selection - {MODELS_KEY}
 
 
 def _rebuild_plan(
