@@ -32,6 +32,7 @@ def cmd_bench_refresh(args: argparse.Namespace) -> int:
         keep=args.keep,
         increments=args.increments,
         share=args.share,
+        training_cron=args.training_cron,
     )
     print(key_values(figures))
     return 0 if figures.get("failed") == 0 else 1
@@ -184,6 +185,12 @@ def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersA
     bench_refresh.add_argument("--increments", type=int, default=3, help="refreshes with new files after the no-op")
     bench_refresh.add_argument(
         "--share", type=float, default=0.01, help="the share of all events each increment adds (default 0.01)"
+    )
+    bench_refresh.add_argument(
+        "--training-cron",
+        default=None,
+        help="AUDIENCE_TRAINING_CRON for the refreshes (default: yearly, one day before the base ends, so the"
+        " increments measure refreshes between training ticks)",
     )
     bench_refresh.add_argument("--seed", type=int, default=7)
     bench_refresh.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -187,8 +187,24 @@ def describe_split(split: Split) -> tuple[str, dict[str, object]]:
     return "\n".join(lines), figures
 
 
+def between_ticks_cron(base_end: datetime | None) -> str:
+    """A yearly cron whose tick is one day before the base ends: the full build trains (never
+    trained), and no refresh of the bench (a few days at most) crosses a training tick."""
+    if base_end is None:
+        return "0 3 1 1 *"
+    tick = base_end - timedelta(days=1)
+    return f"{tick.minute} {tick.hour} {tick.day} {tick.month} *"
+
+
 def run_refresh_bench(
-    people: int, seed: int, workers: int, reuse: bool, keep: bool = False, increments: int = 3, share: float = 0.01
+    people: int,
+    seed: int,
+    workers: int,
+    reuse: bool,
+    keep: bool = False,
+    increments: int = 3,
+    share: float = 0.01,
+    training_cron: str | None = None,
 ) -> dict[str, object]:
     out, figures = bench_sample(people, seed, workers, reuse)
     url = bench_database_url()
@@ -198,17 +214,20 @@ def run_refresh_bench(
     split = split_landing(out / "landing", home / "split", increments=increments, share=share, seed=seed)
     described, split_figures = describe_split(split)
     print(described, file=sys.stderr)
+    base_end = datetime.fromtimestamp(split.cutoff, UTC).replace(microsecond=0) if split.figures else None
+    cron = training_cron or between_ticks_cron(base_end)
+    print(f"[bench] training cron: {cron}", file=sys.stderr)
     env = process_environment(
         {
             "DATABASE_URL": url,
             "AUDIENCE_HOME": str(home),
             "AUDIENCE_LANDING_DIR": str(split.landing),
             "AUDIENCE_MODELS_DIR": str(home / "models"),
+            "AUDIENCE_TRAINING_CRON": cron,
         }
     )
     env.pop("AUDIENCE_DATABASE_URL", None)
     env.pop("AUDIENCE_AS_OF", None)
-    base_end = datetime.fromtimestamp(split.cutoff, UTC).replace(microsecond=0) if split.figures else None
     runs: dict[str, dict] = {}
     stages: dict[str, dict[str, float]] = {}
 
