@@ -6,14 +6,15 @@ agree with a count made from the files themselves."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 
 from audience_dagster.bench.increments import LATE_LOOKBACK_SECONDS, TIME_FIELDS, deliver, record_time, split_landing
-from audience_dagster.bench.refresh import describe_split, stage_table
+from audience_dagster.bench.refresh import between_ticks_cron, describe_split, stage_table
+from audience_dagster.clock import cadence_due, last_tick
 from audience_dagster.ingest.landing import find_landing_files
 
 
@@ -122,3 +123,13 @@ def _records(root: Path, only: str | None = None):
             with path.open("rb") as handle:
                 for line in handle:
                     yield source, line
+
+
+@pytest.mark.parametrize(
+    "base_end", [datetime(2026, 11, 29, 19, 46, 10, tzinfo=UTC), datetime(2028, 3, 1, 0, 5, tzinfo=UTC)]
+)
+def test_the_bench_trains_at_the_full_build_and_not_in_the_increments(base_end: datetime) -> None:
+    cron = between_ticks_cron(base_end)
+    assert last_tick(cron, base_end) == base_end.replace(second=0) - timedelta(days=1)
+    for hours in (1, 52, 24 * 30):  # an increment's clock: trained as of the base's end, not due
+        assert cadence_due(base_end, cron, base_end + timedelta(hours=hours))[0] is False

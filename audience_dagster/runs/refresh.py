@@ -225,6 +225,15 @@ def _execute(
     return result.success, run_id
 
 
+def hold_storage_connections(instance: dg.DagsterInstance) -> None:
+    """Keep the instance's storage connections open for the refresh. dagster-postgres opens a new
+    connection for every event it stores (``NullPool``: a refresh stores thousands, each a
+    PostgreSQL backend started and ended); its webserver mode pools one connection per storage
+    (``optimize_for_webserver``), here without a statement timeout (0: a run's writes are never
+    cut short). Other storages (SQLite) ignore it."""
+    instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
+
+
 def run_refresh(settings: Settings, warehouse: Warehouse, options: RefreshOptions, report: Report = stderr):
     """Ingest, then rebuild what is stale (see the module docstring); a :class:`RefreshOutcome`."""
     from audience_dagster.definitions import defs
@@ -234,6 +243,7 @@ def run_refresh(settings: Settings, warehouse: Warehouse, options: RefreshOption
         wait=options.wait, timeout_seconds=options.wait_timeout_seconds, report=report
     ):
         instance = dg.DagsterInstance.get()
+        hold_storage_connections(instance)
         orphans = fail_orphaned_runs(instance)
         for run_id in orphans:
             report(f"run {run_id[:8]} was left in progress by a process that is gone: marked failed")
