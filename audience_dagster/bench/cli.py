@@ -165,19 +165,7 @@ def add_bench_commands(
     return _add_bench_parsers(sub), _add_eval_parsers(sub)
 
 
-def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
-    bench = sub.add_parser("bench", help="benchmarks (figures, never pass/fail)")
-    bench_sub = bench.add_subparsers(dest="bench", required=True)
-    bench_ingest = bench_sub.add_parser("ingest", help="generation and ingest throughput")
-    bench_ingest.add_argument("--people", type=int, default=100_000)
-    bench_ingest.add_argument("--seed", type=int, default=7)
-    bench_ingest.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    bench_ingest.add_argument(
-        "--reuse", action="store_true", help="reuse an existing generated sample (no generation figure)"
-    )
-    bench_ingest.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
-    bench_ingest.set_defaults(func=cmd_bench_ingest)
-
+def _add_bench_refresh_parser(bench_sub: argparse._SubParsersAction) -> None:
     bench_refresh = bench_sub.add_parser(
         "refresh", help="a full build, a refresh with nothing new, then refreshes that each add ~1%% new events"
     )
@@ -197,6 +185,22 @@ def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersA
     bench_refresh.add_argument("--reuse", action="store_true", help="reuse an existing generated sample")
     bench_refresh.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_refresh.set_defaults(func=cmd_bench_refresh)
+
+
+def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    bench = sub.add_parser("bench", help="benchmarks (figures, never pass/fail)")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    bench_ingest = bench_sub.add_parser("ingest", help="generation and ingest throughput")
+    bench_ingest.add_argument("--people", type=int, default=100_000)
+    bench_ingest.add_argument("--seed", type=int, default=7)
+    bench_ingest.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    bench_ingest.add_argument(
+        "--reuse", action="store_true", help="reuse an existing generated sample (no generation figure)"
+    )
+    bench_ingest.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    bench_ingest.set_defaults(func=cmd_bench_ingest)
+
+    _add_bench_refresh_parser(bench_sub)
 
     bench_identity = bench_sub.add_parser(
         "identity", help="identity solver on ~5M edges; warehouse identity rebuild and profile build"
