@@ -24,7 +24,7 @@ def warehouse_counts(url: str) -> dict[str, int]:
             " ('marts', 'audience_events'), ('marts', 'audience_profiles'), ('marts', 'profile_scores'),"
             " ('marts', 'predictions'), ('marts', 'micro_segments'), ('marts', 'segment_membership'),"
             " ('marts', 'cohort_membership'))"
-            " ORDER BY array_position(ARRAY['raw', 'staging', 'identity', 'marts'], table_schema::text), table_name"
+            " ORDER BY array_position(ARRAY['raw', 'identity', 'marts'], table_schema::text), table_name"
         )
         names = [row[0] for row in cur.fetchall() if not row[0].endswith("loaded_files")]
         counts: dict[str, int] = {}
