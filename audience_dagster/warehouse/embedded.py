@@ -62,11 +62,11 @@ def start_stopped_server(
     or is new (pgserver creates and starts new ones)."""
     from pgserver import PostgresServer
     from pgserver._commands import pg_ctl
-    from pgserver.utils import PostmasterInfo, find_suitable_socket_dir
+    from pgserver.utils import find_suitable_socket_dir
 
     if not (pgdata / "PG_VERSION").exists():
         return False
-    before = PostmasterInfo.read_from_pgdata(pgdata)
+    before = postmaster_info(pgdata)
     if before is not None and before.is_running() and before.status == "ready":
         return False
     log = pgdata / "log"
@@ -82,14 +82,24 @@ def start_stopped_server(
     return _wait_ready(pgdata, log, timeout_seconds, report, poll_seconds)
 
 
+def postmaster_info(pgdata: Path):
+    """The server's ``postmaster.pid`` as pgserver reads it, or None when there is none yet or it is
+    still being written: PostgreSQL writes it line by line while it starts, and pgserver's reader
+    raises on a file without its last (status) line."""
+    from pgserver.utils import PostmasterInfo
+
+    try:
+        return PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError):
+        return None
+
+
 def _wait_ready(
     pgdata: Path, log: Path, timeout_seconds: float, report: Callable[[str], None], poll_seconds: float
 ) -> bool:
-    from pgserver.utils import PostmasterInfo
-
     started = last_report = time.monotonic()
     while True:
-        info = PostmasterInfo.read_from_pgdata(pgdata)
+        info = postmaster_info(pgdata)
         if info is not None and info.is_running() and info.status == "ready":
             waited = time.monotonic() - started
             if waited > 5:
