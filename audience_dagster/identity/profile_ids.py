@@ -174,7 +174,13 @@ def _updated_registry(
             "current_profile_id": fresh.to_numpy(),
         }
     )
-    reg = pd.concat([reg, added], ignore_index=True) if len(reg) else added
+    if len(reg):
+        # the all-empty columns typed as the register's, so that concat keeps its dtypes (pandas
+        # would otherwise warn that a future version lets them decide the result's)
+        empty = ["merged_into", "retired_at"]
+        reg = pd.concat([reg, added.astype({c: reg[c].dtype for c in empty})], ignore_index=True)
+    else:
+        reg = added
     reg["current_profile_id"] = _current_ids(reg)
     return reg.reset_index(drop=True)
 

@@ -42,11 +42,8 @@
     ('user_id', "nullif(btrim(events.user_id), '')"),
 ] %}
 {%- set checkpoint_identifiers = events_checkpoint_relations()['identifiers'] %}
+{%- set watermark = events_checkpoint_load_seq() %}
 with
-
-watermark as (
-    {{ events_checkpoint_load_seq() }}
-),
 
 current_identifiers as (
     select identifier_type, identifier_value, profile_id, profile_status, blocked
@@ -81,13 +78,13 @@ consent_rows as (
 
 changed_consent_updates as (
     select events.* from consent_sources as events
-    where events.load_seq > (select load_seq from watermark)
+    where events.load_seq > {{ watermark }}
        or {{ carries_identifier_in('changed_identifiers') }}
 ),
 
 old_consent_updates as (
     select * from changed_consent_updates
-    where load_seq <= (select load_seq from watermark)
+    where load_seq <= {{ watermark }}
 ),
 
 consent_updates_now as (
@@ -115,7 +112,7 @@ consent_person_identifiers as (
 seeds as (
     select events.*
     from {{ unioned }} as events
-    where events.load_seq > (select load_seq from watermark)
+    where events.load_seq > {{ watermark }}
        or {{ carries_identifier_in('changed_identifiers') }}
        or {{ carries_identifier_in('consent_person_identifiers') }}
        or 'anonymous_id:' || events.anonymous_id in (select person_key from consent_persons)
@@ -242,7 +239,7 @@ superseded as (
     inner join {{ unioned }} as new_events
         on new_events.source_system = 'shopify'
         and new_events.source_record_id = store.shopify_order_id
-    where new_events.load_seq > (select load_seq from watermark)
+    where new_events.load_seq > {{ watermark }}
 ),
 
 scope_keys as (

@@ -70,5 +70,5 @@
     {%- if 'load_seq' not in columns -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return("load_seq > (select coalesce(max(load_seq), -1) from " ~ checkpoint ~ ")") }}
+    {{ return("load_seq > " ~ largest_load_seq(checkpoint)) }}
 {%- endmacro %}

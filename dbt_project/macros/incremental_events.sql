@@ -25,10 +25,23 @@
 
 {% macro past_load_watermark(column='load_seq') -%}
     {%- if is_incremental() -%}
-        {{ column }} > (select coalesce(max(load_seq), -1) from {{ this }})
+        {{ column }} > {{ largest_load_seq(this) }}
     {%- else -%}
         1 = 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- The largest load_seq in `relation` (-1 when it has none), read when the model compiles and
+    written into its SQL as a number. A number, not a subquery: the planner estimates
+    `load_seq > <subquery>` as a third of the table whatever the value (an unknown parameter), and
+    reads every raw row through the staging views; against a number it reads the load_seq index's
+    end and sees only the new rows (at 200k people an increment's int_events_from_segment took 40 s). -#}
+{% macro largest_load_seq(relation) -%}
+    {%- if not execute -%}
+        {{ return(-1) }}
+    {%- endif -%}
+    {%- set largest = run_query('select max(load_seq) from ' ~ relation).columns[0].values() | first -%}
+    {{ return(-1 if largest is none else largest | int) }}
 {%- endmacro %}
 
 {#- An incremental build of a partitioned_table model (config incremental=true): the table
@@ -66,14 +79,13 @@
     }) }}
 {%- endmacro %}
 
-{#- The checkpoint's watermark as a one-row query; -1 (everything is new) before the first. -#}
+{#- The checkpoint's watermark as a number (largest_load_seq); -1 (everything is new) before the first. -#}
 {% macro events_checkpoint_load_seq() -%}
     {%- set relation = events_checkpoint_relations()['load_seq'] -%}
     {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none -%}
-        select max(load_seq) as load_seq from {{ relation }}
-    {%- else -%}
-        select cast(-1 as bigint) as load_seq
+        {{ return(largest_load_seq(relation)) }}
     {%- endif -%}
+    {{ return(-1) }}
 {%- endmacro %}
 
 {#- The identifiers' resolution at the checkpoint; none before the first. -#}
