@@ -165,11 +165,26 @@ def add_bench_commands(
     return _add_bench_parsers(sub), _add_eval_parsers(sub)
 
 
+def _sample_arguments(parser: argparse.ArgumentParser, people: int, reuse_help: str | None = None) -> None:
+    """The options of a bench that generates a sample of ``people`` and loads it into a scratch
+    database: --people, --seed, --workers, --reuse (with ``reuse_help``, else none) and --keep."""
+    parser.add_argument("--people", type=int, default=people)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    if reuse_help:
+        parser.add_argument("--reuse", action="store_true", help=reuse_help)
+    _keep_argument(parser)
+
+
+def _keep_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+
+
 def _add_bench_refresh_parser(bench_sub: argparse._SubParsersAction) -> None:
     bench_refresh = bench_sub.add_parser(
         "refresh", help="a full build, a refresh with nothing new, then refreshes that each add ~1%% new events"
     )
-    bench_refresh.add_argument("--people", type=int, default=200_000)
+    _sample_arguments(bench_refresh, 200_000, "reuse an existing generated sample")
     bench_refresh.add_argument("--increments", type=int, default=3, help="refreshes with new files after the no-op")
     bench_refresh.add_argument(
         "--share", type=float, default=0.01, help="the share of all events each increment adds (default 0.01)"
@@ -180,10 +195,6 @@ def _add_bench_refresh_parser(bench_sub: argparse._SubParsersAction) -> None:
         help="AUDIENCE_TRAINING_CRON for the refreshes (default: yearly, one day before the base ends, so the"
         " increments measure refreshes between training ticks)",
     )
-    bench_refresh.add_argument("--seed", type=int, default=7)
-    bench_refresh.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    bench_refresh.add_argument("--reuse", action="store_true", help="reuse an existing generated sample")
-    bench_refresh.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_refresh.set_defaults(func=cmd_bench_refresh)
 
 
@@ -191,13 +202,7 @@ def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersA
     bench = sub.add_parser("bench", help="benchmarks (figures, never pass/fail)")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
     bench_ingest = bench_sub.add_parser("ingest", help="generation and ingest throughput")
-    bench_ingest.add_argument("--people", type=int, default=100_000)
-    bench_ingest.add_argument("--seed", type=int, default=7)
-    bench_ingest.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    bench_ingest.add_argument(
-        "--reuse", action="store_true", help="reuse an existing generated sample (no generation figure)"
-    )
-    bench_ingest.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    _sample_arguments(bench_ingest, 100_000, "reuse an existing generated sample (no generation figure)")
     bench_ingest.set_defaults(func=cmd_bench_ingest)
 
     _add_bench_refresh_parser(bench_sub)
@@ -205,12 +210,8 @@ def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersA
     bench_identity = bench_sub.add_parser(
         "identity", help="identity solver on ~5M edges; warehouse identity rebuild and profile build"
     )
-    bench_identity.add_argument("--people", type=int, default=1_000_000)
-    bench_identity.add_argument("--seed", type=int, default=7)
-    bench_identity.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    _sample_arguments(bench_identity, 1_000_000, "reuse an existing generated sample")
     bench_identity.add_argument("--solver-people", type=int, default=2_100_000, help="synthetic graph size")
-    bench_identity.add_argument("--reuse", action="store_true", help="reuse an existing generated sample")
-    bench_identity.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     bench_identity.add_argument("--drop-sample", action="store_true", help="delete the sample once ingested (disk)")
     bench_identity.add_argument(
         "--skip-downstream", action="store_true", help="stop after the identity rebuilds (no events/profiles build)"
@@ -220,18 +221,18 @@ def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersA
     bench_scores = bench_sub.add_parser("scores", help="every score for N profiles, set-based vs row-at-a-time")
     bench_scores.add_argument("--profiles", type=int, default=1_000_000)
     bench_scores.add_argument("--sample", type=int, default=2_000, help="profiles timed row-at-a-time")
-    bench_scores.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    _keep_argument(bench_scores)
     bench_scores.set_defaults(func=cmd_bench_scores)
 
     bench_predictions = bench_sub.add_parser("predictions", help="train and score every prediction for N profiles")
     bench_predictions.add_argument("--profiles", type=int, default=1_000_000)
-    bench_predictions.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    _keep_argument(bench_predictions)
     bench_predictions.set_defaults(func=cmd_bench_predictions)
 
     bench_segments = bench_sub.add_parser("segments", help="refresh every shipped segment over N profiles")
     bench_segments.add_argument("--profiles", type=int, default=1_000_000)
     bench_segments.add_argument("--events-per-profile", type=int, default=25, help="events topped up to N per profile")
-    bench_segments.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    _keep_argument(bench_segments)
     bench_segments.set_defaults(func=cmd_bench_segments)
 
     bench_collector = bench_sub.add_parser("collector", help="concurrent SDK-shaped clients posting batches, durable")
@@ -248,7 +249,7 @@ def _add_bench_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersA
         "--clients", type=int, nargs="+", default=[1, 4], help="concurrent clients, each in turn"
     )
     bench_profiles.add_argument("--port", type=int, default=0, help="default: a free port")
-    bench_profiles.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    _keep_argument(bench_profiles)
     bench_profiles.set_defaults(func=cmd_bench_profile_api)
     return bench_sub
 
@@ -280,6 +281,6 @@ def _add_eval_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAc
     )
     ev_robust.add_argument("--people", type=int, default=300)
     ev_robust.add_argument("--seed", type=int, default=11)
-    ev_robust.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    _keep_argument(ev_robust)
     ev_robust.set_defaults(func=cmd_eval_robustness)
     return ev_sub
