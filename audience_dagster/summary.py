@@ -15,8 +15,14 @@ def warehouse_counts(url: str) -> dict[str, int]:
     """Row counts of the raw tables and the quarantine, the identity map and registry, and the
     marts (events, profiles, scores, predictions, segments, cohorts) present. Not of the staging
     views: counting one parses the JSON of every raw row it reads (seconds per million rows, at
-    every refresh); each shows its raw table's rows of one kind."""
+    every refresh); each shows its raw table's rows of one kind. A raw table's count is the one
+    its triggers keep (``raw.row_counts``): a count(*) would read the largest tables whole."""
     with connection(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('raw.row_counts') IS NOT NULL")
+        kept: dict[str, int] = {}
+        if cur.fetchone()[0]:
+            cur.execute("SELECT table_name, row_count FROM raw.row_counts")
+            kept = {name: int(n) for name, n in cur.fetchall()}
         cur.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables"
             " WHERE (table_schema = 'raw' AND table_type = 'BASE TABLE')"
@@ -26,9 +32,12 @@ def warehouse_counts(url: str) -> dict[str, int]:
             " ('marts', 'cohort_membership'))"
             " ORDER BY array_position(ARRAY['raw', 'identity', 'marts'], table_schema::text), table_name"
         )
-        names = [row[0] for row in cur.fetchall() if not row[0].endswith("loaded_files")]
+        names = [row[0] for row in cur.fetchall() if row[0] not in ("raw.loaded_files", "raw.row_counts")]
         counts: dict[str, int] = {}
         for name in names:  # names come from the catalog, not from input
+            if name in kept:
+                counts[name] = kept[name]
+                continue
             cur.execute(f"SELECT count(*) FROM {name}")
             counts[name] = int(cur.fetchone()[0])
         return counts

@@ -12,7 +12,8 @@
       the typed events)                    reaches the raw table's load_seq index, so only the
                                            new records' JSON is parsed)
 
-    Every other test (unique, relationships, aggregates) and every test of a --full-refresh
+    A test with a filter of its own writes `where: "audience_changed_rows and <condition>"` to keep
+    both. Every other test (unique, relationships, aggregates) and every test of a --full-refresh
     build reads the whole relation. Rows outside the filter were checked when they changed.
 -#}
 
@@ -20,8 +21,14 @@
     `where: audience_changed_rows` means the same on every engine (nothing in it is PostgreSQL's). -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
+    {%- set prefix = 'audience_changed_rows and ' -%}
     {%- if where == 'audience_changed_rows' -%}
         {%- set where = changed_rows_predicate(relation) -%}
+    {%- elif where.startswith(prefix) -%}
+        {#-- a test's own filter on top of the changed rows: `audience_changed_rows and <condition>` --#}
+        {%- set changed = changed_rows_predicate(relation) -%}
+        {%- set own = where[prefix | length:] -%}
+        {%- set where = '(' ~ changed ~ ') and (' ~ own ~ ')' if changed else own -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}
@@ -47,20 +54,12 @@
         {{ return(none) }}
     {%- endif -%}
     {%- if relation.identifier == 'audience_events' -%}
-        {%- set log = profile_change_relations().log -%}
-        {%- if adapter.get_relation(log.database, log.schema, log.identifier) is none -%}
-            {{ return(none) }}
-        {%- endif -%}
-        {%- set newest_sql -%}
-            select max(generation), bool_or(profile_id is null) from {{ log }}
-            where generation = (select max(generation) from {{ log }})
-        {%- endset -%}
-        {%- set newest = run_query(newest_sql).rows | first -%}
-        {%- if (newest | first) is none or (newest | last) -%}
+        {%- set newest = newest_profile_generation() -%}
+        {%- if newest is none -%}
             {{ return(none) }}
         {%- endif -%}
         {#-- on PostgreSQL both arms use the profile_id index of every partition (a bitmap OR) --#}
-        {{ return("(profile_id is null or " ~ profile_logged_in("generation = " ~ newest | first) ~ ")") }}
+        {{ return("(profile_id is null or " ~ profile_logged_in("generation = " ~ newest) ~ ")") }}
     {%- endif -%}
     {%- set checkpoint = events_checkpoint_relations()['load_seq'] -%}
     {%- if adapter.get_relation(checkpoint.database, checkpoint.schema, checkpoint.identifier) is none -%}
@@ -71,4 +70,37 @@
         {{ return(none) }}
     {%- endif -%}
     {{ return("load_seq > " ~ largest_load_seq(checkpoint)) }}
+{%- endmacro %}
+
+{#- The newest generation of the profile change log when it names profiles (audience_events'
+    last build was an incremental one); none when the log is missing, empty, or its newest
+    generation is a full build's (a null profile_id). -#}
+{% macro newest_profile_generation() -%}
+    {%- set log = profile_change_relations().log -%}
+    {%- if not execute or adapter.get_relation(log.database, log.schema, log.identifier) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set newest_sql -%}
+        select max(generation), bool_or(profile_id is null) from {{ log }}
+        where generation = (select max(generation) from {{ log }})
+    {%- endset -%}
+    {%- set newest = run_query(newest_sql).rows | first -%}
+    {%- if (newest | first) is none or (newest | last) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(newest | first) }}
+{%- endmacro %}
+
+{#- matches_aggregate in an incremental build: the profiles audience_events' last build changed,
+    as a predicate on `column` (a profile id); none (every key) otherwise. A key outside it has
+    the events and the row it had when it was last checked. -#}
+{% macro changed_profiles_key_predicate(column) -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set newest = newest_profile_generation() -%}
+    {%- if newest is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(profile_logged_in("generation = " ~ newest, column)) }}
 {%- endmacro %}

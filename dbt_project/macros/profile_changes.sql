@@ -124,15 +124,15 @@
 {%- endmacro %}
 
 {#- `profile_id` is one of the log's rows matching `where`. -#}
-{% macro profile_logged_in(where) -%}
-    {{ return(adapter.dispatch('profile_logged_in', 'audience')(where)) }}
+{% macro profile_logged_in(where, column='profile_id') -%}
+    {{ return(adapter.dispatch('profile_logged_in', 'audience')(where, column)) }}
 {%- endmacro %}
-{% macro default__profile_logged_in(where) -%}
-    profile_id in (select profile_id from {{ profile_change_relations().log }} where {{ where }})
+{% macro default__profile_logged_in(where, column) -%}
+    {{ column }} in (select profile_id from {{ profile_change_relations().log }} where {{ where }})
 {%- endmacro %}
 {#- = any(array(…)): the list is read once and each partition's profile_id index looks it up -#}
-{% macro postgres__profile_logged_in(where) -%}
-    profile_id = any(array(select distinct profile_id from {{ profile_change_relations().log }} where {{ where }}))
+{% macro postgres__profile_logged_in(where, column) -%}
+    {{ column }} = any(array(select distinct profile_id from {{ profile_change_relations().log }} where {{ where }}))
 {%- endmacro %}
 
 {#- audience_events as a consumer reads it: all of it in a full build, the changed profiles'

@@ -2,7 +2,8 @@
     A column of a model (one row per key) equals an aggregate of another relation grouped by
     the same key, for every key on either side: set-based, one grouped pass and one join.
     A key missing from the model, or a value that differs, fails. Keys with no rows in `of`
-    must hold `default`.
+    must hold `default`. In an incremental build whose key is a profile id, only the profiles
+    audience_events' last build changed are compared (`changed_profiles_key_predicate`).
 
         columns:
           - name: total_orders
@@ -15,12 +16,17 @@
                     filter: "event_type = 'purchase'"
 -#}
 {% test matches_aggregate(model, column_name, of, key, expression, filter=none, model_key="id", default=0) %}
+    {#-- an incremental build checks the keys it changed (macros/changed_rows_tests.sql) --#}
+    {%- set changed_keys = changed_profiles_key_predicate(key) if key == 'profile_id' else none %}
 
     with
 
     model_values as (
         select {{ model_key }} as key, {{ column_name }} as value
         from {{ model }}
+        {%- if changed_keys %}
+        where {{ changed_profiles_key_predicate(model_key) }}
+        {%- endif %}
     ),
 
     aggregates as (
@@ -29,6 +35,9 @@
         where {{ key }} is not null
         {%- if filter %}
           and ({{ filter }})
+        {%- endif %}
+        {%- if changed_keys %}
+          and {{ changed_keys }}
         {%- endif %}
         group by {{ key }}
     ),
