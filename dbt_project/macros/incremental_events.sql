@@ -40,7 +40,7 @@
     {%- if not execute -%}
         {{ return(-1) }}
     {%- endif -%}
-    {%- set largest = run_query('select max(load_seq) from ' ~ relation).columns[0].values() | first -%}
+    {%- set largest = run_query('select max(load_seq) from ' ~ relation).rows | first | first -%}
     {{ return(-1 if largest is none else largest | int) }}
 {%- endmacro %}
 
