@@ -92,9 +92,9 @@
 {%- endmacro %}
 
 {#- matches_aggregate in an incremental build: the profiles audience_events' last build changed,
-    as a predicate on `column` (a profile id); none (every key) otherwise. A key outside it has
-    the events and the row it had when it was last checked. -#}
-{% macro changed_profiles_key_predicate(column) -%}
+    as a predicate on each of `columns` (profile ids), read from the log once; none (every key)
+    otherwise. A key outside it has the events and the row it had when it was last checked. -#}
+{% macro changed_profiles_key_predicates(columns) -%}
     {%- if not execute or flags.FULL_REFRESH -%}
         {{ return(none) }}
     {%- endif -%}
@@ -102,5 +102,9 @@
     {%- if newest is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return(profile_logged_in("generation = " ~ newest, column)) }}
+    {%- set predicates = [] -%}
+    {%- for column in columns -%}
+        {%- do predicates.append(profile_logged_in("generation = " ~ newest, column)) -%}
+    {%- endfor -%}
+    {{ return(predicates) }}
 {%- endmacro %}

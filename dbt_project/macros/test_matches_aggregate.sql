@@ -3,7 +3,7 @@
     the same key, for every key on either side: set-based, one grouped pass and one join.
     A key missing from the model, or a value that differs, fails. Keys with no rows in `of`
     must hold `default`. In an incremental build whose key is a profile id, only the profiles
-    audience_events' last build changed are compared (`changed_profiles_key_predicate`).
+    audience_events' last build changed are compared (`changed_profiles_key_predicates`).
 
         columns:
           - name: total_orders
@@ -17,15 +17,15 @@
 -#}
 {% test matches_aggregate(model, column_name, of, key, expression, filter=none, model_key="id", default=0) %}
     {#-- an incremental build checks the keys it changed (macros/changed_rows_tests.sql) --#}
-    {%- set changed_keys = changed_profiles_key_predicate(key) if key == 'profile_id' else none %}
+    {%- set changed = changed_profiles_key_predicates([model_key, key]) if key == 'profile_id' else none %}
 
     with
 
     model_values as (
         select {{ model_key }} as key, {{ column_name }} as value
         from {{ model }}
-        {%- if changed_keys %}
-        where {{ changed_profiles_key_predicate(model_key) }}
+        {%- if changed %}
+        where {{ changed | first }}
         {%- endif %}
     ),
 
@@ -36,8 +36,8 @@
         {%- if filter %}
           and ({{ filter }})
         {%- endif %}
-        {%- if changed_keys %}
-          and {{ changed_keys }}
+        {%- if changed %}
+          and {{ changed | last }}
         {%- endif %}
         group by {{ key }}
     ),
