@@ -106,10 +106,13 @@ def read_edges(conn: psycopg2.extensions.connection) -> pd.DataFrame:
 
 
 def read_identifiers(conn: psycopg2.extensions.connection) -> pd.DataFrame:
-    """Every identifier any record carries (the graph's nodes), pulled with one COPY."""
+    """Every identifier any record carries (the graph's nodes), pulled with one COPY: one row per
+    identifier and region (the table keeps an alias's previousId apart, by origin)."""
     return copy_out(
         conn,
-        f"SELECT identifier_type, identifier_value, region, first_seen_at, last_seen_at FROM {IDENTIFIERS_TABLE}",
+        "SELECT identifier_type, identifier_value, region, min(first_seen_at) AS first_seen_at,"
+        f" max(last_seen_at) AS last_seen_at FROM {IDENTIFIERS_TABLE} GROUP BY identifier_type, identifier_value,"
+        " region",
     )
 
 

@@ -50,6 +50,7 @@ INCREMENTS = 3
 VISITOR = "anon-incremental-visitor"
 VISITOR_EMAIL = "late.linker@example.dev"
 BRIDGER = "anon-incremental-bridger"
+ALIASED = "anon-incremental-aliased"
 CONSENT = "Segment Consent Preference Updated"
 SOURCES = ("segment", "sendgrid", "shopify", "social", "historical_orders")
 EVENT_TABLES = [f"intermediate.int_events_from_{s}" for s in ("segment", "sendgrid", "shopify", "store", "social")]
@@ -65,8 +66,17 @@ PROFILE_TABLES = [
         "subscription_latest",
     )
 ]
-# relation -> the columns compared (audience_profile_base's updated_at is the build's now())
-COMPARED = {"marts.audience_events": "*", **dict.fromkeys(PROFILE_TABLES, "*")}
+IDENTITY_TABLES = ["intermediate.int_identity_edges", "intermediate.int_identity_identifiers"]
+# relation -> the columns compared (audience_profile_base's updated_at is the build's now(); the
+# identity tables' load_seq is the largest they aggregate, which an erasure can leave behind)
+COMPARED = {
+    "marts.audience_events": "*",
+    **dict.fromkeys(PROFILE_TABLES, "*"),
+    "intermediate.int_identity_edges": "left_type, left_value, right_type, right_value, right_region, edge_source,"
+    " first_seen_at, last_seen_at, observations",
+    "intermediate.int_identity_identifiers": "identifier_type, identifier_value, region, origin, first_seen_at,"
+    " last_seen_at, observations",
+}
 BASE = "marts.audience_profile_base"
 CHANGE_STATE = ("intermediate.audience_events_profile_changes", "intermediate.audience_events_profile_consumers")
 
@@ -98,7 +108,12 @@ def visitor_lines() -> list[list[str]]:
         page("vis-2", "2026-06-02 09:20:00", VISITOR, path="/p/globe"),
         page("vis-3", "2026-07-15 18:00:00", VISITOR, path="/"),
     ]
-    continues_session = [page("vis-4", "2026-07-15 18:10:00", VISITOR, path="/p/atlas")]
+    # an alias whose previousId the next step shows to be a user id: the identity tables retype it
+    alias = segment("al-1", "alias", "2026-07-01 10:00:00", ALIASED, "user-alias-new", previousId="user-alias-old")
+    continues_session = [
+        page("vis-4", "2026-07-15 18:10:00", VISITOR, path="/p/atlas"),
+        page("al-2", "2026-06-20 10:00:00", ALIASED, "user-alias-old"),
+    ]
     identifies = [
         segment(
             "vis-5", "identify", "2026-07-20 08:00:00", VISITOR, "user-late-linker", traits={"email": VISITOR_EMAIL}
@@ -106,7 +121,7 @@ def visitor_lines() -> list[list[str]]:
         # a late page of last month, inside the first session: it joins it
         page("vis-6", "2026-06-02 09:40:00", VISITOR, path="/p/compass"),
     ]
-    return [base + bridger[0], continues_session + bridger[1], identifies + bridger[2], bridger[3]]
+    return [base + [alias] + bridger[0], continues_session + bridger[1], identifies + bridger[2], bridger[3]]
 
 
 def consent(message_id: str, when: str, anonymous_id: str, analytics: bool) -> str:
@@ -270,6 +285,13 @@ def steps(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             " WHERE anonymous_id IN (%s, %s) ORDER BY occurred_at",
             (VISITOR, BRIDGER),
         )
+        alias_types = rows(
+            warehouse_url,
+            "SELECT right_type FROM intermediate.int_identity_edges WHERE edge_source = 'segment.alias'"
+            " AND left_value = 'user-alias-new' UNION ALL SELECT identifier_type"
+            " FROM intermediate.int_identity_identifiers WHERE identifier_value = 'user-alias-old'"
+            " AND origin = 'alias_previous_id'",
+        )
         compared = {**COMPARED, BASE: base_columns(warehouse_url)}
         copy_aside(warehouse_url, [*compared, *CHANGE_STATE])
         logged = rows(
@@ -278,12 +300,13 @@ def steps(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             f" (SELECT min(generation) FROM {CHANGE_STATE[1]}), max(generation) FROM {CHANGE_STATE[0]}",
         )[0]
         last = step == INCREMENTS
-        models = "audience_events " + " ".join(t.split(".")[1] for t in PROFILE_TABLES) + " audience_profile_base"
+        models = " ".join(t.split(".")[1] for t in [*IDENTITY_TABLES, "marts.audience_events", *PROFILE_TABLES, BASE])
         dbt_full_refresh(("path:models/intermediate/events " if last else "") + models)
         found.append(
             {
                 "step": step,
                 "visitor": visitor,
+                "alias_types": sorted(kind for (kind,) in alias_types),
                 "logged": logged,
                 "compared": {
                     relation: differing_rows(warehouse_url, relation, columns) for relation, columns in compared.items()
@@ -343,6 +366,8 @@ def test_the_increments_touch_history(steps: list[dict], warehouse_url: str) -> 
         (str(ORDER_ID), str(ORDER_ID)),
     )[0]
     assert (superseded, counted) == (1, 1)  # the order counts once, as Shopify's
+    # an alias's previousId, anonymous until a later record names it as a user id: retyped
+    assert [step["alias_types"] for step in steps[:2]] == [["anonymous_id"] * 2, ["user_id"] * 2]
 
 
 def test_late_events_land_in_their_months_partition(steps: list[dict], warehouse_url: str) -> None:

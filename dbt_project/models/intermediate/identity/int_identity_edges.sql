@@ -1,4 +1,9 @@
-{{ config(materialized='table') }}
+{{ config(**identity_graph_config(
+    key_columns=['left_type', 'left_value', 'right_type', 'right_value', 'right_region', 'edge_source'],
+    nullable_key='right_region',
+    retype={'condition': "edge_source = 'segment.alias'", 'type': 'right_type', 'value': 'right_value'},
+    lookup_columns=['left_value', 'right_value'],
+)) }}
 
 -- Every pair of identifiers the data proves belong together, one row per distinct pair, evidence
 -- kind and phone country context. Values are trimmed; emails lower-cased; handles become
@@ -6,43 +11,46 @@
 -- (right_region). Junk values are NOT filtered here: identity resolution blocks them, normalises
 -- emails and phones, and says why. Every link of a message is built whatever its user id holds,
 -- so a junk user id (blocked later) behaves as an absent one.
+-- Incremental: new staging rows merged into the stored ones (macros/incremental_identity.sql).
+
+{%- set watermark = identity_graph_watermark() %}
 
 with
 
 identifies as (
-    select * from {{ ref('stg_segment__identifies') }}
+    select * from {{ ref('stg_segment__identifies') }} where {{ identity_graph_window() }}
 ),
 
 aliases as (
-    select * from {{ ref('stg_segment__aliases') }}
+    select * from {{ ref('stg_segment__aliases') }} where {{ identity_graph_window() }}
 ),
 
 tracks as (
-    select * from {{ ref('stg_segment__tracks') }}
+    select * from {{ ref('stg_segment__tracks') }} where {{ identity_graph_window() }}
 ),
 
 pages as (
-    select * from {{ ref('stg_segment__pages') }}
+    select * from {{ ref('stg_segment__pages') }} where {{ identity_graph_window() }}
 ),
 
 screens as (
-    select * from {{ ref('stg_segment__screens') }}
+    select * from {{ ref('stg_segment__screens') }} where {{ identity_graph_window() }}
 ),
 
 orders as (
-    select * from {{ ref('stg_shopify__orders') }}
+    select * from {{ ref('stg_shopify__orders') }} where {{ identity_graph_window() }}
 ),
 
 historical_orders as (
-    select * from {{ ref('stg_store__historical_orders') }}
+    select * from {{ ref('stg_store__historical_orders') }} where {{ identity_graph_window() }}
 ),
 
 email_events as (
-    select * from {{ ref('stg_sendgrid__events') }}
+    select * from {{ ref('stg_sendgrid__events') }} where {{ identity_graph_window() }}
 ),
 
 social as (
-    select * from {{ ref('stg_social__engagements') }}
+    select * from {{ ref('stg_social__engagements') }} where {{ identity_graph_window() }}
 ),
 
 -- the country a phone number is written in: the identify's address, else its locale's region
@@ -57,28 +65,25 @@ identify_regions as (
 ),
 
 web_activity as (
-    select anonymous_id, user_id, device_id, occurred_at from tracks
+    select anonymous_id, user_id, device_id, occurred_at, load_seq from tracks
     union all
-    select anonymous_id, user_id, device_id, occurred_at from pages
+    select anonymous_id, user_id, device_id, occurred_at, load_seq from pages
     union all
-    select anonymous_id, user_id, device_id, occurred_at from screens
+    select anonymous_id, user_id, device_id, occurred_at, load_seq from screens
     union all
-    select anonymous_id, user_id, device_id, occurred_at from identifies
+    select anonymous_id, user_id, device_id, occurred_at, load_seq from identifies
 ),
 
--- alias.previousId is a user id when the value is seen as a user id anywhere, else an anonymous id
+-- alias.previousId is a user id when any record carries the value as one (int_identity_identifiers)
 alias_previous_ids as (
     select distinct previous_id from aliases where previous_id is not null
 ),
 
 previous_user_ids as (
-    select web_activity.user_id as previous_id
-    from web_activity
-    inner join alias_previous_ids on web_activity.user_id = alias_previous_ids.previous_id
-    union
-    select aliases.user_id
-    from aliases
-    inner join alias_previous_ids on aliases.user_id = alias_previous_ids.previous_id
+    select identifiers.identifier_value as previous_id
+    from {{ ref('int_identity_identifiers') }} as identifiers
+    inner join alias_previous_ids on identifiers.identifier_value = alias_previous_ids.previous_id
+    where identifiers.identifier_type = 'user_id' and identifiers.origin = 'record'
 ),
 
 typed_aliases as (
@@ -86,7 +91,8 @@ typed_aliases as (
         aliases.user_id,
         aliases.previous_id,
         case when previous_user_ids.previous_id is null then 'anonymous_id' else 'user_id' end as previous_type,
-        aliases.occurred_at
+        aliases.occurred_at,
+        aliases.load_seq
     from aliases
     left join previous_user_ids on aliases.previous_id = previous_user_ids.previous_id
 ),
@@ -95,80 +101,80 @@ pairs as (
     -- identify: the user id and the email are each linked to the call's other identifiers
     select 'user_id' as left_type, user_id as left_value, 'email' as right_type,
            lower(btrim(email)) as right_value, {{ cast_as('null', 'text') }} as right_region,
-           'segment.identify' as edge_source, occurred_at
+           'segment.identify' as edge_source, occurred_at, load_seq
     from identifies
     union all
-    select 'user_id', user_id, 'phone', btrim(phone), phone_region, 'segment.identify', occurred_at
+    select 'user_id', user_id, 'phone', btrim(phone), phone_region, 'segment.identify', occurred_at, load_seq
     from identify_regions
     union all
-    select 'email', lower(btrim(email)), 'anonymous_id', anonymous_id, null, 'segment.identify', occurred_at
+    select 'email', lower(btrim(email)), 'anonymous_id', anonymous_id, null, 'segment.identify', occurred_at, load_seq
     from identifies
     union all
-    select 'email', lower(btrim(email)), 'phone', btrim(phone), phone_region, 'segment.identify', occurred_at
+    select 'email', lower(btrim(email)), 'phone', btrim(phone), phone_region, 'segment.identify', occurred_at, load_seq
     from identify_regions
     union all
     -- any message carrying both ids (identify, track, page, screen)
-    select 'user_id', user_id, 'anonymous_id', anonymous_id, null, 'segment.message', occurred_at
+    select 'user_id', user_id, 'anonymous_id', anonymous_id, null, 'segment.message', occurred_at, load_seq
     from web_activity
     union all
     -- the app's device id and the anonymous ids the app used on it
-    select 'device_id', device_id, 'anonymous_id', anonymous_id, null, 'segment.context.device', occurred_at
+    select 'device_id', device_id, 'anonymous_id', anonymous_id, null, 'segment.context.device', occurred_at, load_seq
     from web_activity
     union all
     -- alias: the user id and previousId (a user id or an anonymous id) are one identity
-    select 'user_id', user_id, previous_type, previous_id, null, 'segment.alias', occurred_at
+    select 'user_id', user_id, previous_type, previous_id, null, 'segment.alias', occurred_at, load_seq
     from typed_aliases
     union all
     -- a web checkout names the Shopify order it created
     select 'shopify_order_id', {{ json_text('properties', 'order_id') }}, 'anonymous_id', anonymous_id, null,
-           'segment.order_completed', occurred_at
+           'segment.order_completed', occurred_at, load_seq
     from tracks
     where event_name = 'Order Completed'
     union all
     select 'shopify_order_id', {{ json_text('properties', 'order_id') }}, 'user_id', user_id, null,
-           'segment.order_completed', occurred_at
+           'segment.order_completed', occurred_at, load_seq
     from tracks
     where event_name = 'Order Completed'
     union all
     -- Shopify: the order names its customer and an email; the customer has an email and phone
     select 'shopify_order_id', {{ cast_as('order_id', 'text') }}, 'shopify_customer_id', {{ cast_as('customer_id', 'text') }}, null,
-           'shopify.order', created_at
+           'shopify.order', created_at, load_seq
     from orders
     union all
-    select 'shopify_order_id', {{ cast_as('order_id', 'text') }}, 'email', lower(btrim(email)), null, 'shopify.order', created_at
+    select 'shopify_order_id', {{ cast_as('order_id', 'text') }}, 'email', lower(btrim(email)), null, 'shopify.order', created_at, load_seq
     from orders
     union all
     select 'shopify_customer_id', {{ cast_as('customer_id', 'text') }}, 'email', lower(btrim(customer_email)), null,
-           'shopify.customer', created_at
+           'shopify.customer', created_at, load_seq
     from orders
     union all
     select 'shopify_customer_id', {{ cast_as('customer_id', 'text') }}, 'phone', btrim(customer_phone),
-           {{ identity_country_code('customer_country_code') }}, 'shopify.customer', created_at
+           {{ identity_country_code('customer_country_code') }}, 'shopify.customer', created_at, load_seq
     from orders
     union all
     select 'shopify_customer_id', btrim(customer_id), 'email', lower(btrim(email)), null,
-           'store.historical_order', ordered_at
+           'store.historical_order', ordered_at, load_seq
     from historical_orders
     union all
     select 'shopify_order_id', btrim(order_id), 'shopify_customer_id', btrim(customer_id), null,
-           'store.historical_order', ordered_at
+           'store.historical_order', ordered_at, load_seq
     from historical_orders
     union all
     select 'shopify_order_id', btrim(order_id), 'email', lower(btrim(email)), null,
-           'store.historical_order', ordered_at
+           'store.historical_order', ordered_at, load_seq
     from historical_orders
     union all
     -- the email provider's contact id for an address
-    select 'email', lower(btrim(email)), 'email_provider_id', contact_id, null, 'sendgrid.event', occurred_at
+    select 'email', lower(btrim(email)), 'email_provider_id', contact_id, null, 'sendgrid.event', occurred_at, load_seq
     from email_events
     union all
     -- a social action that carried an email (lead forms)
     select 'social_handle', lower(platform) || ':' || nullif(lower(ltrim(btrim(handle), '@')), ''),
-           'email', lower(btrim(email)), null, 'social.engagement', occurred_at
+           'email', lower(btrim(email)), null, 'social.engagement', occurred_at, load_seq
     from social
 ),
 
-edges as (
+new_rows as (
     select
         left_type,
         left_value,
@@ -178,7 +184,8 @@ edges as (
         edge_source,
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
-        count(*) as observations
+        count(*) as observations,
+        max(load_seq) as load_seq
     from pairs
     where coalesce(left_value, '') <> ''
       and coalesce(right_value, '') <> ''
@@ -186,4 +193,7 @@ edges as (
     group by 1, 2, 3, 4, 5, 6
 )
 
-select * from edges
+{{ identity_graph_result(
+    "select identifier_value from " ~ ref('int_identity_identifiers')
+    ~ " where identifier_type = 'user_id' and origin = 'record' and load_seq > " ~ watermark
+) }}
