@@ -190,6 +190,14 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
         "identifiers_seen",
         typed_pairs=(TypedPair("identifier_type", "identifier_value"),),
     ),
+    # audience_events' checkpoint: every identifier's resolution at its last build (rewritten
+    # by the next build; deleted now so nothing waits for it)
+    PersonalTable(
+        "intermediate.int_events_checkpoint_identifiers",
+        "identifiers_checkpoint",
+        profile_columns=("profile_id",),
+        typed_pairs=(TypedPair("identifier_type", "identifier_value", normalised=True),),
+    ),
     # the per-profile tables over audience_events: kept between builds, each recomputing only
     # the profiles whose events changed (docs/incremental.md §4), so erased here
     *(

@@ -21,6 +21,8 @@
     (`retype.condition` names the rows; `retype.type` / `retype.value` their typed column pair).
 -#}
 
+{#- on_schema_change sync_all_columns: a table built before it had load_seq (or origin) gains
+    the columns and is rebuilt in full (it has no checkpoint). -#}
 {% macro identity_graph_config(key_columns, nullable_key, retype, lookup_columns) -%}
     {{ return({
         'materialized': 'incremental',
@@ -28,7 +30,7 @@
         'unique_key': key_columns,
         'nullable_key': nullable_key,
         'retype': retype,
-        'on_schema_change': 'fail',
+        'on_schema_change': 'sync_all_columns',
         'indexes': [{'columns': lookup_columns}, {'columns': ['load_seq']}],
         'pre_hook': ["{{ reset_identity_checkpoint() }}"],
         'post_hook': ["{{ record_identity_checkpoint() }}"],

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from audience_dagster.activation.definitions import BOUGHT_RECOMMENDED
 from audience_dagster.activation.marts import build_next_best_actions, build_price_offers
 from audience_dagster.activation.pricing import policy_from_mapping
 from audience_dagster.activation.recommendations import build_recommendations
@@ -87,6 +88,22 @@ def test_recommendations_learn_co_occurrence_exclude_bought_and_fall_back_to_pop
     assert [item for item, _ in by["dan"]][:1] == ["p1"] and all(item not in ("p4", "p5") for item, _ in by["dan"])
     assert [reason for _, reason in by["eve"]] == ["popular"] * 4
     assert [item for item, _ in by["eve"]][0] == "p1"  # touched by the most people
+
+
+def test_the_check_counts_a_bought_product_recommended_by_this_build(store):
+    """The asset check's statement finds nothing in a correct build, and finds a product the
+    person bought when this build's rows recommend it (not a row of an earlier build's)."""
+    with connection(store.url) as conn, conn.cursor() as cur:
+        cur.execute(BOUGHT_RECOMMENDED, {"as_of": AS_OF})
+        assert cur.fetchone()[0] == 0
+        cur.execute(
+            "UPDATE marts.recommendations SET item_id = 'p1' WHERE profile_id = %s AND rank = 1",
+            (store.people["ann"],),
+        )
+        cur.execute(BOUGHT_RECOMMENDED, {"as_of": AS_OF})
+        assert cur.fetchone()[0] == 3  # bought three times
+        cur.execute(BOUGHT_RECOMMENDED, {"as_of": AS_OF + timedelta(hours=1)})
+        assert cur.fetchone()[0] == 0
 
 
 def test_next_best_actions_follow_the_documented_rules(store):

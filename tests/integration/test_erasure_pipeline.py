@@ -21,6 +21,8 @@ PERSON_TABLES = {
     "raw.shopify_orders": "payload::text ILIKE %s",
     "identity.identity_map": "identifier_value ILIKE %s",
     "intermediate.int_identity_edges": "left_value ILIKE %s OR right_value ILIKE %s",
+    "intermediate.int_identity_identifiers": "identifier_value ILIKE %s",
+    "intermediate.int_events_checkpoint_identifiers": "identifier_value ILIKE %s",
     "marts.audience_profiles": "email ILIKE %s",
 }
 

@@ -7,16 +7,18 @@ arrives later), plus a hand-written visitor: anonymous pages in the base, a page
 after the last one in the first increment (the session continues across the boundary), an
 identify in the second that links the anonymous history, and an erasure before the third; and
 a second visitor whose late calls reach far back: a page bridging two sessions, one at the same
-moment as an earlier page, a late opt-out, an opt-in and an identify (bridger_lines()).
+moment as an earlier page, a late opt-out, an opt-in and an identify (bridger_lines()); and an
+alias whose previousId the next increment names as a user id.
 
 Each step loads the new files and runs the refresh job's assets up to audience_profile_base
 (ingest, dbt staging, identity, the events stage with the per-profile tables) on the embedded
-PostgreSQL; then audience_events, the per-profile tables over it (int_profile_*, which
-recompute only the profiles whose events changed: macros/profile_changes.sql) and the profile
-base are copied aside, rebuilt with `dbt run --full-refresh` from the same data, and each pair
-compared with EXCEPT ALL both ways. The change log's state is put back afterwards, so the next
-step builds incrementally again. After the last step the typed event tables are rebuilt in
-full too.
+PostgreSQL; then the identity graph's tables (int_identity_edges / _identifiers, which merge
+the new rows into their aggregates: macros/incremental_identity.sql), audience_events, the
+per-profile tables over it (int_profile_*, which recompute only the profiles whose events
+changed: macros/profile_changes.sql) and the profile base are copied aside, rebuilt with `dbt
+run --full-refresh` from the same data, and each pair compared with EXCEPT ALL both ways. The
+change log's state is put back afterwards, so the next step builds incrementally again. After
+the last step the typed event tables are rebuilt in full too.
 """
 
 from __future__ import annotations
@@ -205,15 +207,19 @@ def run_events_assets() -> None:
     assert result.success, [event.message for event in result.all_events if event.is_failure]
 
 
-def dbt_full_refresh(select: str) -> None:
+def dbt(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, **child_env(resolve_warehouse(load_settings()))}
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "run", "--full-refresh", "--select", *select.split()]
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), *args]
         + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         env=env,
         capture_output=True,
         text=True,
     )
+
+
+def dbt_run(select: str, *, full_refresh: bool = True) -> None:
+    done = dbt("run", *(["--full-refresh"] if full_refresh else []), "--select", *select.split())
     assert done.returncode == 0, done.stdout[-3000:]
 
 
@@ -301,7 +307,7 @@ def steps(warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         )[0]
         last = step == INCREMENTS
         models = " ".join(t.split(".")[1] for t in [*IDENTITY_TABLES, "marts.audience_events", *PROFILE_TABLES, BASE])
-        dbt_full_refresh(("path:models/intermediate/events " if last else "") + models)
+        dbt_run(("path:models/intermediate/events " if last else "") + models)
         found.append(
             {
                 "step": step,
@@ -399,3 +405,23 @@ def test_the_raw_tables_carry_an_increasing_load_sequence(steps: list[dict], war
     assert out_of_order == 0
     for table in EVENT_TABLES:
         assert rows(warehouse_url, f"SELECT count(load_seq) = count(*) FROM {table}")[0] == (True,)
+
+
+def test_an_identity_table_built_before_it_was_incremental_is_rebuilt_in_full(
+    steps: list[dict], warehouse_url: str
+) -> None:
+    """A warehouse from before the identity tables were incremental (no load_seq, no origin, no
+    checkpoint): the next build, not a full refresh, adds the columns and rebuilds them in full."""
+    copy_aside(warehouse_url, IDENTITY_TABLES)
+    with connection(warehouse_url) as conn, conn.cursor() as cur:
+        for table in IDENTITY_TABLES:
+            cur.execute(f"ALTER TABLE {table} DROP COLUMN load_seq; DROP TABLE {table}_checkpoint")
+        cur.execute("ALTER TABLE intermediate.int_identity_identifiers DROP COLUMN origin")
+        cur.execute("INSERT INTO intermediate.int_identity_edges SELECT * FROM intermediate.int_identity_edges LIMIT 5")
+        conn.commit()
+    dbt_run(" ".join(t.split(".")[1] for t in IDENTITY_TABLES), full_refresh=False)
+    for table in IDENTITY_TABLES:
+        only_new, only_before, total = differing_rows(warehouse_url, table, COMPARED[table])
+        assert (only_new, only_before) == (0, 0) and total > 0, table
+        (checkpoint,) = rows(warehouse_url, f"SELECT count(*) FROM {table}_checkpoint")[0]
+        assert checkpoint == 1
