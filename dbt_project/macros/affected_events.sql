@@ -41,6 +41,18 @@
     ('device_id', 'events.device_id'),
     ('user_id', "nullif(btrim(events.user_id), '')"),
 ] %}
+{#- the lookups use the expressions the tables are indexed on (event_lookup_expressions):
+    an actor value is never empty, so btrim(x) = value is nullif(btrim(x), '') = value -#}
+{%- set actor_lookups = {
+    'anonymous_id': 'btrim(events.anonymous_id)',
+    'device_id': 'events.device_id',
+    'user_id': 'btrim(events.user_id)',
+} %}
+{%- set actor_columns -%}
+    events.source_record_id, events.occurred_at
+    {%- for kind, expression in actor_values %}, {{ expression }} as {{ kind }}{% endfor %}
+{%- endset %}
+{%- set event_key_columns = 'events.source_system, events.source_record_id' %}
 {%- set checkpoint_identifiers = events_checkpoint_relations()['identifiers'] %}
 {%- set watermark = events_checkpoint_load_seq() %}
 with
@@ -109,13 +121,31 @@ consent_person_identifiers as (
     where {{ cast_as('profile_id', 'text') }} in (select person_key from consent_persons)
 ),
 
-seeds as (
-    select events.*
+seed_identifiers as (
+    select identifier_type, identifier_value from changed_identifiers
+    union
+    select identifier_type, identifier_value from consent_person_identifiers
+),
+
+seed_keys as (
+    -- new events, events carrying a changed identifier or one of a consent person, events of a
+    -- consent person known by anonymous id (a superset is fine: recomputed, an unchanged row is
+    -- not written): one index lookup per value
+    select events.source_system, events.source_record_id
     from {{ unioned }} as events
     where events.load_seq > {{ watermark }}
-       or {{ carries_identifier_in('changed_identifiers') }}
-       or {{ carries_identifier_in('consent_person_identifiers') }}
-       or 'anonymous_id:' || events.anonymous_id in (select person_key from consent_persons)
+    {%- for identifier_type, expression in event_identifier_expressions('events') %}
+    union
+    {{ select_where_value_in(unioned, event_key_columns, expression,
+        "select identifier_value from seed_identifiers where identifier_type = '" ~ identifier_type ~ "'") }}
+    {%- endfor %}
+    union
+    {{ select_where_value_in(unioned, event_key_columns, 'btrim(events.anonymous_id)',
+        "select distinct btrim(substr(person_key, 14)) from consent_persons where substr(person_key, 1, 13) = 'anonymous_id:'") }}
+),
+
+seeds as (
+    {{ select_where_key_in(unioned, 'seed_keys') }}
 ),
 
 seed_actor_times as (
@@ -143,20 +173,12 @@ seed_actor_values as (
 
 actor_rows as (
     -- every Segment event carrying a seed's actor value, in any role: its key and time
-    select
-        events.source_record_id,
-        events.occurred_at,
-        {%- for kind, expression in actor_values %}
-        {{ expression }} as {{ kind }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from {{ unioned }} as events
-    where events.source_system = 'segment'
-      and (
-        {%- for kind, expression in actor_values %}
-        {{ expression }} in (select actor_value from seed_actor_values where actor_kind = '{{ kind }}')
-        {{ 'or' if not loop.last }}
-        {%- endfor %}
-      )
+    {%- for kind, expression in actor_values %}
+    {{ 'union' if not loop.first }}
+    {{ select_where_value_in(unioned, actor_columns, actor_lookups[kind],
+        "select actor_value from seed_actor_values where actor_kind = '" ~ kind ~ "'",
+        "events.source_system = 'segment'") }}
+    {%- endfor %}
 ),
 
 actor_history as (
@@ -195,15 +217,17 @@ actor_scope as (
     where actor_history.occurred_at >= actor_bounds.recompute_from
 ),
 
+actor_candidate_keys as (
+    select 'segment' as source_system, actor_scope.source_record_id
+    from actor_scope
+    left join seed_keys
+        on seed_keys.source_system = 'segment'
+        and seed_keys.source_record_id = actor_scope.source_record_id
+    where seed_keys.source_record_id is null
+),
+
 actor_candidates as (
-    select events.*
-    from {{ unioned }} as events
-    left join seeds
-        on seeds.source_system = events.source_system
-        and seeds.source_record_id = events.source_record_id
-    where events.source_system = 'segment'
-      and seeds.source_record_id is null
-      and events.source_record_id in (select source_record_id from actor_scope)
+    {{ select_where_key_in(unioned, 'actor_candidate_keys') }}
 ),
 
 scope_events as (

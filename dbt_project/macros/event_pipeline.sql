@@ -6,17 +6,19 @@
     over `events`, a relation or the name of a CTE in scope, with int_events_unioned's columns.
 -#}
 
-{#- The identifiers an event carries, in resolution priority: (identifier type, expression). -#}
+{#- The identifiers an event carries, in resolution priority: (identifier type, expression).
+    `events`: the alias the expressions name (none: bare column names, for index definitions). -#}
 {% macro event_identifier_expressions(events='events') -%}
+    {%- set e = events ~ '.' if events else '' -%}
     {{ return([
-        ('user_id', 'btrim(' ~ events ~ '.user_id)'),
-        ('email', events ~ '.email'),
-        ('shopify_customer_id', events ~ '.shopify_customer_id'),
-        ('email_provider_id', events ~ '.email_provider_id'),
-        ('social_handle', events ~ '.social_handle'),
-        ('shopify_order_id', events ~ '.shopify_order_id'),
-        ('anonymous_id', 'btrim(' ~ events ~ '.anonymous_id)'),
-        ('device_id', events ~ '.device_id'),
+        ('user_id', 'btrim(' ~ e ~ 'user_id)'),
+        ('email', e ~ 'email'),
+        ('shopify_customer_id', e ~ 'shopify_customer_id'),
+        ('email_provider_id', e ~ 'email_provider_id'),
+        ('social_handle', e ~ 'social_handle'),
+        ('shopify_order_id', e ~ 'shopify_order_id'),
+        ('anonymous_id', 'btrim(' ~ e ~ 'anonymous_id)'),
+        ('device_id', e ~ 'device_id'),
     ]) }}
 {%- endmacro %}
 

@@ -20,7 +20,19 @@
             {'columns': ['source_system', 'source_record_id'], 'unique': true},
             {'columns': ['load_seq']},
         ],
+        'post_hook': ['{{ event_lookup_indexes(event_lookup_expressions()) }}'],
     }) }}
+{%- endmacro %}
+
+{#- What audience_events' incremental build looks events up by (macros/affected_events.sql):
+    every identifier an event carries, and whether it is a consent update. -#}
+{% macro event_lookup_expressions() -%}
+    {%- set expressions = [] -%}
+    {%- for _, expression in event_identifier_expressions(none) -%}
+        {%- do expressions.append(expression) -%}
+    {%- endfor -%}
+    {%- do expressions.append('refuses_all_tracking') -%}
+    {{ return(expressions) }}
 {%- endmacro %}
 
 {% macro past_load_watermark(column='load_seq') -%}

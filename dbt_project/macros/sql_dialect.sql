@@ -150,3 +150,73 @@
 {%- endmacro %}
 {% macro default__prefer_hash_joins() %}select 1{% endmacro %}
 {% macro postgres__prefer_hash_joins() %}set local enable_nestloop = off{% endmacro %}
+
+{#- Lookups of a few rows in a large relation (alias `events`) by values another query returns.
+    select_where_value_in: `select <columns>` of the rows where `expression` equals a value of
+    `values_query` (one column, each value once) and `condition` holds. select_where_key_in: the
+    rows (`events.*`) whose source_system, source_record_id is a row of `keys` (each key once).
+    Elsewhere a semi-join or join; on PostgreSQL one probe per value (a lateral subquery the
+    planner keeps apart, OFFSET 0): over a union-all view an `in (...)` is a hashed filter on
+    every row of every table, and `= any(array(...))` a linear one wherever it is not an index
+    condition. Each table needs an index on `expression` (event_lookup_indexes). -#}
+{% macro select_where_value_in(relation, columns, expression, values_query, condition='1 = 1') -%}
+    {{ return(adapter.dispatch('select_where_value_in', 'audience')(relation, columns, expression, values_query, condition)) }}
+{%- endmacro %}
+{% macro default__select_where_value_in(relation, columns, expression, values_query, condition) -%}
+    select {{ columns }} from {{ relation }} as events
+    where {{ condition }} and {{ expression }} in ({{ values_query }})
+{%- endmacro %}
+{% macro postgres__select_where_value_in(relation, columns, expression, values_query, condition) -%}
+    select found.*
+    from ({{ values_query }}) as wanted (value)
+    cross join lateral (
+        select {{ columns }} from {{ relation }} as events
+        where {{ condition }} and {{ expression }} = wanted.value
+        offset 0
+    ) as found
+{%- endmacro %}
+
+{% macro select_where_key_in(relation, keys) -%}
+    {{ return(adapter.dispatch('select_where_key_in', 'audience')(relation, keys)) }}
+{%- endmacro %}
+{% macro default__select_where_key_in(relation, keys) -%}
+    select events.* from {{ relation }} as events
+    inner join {{ keys }} as keys
+        on keys.source_system = events.source_system and keys.source_record_id = events.source_record_id
+{%- endmacro %}
+{% macro postgres__select_where_key_in(relation, keys) -%}
+    select found.*
+    from {{ keys }} as keys
+    cross join lateral (
+        select * from {{ relation }} as events
+        where events.source_system = keys.source_system and events.source_record_id = keys.source_record_id
+        offset 0
+    ) as found
+{%- endmacro %}
+
+{#- post_hook: a btree index on each of `expressions` (SQL over the table's columns) the table
+    lacks, under a name PostgreSQL picks. Matched by definition, not name: a table built before
+    gains them at its next build, and a full refresh's new table gets its own while the old one
+    (renamed, dropped after the hook) still holds its indexes. Elsewhere nothing. -#}
+{% macro event_lookup_indexes(expressions) -%}
+    {{ return(adapter.dispatch('event_lookup_indexes', 'audience')(expressions)) }}
+{%- endmacro %}
+{% macro default__event_lookup_indexes(expressions) %}select 1{% endmacro %}
+{% macro postgres__event_lookup_indexes(expressions) -%}
+    {%- set relation = this.include(database=false) -%}
+do $$
+declare
+    expression text;
+begin
+    foreach expression in array array[{% for e in expressions %}'{{ e }}'{{ ', ' if not loop.last }}{% endfor %}] loop
+        if not exists (
+            select 1 from pg_index
+            where indrelid = '{{ relation }}'::regclass
+              and position(' USING btree (' || expression || ')' in pg_get_indexdef(indexrelid)) > 0
+        ) then
+            execute format('create index on %s (%s)', '{{ relation }}', expression);
+        end if;
+    end loop;
+end
+$$
+{%- endmacro %}
