@@ -103,22 +103,18 @@ def _destination_asset(settings: Settings, slug: str, definition: DestinationDef
     return destination
 
 
-# the rows this build wrote (an update between fits writes the changed profiles' lists only),
-# against those profiles' purchases only: `= ANY(ARRAY(...))` reads the list once and looks each
-# profile up in every partition's profile_id index (200k people, 161k rows written, cold cache:
-# 3.1-4.8 s, against 4.0-8.3 s for the join it replaced)
+# the rows this build wrote (an update between fits writes the changed profiles' lists only).
+# Not `e.profile_id = ANY(ARRAY(<the written profiles>))`: tried; with 156k rows written in an
+# increment at 200k people its plan expected 50 purchase events (an array of unknown length) and
+# the statement was still running after 10 minutes when it was cancelled.
 BOUGHT_RECOMMENDED = """
-WITH written AS MATERIALIZED (
-    SELECT profile_id, item_id, computed_at FROM marts.recommendations
-    WHERE item_type = 'product' AND computed_at = %(as_of)s
-)
-SELECT count(*) FROM written AS r
+SELECT count(*) FROM marts.recommendations AS r
 JOIN marts.audience_events AS e ON e.profile_id = r.profile_id AND e.event_type = 'purchase'
 CROSS JOIN LATERAL jsonb_array_elements(
     CASE WHEN jsonb_typeof(e.properties -> 'products') = 'array' THEN e.properties -> 'products' ELSE '[]' END
 ) AS item
-WHERE e.profile_id = ANY(ARRAY(SELECT DISTINCT profile_id FROM written))
-  AND item ->> 'product_id' = r.item_id AND e.occurred_at < r.computed_at
+WHERE r.item_type = 'product' AND item ->> 'product_id' = r.item_id AND e.occurred_at < r.computed_at
+  AND r.computed_at = %(as_of)s
 """
 
 

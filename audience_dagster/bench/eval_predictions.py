@@ -86,7 +86,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Train as of ``as_of``, predict, and compare with ``orders`` (the truth after it)."""
     run = train_all(conn, horizons, as_of)
-    x, btyd = scoring_features(conn, as_of, run.models["churn"].baseline.horizons_days, {})
+    x, btyd, _ = scoring_features(conn, as_of, run.models["churn"].baseline.horizons_days, {})
     observed = read_labels(conn, as_of, horizons)
     edges = run.models["upgrade"].baseline.tier_edges
     truth = truth_outcomes(x, observed, orders, as_of, horizons, edges)

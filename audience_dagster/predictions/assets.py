@@ -9,8 +9,9 @@
   the same run is promoted instead (version suffix ``-gated``), so a bad model never scores
   and scoring never lacks a model. (A model that is only its baseline reports a calibration
   miss as a warning.)
-* ``predictions/profile_predictions`` scores every profile as of the run's clock with the
-  ``LATEST`` models into ``marts.predictions`` (churn for customers only; a prospect's
+* ``predictions/profile_predictions`` scores the profiles as of the run's clock with the
+  ``LATEST`` models into ``marts.predictions`` (every profile once a day, the changed ones in
+  between: ``incremental.py``) (churn for customers only; a prospect's
   next_purchase row is its conversion probability; the spec's table, which dbt's
   ``source('predictions', 'predictions')`` names as this asset: the ``audience_profiles`` view and
   the ML segments run after it). ``valid_until`` = the run's as_of + the horizon.
@@ -35,6 +36,12 @@ MODELS_KEY = dg.AssetKey(["predictions", "prediction_models"])
 PREDICTIONS_KEY = dg.AssetKey(["predictions", "profile_predictions"])
 GATES = ("beats_baseline", "calibrated")
 CHECKS = [f"{kind}_{gate}" for kind in PREDICTION_TYPES for gate in GATES] + ["next_purchase_conversion"]
+
+
+class ScoringConfig(dg.Config):
+    """``full``: score every profile whatever changed (the full rebuild job sets it)."""
+
+    full: bool = False
 
 
 def _table(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -133,19 +140,37 @@ def prediction_models(
     check_specs=[dg.AssetCheckSpec("every_profile_predicted_in_range", asset=PREDICTIONS_KEY, blocking=True)],
 )
 def profile_predictions(
-    context: AssetExecutionContext, warehouse: WarehouseResource, clock: RunClock, predictions: PredictionsResource
+    context: AssetExecutionContext,
+    config: ScoringConfig,
+    warehouse: WarehouseResource,
+    clock: RunClock,
+    predictions: PredictionsResource,
 ):
-    """Score every profile as of the run's clock with the promoted models into `marts.predictions`:
+    """Score the profiles as of the run's clock with the promoted models into `marts.predictions`:
     value, confidence, model version, the top drivers for that profile, predicted_at (the as_of)
-    and valid_until."""
+    and valid_until. Every profile once a day (and when the models change or audience_events was
+    rebuilt); in between only the profiles whose events changed (predictions/incremental.py)."""
     from audience_dagster.predictions.artifacts import load_latest
+    from audience_dagster.predictions.incremental import plan_scoring, record_pass
     from audience_dagster.predictions.pipeline import score_all
     from audience_dagster.predictions.warehouse import prediction_summary, write_predictions
 
     models = load_latest(predictions.models_path)
     with warehouse.connection() as conn:
-        frame, seconds = score_all(conn, models, as_of=clock.now)
-        rows = write_predictions(conn, frame)
+        with conn.cursor() as cur:
+            plan = plan_scoring(cur, models, clock.now, full=config.full)
+        context.log.info(f"scoring {'every profile' if plan.full else 'the changed profiles'}: {plan.reason}")
+        if plan.full or plan.profiles:
+            frame, seconds = score_all(conn, models, as_of=clock.now, profiles=plan.profiles, fit=plan.fit)
+            fit = frame.attrs["btyd_fit"]
+        else:
+            frame, seconds, fit = None, {}, plan.fit
+        rows = write_predictions(
+            conn,
+            frame if frame is not None else pd.DataFrame(),
+            plan.profiles,
+            finish=lambda cur: record_pass(cur, plan, models, clock.now, fit),
+        )
         summary = prediction_summary(conn)
         with conn.cursor() as cur:
             cur.execute(CHECK_SQL, {"as_of": clock.now})
@@ -155,6 +180,8 @@ def profile_predictions(
         metadata={
             "dagster/row_count": rows,
             "as_of": clock.now.isoformat(),
+            "scored": "every profile" if plan.full else f"{len(plan.profiles):,} changed profiles",
+            "why": plan.reason,
             **{k: round(v, 2) for k, v in seconds.items()},
             "by_type": _table(
                 pd.DataFrame(summary, columns=["type", "profiles", "mean_value", "mean_confidence", "model_version"])

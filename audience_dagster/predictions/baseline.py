@@ -43,6 +43,28 @@ class BtydFit:
     def usable(self) -> bool:
         return self.bgnbd is not None
 
+    def to_json(self) -> dict[str, object]:
+        """The parameters and problems (the fitters are rebuilt from the parameters)."""
+        return {
+            "bgnbd": self.bgnbd,
+            "gamma_gamma": self.gamma_gamma,
+            "problems": list(self.problems),
+            "zero_spend_repeaters": self.zero_spend_repeaters,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> BtydFit:
+        """The fit :meth:`to_json` described, its fitters predicting from the same parameters."""
+        fit = cls(data.get("bgnbd"), data.get("gamma_gamma"), list(data.get("problems", [])))
+        fit.zero_spend_repeaters = int(data.get("zero_spend_repeaters", 0))
+        if fit.bgnbd is not None:
+            fit.bg = BetaGeoFitter(penalizer_coef=fit.bgnbd["penalizer_coef"])
+            fit.bg.params_ = {k: float(fit.bgnbd[k]) for k in ("r", "alpha", "a", "b")}
+        if fit.gamma_gamma is not None:
+            fit.gg = GammaGammaFitter(penalizer_coef=fit.gamma_gamma["penalizer_coef"])
+            fit.gg.params_ = {k: float(fit.gamma_gamma[k]) for k in ("p", "q", "v")}
+        return fit
+
 
 PENALIZERS = (0.0, 0.01, 0.1)  # tried in turn: a small penalty lets tens of customers identify the model
 
@@ -83,9 +105,12 @@ def fit_btyd(frame: pd.DataFrame) -> BtydFit:
     return fit
 
 
-def btyd_features(frame: pd.DataFrame, horizons_days: dict[str, int]) -> tuple[pd.DataFrame, BtydFit]:
-    """BTYD columns per profile (NaN for non-customers or when a fit failed), one set per horizon."""
-    fit = fit_btyd(frame)
+def btyd_features(
+    frame: pd.DataFrame, horizons_days: dict[str, int], fit: BtydFit | None = None
+) -> tuple[pd.DataFrame, BtydFit]:
+    """BTYD columns per profile (NaN for non-customers or when a fit failed), one set per horizon,
+    from ``fit`` or, without one, a fit on the customers of ``frame``."""
+    fit = fit if fit is not None else fit_btyd(frame)
     bg, gg = fit.bg, fit.gg
     out = pd.DataFrame(index=frame.index)
     customer = (frame["orders"] > 0).to_numpy()

@@ -65,9 +65,12 @@ def history_start(conn: psycopg2.extensions.connection) -> datetime | None:
     return None if first is None else first.astimezone(UTC)
 
 
-def read_features(conn: psycopg2.extensions.connection, cutoff: datetime) -> pd.DataFrame:
-    """Features of every profile first seen before ``cutoff``, as floats, indexed by profile id."""
-    sql, params = compile_features(cutoff)
+def read_features(
+    conn: psycopg2.extensions.connection, cutoff: datetime, profiles: list[str] | None = None
+) -> pd.DataFrame:
+    """Features of every profile first seen before ``cutoff`` (or of ``profiles`` only), as
+    floats, indexed by profile id."""
+    sql, params = compile_features(cutoff, profiles)
     with conn.cursor() as cur:
         query = cur.mogrify(sql, params).decode()
     frame = copy_out(conn, query).set_index("profile_id").sort_index().astype(float)
@@ -267,27 +270,43 @@ def _cumulative(
 
 
 def scoring_features(
-    conn: psycopg2.extensions.connection, as_of: datetime, horizons: dict[str, int], seconds: dict[str, float]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Features of every profile as of ``as_of`` (inclusive) with BTYD refitted then."""
+    conn: psycopg2.extensions.connection,
+    as_of: datetime,
+    horizons: dict[str, int],
+    seconds: dict[str, float],
+    profiles: list[str] | None = None,
+    fit: BtydFit | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, BtydFit]:
+    """Features as of ``as_of`` (inclusive) of every profile, with BTYD refitted on them then, or
+    of ``profiles`` only, with ``fit`` (a population's fit: a few profiles cannot refit it)."""
+    if (profiles is None) != (fit is None):
+        raise ValueError("scoring some profiles takes the BTYD fit of a full pass; a full pass refits")
     started = time.perf_counter()
-    x = read_features(conn, as_of + timedelta(microseconds=1))
+    x = read_features(conn, as_of + timedelta(microseconds=1), profiles)
     seconds["features_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
-    btyd, _ = btyd_features(x, horizons)
+    btyd, fit = btyd_features(x, horizons, fit)
     seconds["btyd_seconds"] = time.perf_counter() - started
-    return x.join(btyd), btyd
+    return x.join(btyd), btyd, fit
 
 
 def score_all(
-    conn: psycopg2.extensions.connection, models: dict[str, TrainedModel], as_of: datetime | None = None
+    conn: psycopg2.extensions.connection,
+    models: dict[str, TrainedModel],
+    as_of: datetime | None = None,
+    *,
+    profiles: list[str] | None = None,
+    fit: BtydFit | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Predictions of every type for every profile as of ``as_of``, in the spec's columns."""
+    """Predictions of every type for every profile as of ``as_of``, in the spec's columns; or for
+    ``profiles`` only, with the BTYD ``fit`` of the last full pass (:mod:`.incremental`). The
+    fit used is in ``frame.attrs["btyd_fit"]``."""
     if not models:
         raise ModelError("no trained models: materialise predictions/prediction_models first")
     as_of = as_of or data_as_of(conn)
     seconds: dict[str, float] = {}
-    x, btyd = scoring_features(conn, as_of, next(iter(models.values())).baseline.horizons_days, seconds)
+    horizons = next(iter(models.values())).baseline.horizons_days
+    x, btyd, fit = scoring_features(conn, as_of, horizons, seconds, profiles, fit)
     frames = []
     started = time.perf_counter()
     for kind, model in models.items():
@@ -313,4 +332,6 @@ def score_all(
             )
         )
     seconds["predict_seconds"] = time.perf_counter() - started
-    return pd.concat(frames, ignore_index=True), seconds
+    frame = pd.concat(frames, ignore_index=True)
+    frame.attrs["btyd_fit"] = fit
+    return frame, seconds

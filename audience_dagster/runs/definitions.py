@@ -23,9 +23,11 @@ refresh_everything = dg.define_asset_job(
 
 FULL_REBUILD_JOB = "audience_full_rebuild"
 # The YAML definitions are synced again even when their files did not change, and every dbt
-# stage runs `dbt build --full-refresh` (the incremental models rebuilt from the raw tables).
+# stage runs `dbt build --full-refresh` (the incremental models rebuilt from the raw tables), and
+# every profile is scored.
 FULL_REBUILD_OPS_CONFIG = {
     "segment_definitions": {"config": {"resync": True}},
+    "predictions__profile_predictions": {"config": {"full": True}},
     **{stage.name: {"config": {"full_refresh": True}} for stage in STAGES},
 }
 

@@ -4,6 +4,7 @@ features, the whole train → score → write path, small data and short histori
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from audience_dagster.bench.predictions import AS_OF, TABLES, load_synthetic, synthetic_warehouse
 from audience_dagster.config import DEFAULT_HORIZONS_DAYS
+from audience_dagster.predictions.incremental import plan_scoring, record_pass
 from audience_dagster.predictions.pipeline import read_features, read_labels, score_all, train_all
 from audience_dagster.predictions.warehouse import write_predictions
 from audience_dagster.warehouse.connection import bootstrap, connection
@@ -167,3 +169,87 @@ def test_fifty_customers_complete_with_labelled_low_confidence_fallbacks(fresh: 
                 fallback = rows[rows["model_version"].str.contains(label)]
                 assert fallback["model_version"].str.endswith(".base-rate").all(), kind
                 assert all("fallback" in json.loads(u) for u in fallback["features_used"]), kind
+
+
+CHANGE_LOG = """
+CREATE SCHEMA IF NOT EXISTS intermediate;
+DROP TABLE IF EXISTS intermediate.audience_events_profile_changes, intermediate.audience_events_profile_consumers;
+CREATE TABLE intermediate.audience_events_profile_changes (generation bigint NOT NULL, profile_id uuid);
+CREATE TABLE intermediate.audience_events_profile_consumers (model text PRIMARY KEY, generation bigint NOT NULL);
+INSERT INTO intermediate.audience_events_profile_changes VALUES (1, NULL);  -- a full build
+"""
+
+
+def _score(conn, models, as_of, plan):
+    frame, _ = score_all(conn, models, as_of, profiles=plan.profiles, fit=plan.fit)
+    finish = lambda cur: record_pass(cur, plan, models, as_of, frame.attrs["btyd_fit"])  # noqa: E731
+    write_predictions(conn, frame, plan.profiles, finish=finish)
+    return frame
+
+
+def _stored(conn) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT profile_id::text, prediction_type, predicted_value::float8, confidence::float8, model_version,"
+            " features_used::text, predicted_at FROM marts.predictions"
+        )
+        columns = ["profile_id", "prediction_type", "value", "confidence", "version", "used", "at"]
+        return pd.DataFrame(cur.fetchall(), columns=columns).set_index(["profile_id", "prediction_type"]).sort_index()
+
+
+def test_between_full_passes_only_the_changed_profiles_are_rescored_as_a_full_pass_would(fresh: str) -> None:
+    """A full pass, then one purchase logged for one customer and one profile merged away: the
+    next scoring the same day rewrites exactly their rows, with the values scoring everyone with
+    the day's BTYD fit gives; the next day, new models or a full build score everyone."""
+    profiles, history = synthetic_warehouse(1_500, np.random.default_rng(11))
+    load_synthetic(fresh, profiles, history)
+    later = NOW + timedelta(hours=5)
+    with connection(fresh) as conn:
+        models = train_all(conn, HORIZONS, NOW).models
+        with conn.cursor() as cur:
+            cur.execute(CHANGE_LOG)
+            plan = plan_scoring(cur, models, NOW)
+        assert plan.full and plan.reason == "no full pass recorded"
+        _score(conn, models, NOW, plan)
+        before = _stored(conn)
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT profile_id::text FROM marts.audience_events WHERE event_type = 'purchase'"
+                " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+            )
+            (buyer,) = cur.fetchone()
+            gone = sorted(set(before.index.get_level_values(0)) - {buyer})[0]
+            cur.execute(
+                "INSERT INTO marts.audience_events VALUES (%s, 'purchase', %s, 1, 80.00, '{}')",
+                (buyer, later - timedelta(hours=1)),
+            )
+            cur.execute("DELETE FROM marts.audience_events WHERE profile_id = %s", (gone,))
+            cur.execute("DELETE FROM marts.audience_profile_base WHERE id = %s", (gone,))
+            cur.execute(
+                "INSERT INTO intermediate.audience_events_profile_changes VALUES (2, %s), (2, %s), (3, %s)",
+                (buyer, gone, buyer),
+            )
+            plan = plan_scoring(cur, models, later)
+        assert not plan.full and sorted(plan.profiles) == sorted([buyer, gone]) and plan.generation == 3
+        _score(conn, models, later, plan)
+        after = _stored(conn)
+        # everyone else keeps the full pass's rows; the merged-away profile has none
+        others = before.drop(index=[buyer, gone], level=0)
+        pd.testing.assert_frame_equal(after.drop(index=buyer, level=0), others)
+        assert gone not in after.index.get_level_values(0)
+        assert (after.loc[buyer, "at"] == later).all()
+        # the buyer's rows are what scoring everyone as of `later` with the day's fit gives it
+        everyone = score_all(conn, models, later, profiles=list(profiles["id"].astype(str)), fit=plan.fit)[0]
+        expected = everyone[everyone["profile_id"] == buyer].set_index("prediction_type").sort_index()
+        got = after.loc[buyer].sort_index()
+        np.testing.assert_allclose(got["value"], expected["predicted_value"].astype(float), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(got["confidence"], expected["confidence"].astype(float), rtol=0, atol=1e-4)
+        assert list(got["version"]) == list(expected["model_version"])
+        assert not np.allclose(got["value"], before.loc[buyer].sort_index()["value"])  # the purchase counted
+        with conn.cursor() as cur:
+            assert plan_scoring(cur, models, later).profiles == []  # nothing logged since
+            assert plan_scoring(cur, models, NOW + timedelta(days=1)).full
+            renamed = {kind: replace(model, version=model.version + "-b") for kind, model in models.items()}
+            assert plan_scoring(cur, renamed, later).reason == "the models changed since the last full pass"
+            cur.execute("INSERT INTO intermediate.audience_events_profile_changes VALUES (4, NULL)")
+            assert plan_scoring(cur, models, later).full
