@@ -163,14 +163,10 @@ def profile_predictions(
         if plan.full or plan.profiles:
             frame, seconds = score_all(conn, models, as_of=clock.now, profiles=plan.profiles, fit=plan.fit)
             fit = frame.attrs["btyd_fit"]
-        else:
-            frame, seconds, fit = None, {}, plan.fit
-        rows = write_predictions(
-            conn,
-            frame if frame is not None else pd.DataFrame(),
-            plan.profiles,
-            finish=lambda cur: record_pass(cur, plan, models, clock.now, fit),
-        )
+        else:  # nothing changed: only the consumer's generation moves
+            frame, seconds, fit = pd.DataFrame(), {}, plan.fit
+        finish = lambda cur: record_pass(cur, plan, models, clock.now, fit)  # noqa: E731
+        rows = write_predictions(conn, frame, plan.profiles, finish=finish)
         summary = prediction_summary(conn)
         with conn.cursor() as cur:
             cur.execute(CHECK_SQL, {"as_of": clock.now})

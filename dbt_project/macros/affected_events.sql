@@ -41,13 +41,10 @@
     ('device_id', 'events.device_id'),
     ('user_id', "nullif(btrim(events.user_id), '')"),
 ] %}
-{#- the lookups use the expressions the tables are indexed on (event_lookup_expressions):
-    an actor value is never empty, so btrim(x) = value is nullif(btrim(x), '') = value -#}
-{%- set actor_lookups = {
-    'anonymous_id': 'btrim(events.anonymous_id)',
-    'device_id': 'events.device_id',
-    'user_id': 'btrim(events.user_id)',
-} %}
+{#- the lookups use the identifier expressions the tables are indexed on
+    (event_lookup_expressions): an actor value is never empty, so btrim(x) = value is
+    nullif(btrim(x), '') = value -#}
+{%- set actor_lookups = dict(event_identifier_expressions('events')) %}
 {%- set actor_columns -%}
     events.source_record_id, events.occurred_at
     {%- for kind, expression in actor_values %}, {{ expression }} as {{ kind }}{% endfor %}
